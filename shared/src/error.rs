@@ -1,0 +1,64 @@
+use serde::{Deserialize, Serialize};
+
+/// The stable, program-readable reason carried by every `error` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, an unknown `type`, or a payload that does not fit its type.
+    BadMessage,
+    /// A frame over the size limit (the socket is then closed with 1009).
+    TooLarge,
+    InvalidRoom,
+    InvalidNickname,
+    /// Chat text empty, too long, or with control characters.
+    InvalidText,
+    RoomFull,
+    NotInRoom,
+    AlreadyInRoom,
+    /// The target of a `signal` is not in the sender's room.
+    UnknownPeer,
+    RateLimited,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BadMessage => "bad_message",
+            Self::TooLarge => "too_large",
+            Self::InvalidRoom => "invalid_room",
+            Self::InvalidNickname => "invalid_nickname",
+            Self::InvalidText => "invalid_text",
+            Self::RoomFull => "room_full",
+            Self::NotInRoom => "not_in_room",
+            Self::AlreadyInRoom => "already_in_room",
+            Self::UnknownPeer => "unknown_peer",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [ErrorCode; 10] = [
+        Self::BadMessage,
+        Self::TooLarge,
+        Self::InvalidRoom,
+        Self::InvalidNickname,
+        Self::InvalidText,
+        Self::RoomFull,
+        Self::NotInRoom,
+        Self::AlreadyInRoom,
+        Self::UnknownPeer,
+        Self::RateLimited,
+    ];
+
+    /// Parses a wire code; used to recover a precise code from a validation error.
+    pub fn from_wire(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

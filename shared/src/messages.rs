@@ -1,0 +1,250 @@
+//! Every message of protocol v1, by direction.
+//!
+//! On the wire each is `{"type": "<snake_case>", "payload": {...}}`: serde's adjacently tagged
+//! layout. The `messages!` macro writes each enum together with its table of type names, so a
+//! variant cannot be added without its wire name, and decoding can take the payload of one
+//! known type (see `envelope.rs` for why decoding is two steps).
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::envelope::{DecodeError, Message, parse_payload, unknown_type};
+use crate::{ChatText, ErrorCode, Nickname, PeerId, RoomName};
+
+macro_rules! messages {
+    ($(#[$meta:meta])* pub enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident($payload:ty) = $wire:literal,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant($payload),)*
+        }
+
+        impl $name {
+            /// Every `type` of this direction, as on the wire.
+            pub const KINDS: &'static [&'static str] = &[$($wire),*];
+        }
+
+        impl Message for $name {
+            fn kind(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $wire,)*
+                }
+            }
+
+            fn from_payload(kind: &str, payload: &str) -> Result<Self, DecodeError> {
+                match kind {
+                    $($wire => parse_payload(kind, payload).map(Self::$variant),)*
+                    _ => Err(unknown_type(kind)),
+                }
+            }
+
+            fn serialize_payload<S: SerializeMap>(&self, map: &mut S) -> Result<(), S::Error> {
+                match self {
+                    $(Self::$variant(payload) => map.serialize_entry("payload", payload),)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    /// What a client sends.
+    pub enum ClientMessage {
+        /// Ask for the room list; answered with `rooms`.
+        ListRooms(Empty) = "list_rooms",
+        Join(Join) = "join",
+        Leave(Empty) = "leave",
+        /// Relay `data` to one peer of the sender's room.
+        Signal(SignalTo) = "signal",
+        Chat(ChatSend) = "chat",
+        SetNickname(SetNickname) = "set_nickname",
+        /// Tell the room about the sender's microphone, camera and raised hand.
+        SetStatus(PeerStatus) = "set_status",
+    }
+}
+
+messages! {
+    /// What the server sends.
+    pub enum ServerMessage {
+        /// First frame on every connection.
+        Welcome(Welcome) = "welcome",
+        Rooms(Rooms) = "rooms",
+        Joined(Joined) = "joined",
+        PeerJoined(PeerInfo) = "peer_joined",
+        Left(Left) = "left",
+        PeerLeft(PeerLeft) = "peer_left",
+        Signal(SignalFrom) = "signal",
+        Chat(ChatMessage) = "chat",
+        PeerUpdated(PeerInfo) = "peer_updated",
+        PeerStatus(PeerStatusUpdate) = "peer_status",
+        Error(ErrorPayload) = "error",
+    }
+}
+
+/// The payload of messages that carry nothing: `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Join {
+    pub room: RoomName,
+    pub nickname: Nickname,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalTo {
+    pub to: PeerId,
+    pub data: SignalData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSend {
+    pub text: ChatText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetNickname {
+    pub nickname: Nickname,
+}
+
+/// A participant's media and hand state. Missing fields are `false`: a peer nobody has heard
+/// from has its microphone and camera on and its hand down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeerStatus {
+    pub muted: bool,
+    pub camera_off: bool,
+    pub hand_raised: bool,
+}
+
+/// An `RTCIceServer` as the browser takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub peer_id: PeerId,
+    pub ice_servers: Vec<IceServer>,
+    pub max_room_size: u32,
+    pub protocol: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub name: RoomName,
+    pub participants: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rooms {
+    pub rooms: Vec<RoomInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    pub peer_id: PeerId,
+    pub nickname: Nickname,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joined {
+    pub room: RoomName,
+    pub peer_id: PeerId,
+    /// The peers already in the room, in the order they joined.
+    pub peers: Vec<PeerInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Left {
+    pub room: RoomName,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerLeft {
+    pub peer_id: PeerId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalFrom {
+    pub from: PeerId,
+    pub data: SignalData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub from: PeerId,
+    pub nickname: Nickname,
+    pub text: ChatText,
+    /// Server time, milliseconds since the Unix epoch.
+    pub ts: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatusUpdate {
+    pub peer_id: PeerId,
+    #[serde(flatten)]
+    pub status: PeerStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorPayload {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The opaque JSON object carried by `signal` (a description or an ICE candidate). The server
+/// checks only that it is an object and relays its text untouched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "Box<RawValue>")]
+pub struct SignalData(Box<RawValue>);
+
+impl SignalData {
+    /// Wraps a JSON object's text.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let raw = RawValue::from_string(json.to_owned()).map_err(|err| err.to_string())?;
+        Self::try_from(raw)
+    }
+
+    /// The JSON text, as sent.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl TryFrom<Box<RawValue>> for SignalData {
+    type Error = String;
+    fn try_from(raw: Box<RawValue>) -> Result<Self, String> {
+        if raw.get().starts_with('{') {
+            Ok(Self(raw))
+        } else {
+            Err("`data` must be a JSON object".to_owned())
+        }
+    }
+}
+
+impl PartialEq for SignalData {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl Eq for SignalData {}
+
+impl ServerMessage {
+    /// An `error` message.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Error(ErrorPayload {
+            code,
+            message: message.into(),
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! Validated names and ids. Each type's constructor enforces the protocol's rules, and serde
+//! deserializes through it (`try_from = "String"`), so an invalid value is rejected by the parser.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
+
+/// Longest room name, in characters, after trimming.
+pub const MAX_ROOM_NAME_CHARS: usize = 64;
+/// Longest nickname, in characters, after trimming.
+pub const MAX_NICKNAME_CHARS: usize = 32;
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
+/// Longest peer id, in characters.
+pub const MAX_PEER_ID_CHARS: usize = 64;
+
+/// Why a value was refused. Its `Display` starts with the wire code (`invalid_room: ...`): serde
+/// keeps only the text of a custom error, and [`crate::DecodeError`] reads the code back from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {reason}")]
+pub struct InvalidValue {
+    pub code: ErrorCode,
+    pub reason: &'static str,
+}
+
+fn validate_label(
+    raw: &str,
+    max_chars: usize,
+    code: ErrorCode,
+    too_long: &'static str,
+) -> Result<String, InvalidValue> {
+    let trimmed = raw.trim();
+    let fail = |reason| Err(InvalidValue { code, reason });
+    if trimmed.is_empty() {
+        return fail("must not be empty");
+    }
+    if trimmed.chars().count() > max_chars {
+        return fail(too_long);
+    }
+    if trimmed.chars().any(char::is_control) {
+        return fail("must not contain control characters");
+    }
+    Ok(trimmed.to_owned())
+}
+
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(raw: String) -> Result<Self, InvalidValue> {
+                Self::new(&raw)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidValue;
+            fn try_from(raw: &str) -> Result<Self, InvalidValue> {
+                Self::new(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A room's name: 1 to 64 characters after trimming, no control characters. Names are
+    /// compared exactly (case matters), as they appear in `/room/<name>` links.
+    RoomName
+);
+
+impl RoomName {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        validate_label(
+            raw,
+            MAX_ROOM_NAME_CHARS,
+            ErrorCode::InvalidRoom,
+            "must be at most 64 characters",
+        )
+        .map(Self)
+    }
+}
+
+string_newtype!(
+    /// A participant's display name: 1 to 32 characters after trimming, no control characters.
+    Nickname
+);
+
+impl Nickname {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        validate_label(
+            raw,
+            MAX_NICKNAME_CHARS,
+            ErrorCode::InvalidNickname,
+            "must be at most 32 characters",
+        )
+        .map(Self)
+    }
+}
+
+string_newtype!(
+    /// A chat message: 1 to 2000 characters, not only white space; line breaks and tabs are
+    /// allowed, other control characters are not. Kept exactly as sent (not trimmed).
+    ChatText
+);
+
+impl ChatText {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        let fail = |reason| {
+            Err(InvalidValue {
+                code: ErrorCode::InvalidText,
+                reason,
+            })
+        };
+        if raw.trim().is_empty() {
+            return fail("must not be empty");
+        }
+        if raw.chars().count() > MAX_CHAT_CHARS {
+            return fail("must be at most 2000 characters");
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return fail("must not contain control characters other than line breaks and tabs");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// A connection's id, chosen by the server: 1 to 64 ASCII letters, digits, `-` or `_`.
+    PeerId
+);
+
+impl PeerId {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        let fail = |reason| {
+            Err(InvalidValue {
+                code: ErrorCode::UnknownPeer,
+                reason,
+            })
+        };
+        if raw.is_empty() || raw.len() > MAX_PEER_ID_CHARS {
+            return fail("peer id must be 1 to 64 characters");
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return fail("peer id may only hold letters, digits, '-' and '_'");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_are_trimmed_and_bounded() {
+        assert_eq!(RoomName::new("  standup ").unwrap().as_str(), "standup");
+        assert_eq!(RoomName::new(&"é".repeat(64)).unwrap().chars().count(), 64);
+        assert_eq!(
+            RoomName::new(&"é".repeat(65)).unwrap_err().code,
+            ErrorCode::InvalidRoom
+        );
+        assert!(RoomName::new("   ").is_err());
+        assert!(RoomName::new("a\u{0}b").is_err());
+        assert!(RoomName::new("Café ☕").is_ok());
+    }
+
+    #[test]
+    fn nicknames_are_bounded() {
+        assert!(Nickname::new(&"n".repeat(32)).is_ok());
+        let err = Nickname::new(&"n".repeat(33)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidNickname);
+        assert_eq!(
+            err.to_string(),
+            "invalid_nickname: must be at most 32 characters"
+        );
+    }
+
+    #[test]
+    fn chat_text_keeps_line_breaks_and_refuses_blank() {
+        assert_eq!(
+            ChatText::new(" hi\nthere ").unwrap().as_str(),
+            " hi\nthere "
+        );
+        assert!(ChatText::new(" \n ").is_err());
+        assert!(ChatText::new(&"x".repeat(2000)).is_ok());
+        assert!(ChatText::new(&"x".repeat(2001)).is_err());
+        assert!(ChatText::new("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn peer_ids_are_plain_ascii() {
+        assert!(PeerId::new("a-B_9").is_ok());
+        assert!(PeerId::new("").is_err());
+        assert!(PeerId::new("a b").is_err());
+        assert!(PeerId::new(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn deserializing_validates() {
+        let err = serde_json::from_str::<RoomName>("\"\"").unwrap_err();
+        assert!(err.to_string().starts_with("invalid_room:"), "{err}");
+    }
+}
