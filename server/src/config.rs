@@ -1,0 +1,165 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use noom_shared::IceServer;
+
+/// Noom's signaling server and web app. Every flag can also be set by its `NOOM_*` variable.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "noom-server", version, about)]
+pub struct Config {
+    /// Address to listen on (HTTP, the web app and the WebSocket at /ws).
+    #[arg(long, env = "NOOM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory holding the built web app (index.html and its assets).
+    #[arg(long, env = "NOOM_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// STUN/TURN servers handed to browsers: a JSON array of RTCIceServer objects
+    /// (`[{"urls":["turn:turn.example.org"],"username":"u","credential":"p"}]`) or a
+    /// comma-separated list of URLs (`stun:stun.example.org:3478`). Default: none.
+    #[arg(long, env = "NOOM_ICE_SERVERS", default_value = "", value_parser = IceServers::parse)]
+    pub ice_servers: IceServers,
+
+    /// Most participants in one room.
+    #[arg(long, env = "NOOM_MAX_ROOM_SIZE", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_room_size: u32,
+
+    /// Largest WebSocket message accepted, in bytes; a larger one closes the socket with 1009.
+    #[arg(long, env = "NOOM_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Messages per second one connection may send, sustained.
+    #[arg(long, env = "NOOM_RATE_LIMIT", default_value_t = 50)]
+    pub rate_limit: u32,
+
+    /// Messages one connection may send in a burst above the sustained rate.
+    #[arg(long, env = "NOOM_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
+    /// Web origins, besides the server's own, whose pages may open the WebSocket
+    /// (comma-separated, e.g. `https://meet.example.org`).
+    #[arg(long, env = "NOOM_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// A connection silent this long (no frame, no pong) is dropped; pings go out at a third.
+    #[arg(long, env = "NOOM_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Messages queued for one connection before it counts as too slow and is dropped.
+    #[arg(long, env = "NOOM_SEND_QUEUE", default_value_t = 256)]
+    pub send_queue: usize,
+}
+
+impl Default for Config {
+    /// The defaults above, ignoring the environment and the command line.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            static_dir: PathBuf::from("dist"),
+            ice_servers: IceServers::default(),
+            max_room_size: 8,
+            max_frame_bytes: 64 * 1024,
+            rate_limit: 50,
+            rate_burst: 200,
+            allowed_origins: Vec::new(),
+            idle_timeout: Duration::from_secs(60),
+            send_queue: 256,
+        }
+    }
+}
+
+/// The ICE servers given to every browser in `welcome`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceServers(pub Vec<IceServer>);
+
+impl IceServers {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with('[') {
+            return serde_json::from_str(raw)
+                .map(Self)
+                .map_err(|err| format!("ICE servers are not a JSON array of RTCIceServer: {err}"));
+        }
+        let urls: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = urls.iter().find(|url| {
+            !["stun:", "stuns:", "turn:", "turns:"]
+                .iter()
+                .any(|s| url.starts_with(s))
+        }) {
+            return Err(format!(
+                "`{bad}` is not a stun:, stuns:, turn: or turns: URL"
+            ));
+        }
+        Ok(Self(
+            urls.into_iter()
+                .map(|url| IceServer {
+                    urls: vec![url],
+                    username: None,
+                    credential: None,
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// Parses `250ms`, `30s`, `2m` or a bare number of seconds.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = raw
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((raw, "s"), |at| raw.split_at(at));
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration such as 250ms, 30s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        _ => Err(format!("`{raw}` has an unknown unit: use ms, s or m")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_command_line_defaults() {
+        let parsed = Config::parse_from(["noom-server"]);
+        let default = Config::default();
+        assert_eq!(parsed.listen, default.listen);
+        assert_eq!(parsed.max_room_size, default.max_room_size);
+        assert_eq!(parsed.idle_timeout, default.idle_timeout);
+        assert_eq!(parsed.ice_servers, default.ice_servers);
+    }
+
+    #[test]
+    fn ice_servers_from_urls_or_json() {
+        let list = IceServers::parse("stun:a.example:3478, turn:b.example").unwrap();
+        assert_eq!(list.0.len(), 2);
+        assert_eq!(list.0[1].urls, vec!["turn:b.example".to_owned()]);
+        let json =
+            IceServers::parse(r#"[{"urls":["turn:t"],"username":"u","credential":"c"}]"#).unwrap();
+        assert_eq!(json.0[0].username.as_deref(), Some("u"));
+        assert!(IceServers::parse("http://nope").is_err());
+        assert!(IceServers::parse("").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! One WebSocket connection: a reader task (this one) and a writer task fed by a bounded queue.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use noom_shared::{ClientMessage, Envelope, ErrorCode, PeerId};
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval_at, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use crate::Config;
+use crate::ids::new_peer_id;
+use crate::rate::{RateLimiter, Verdict};
+use crate::switchboard::{ConnHandle, Switchboard};
+
+/// Why a connection ended, and so which close frame (if any) it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// The client closed or the socket broke.
+    Gone,
+    /// Nothing heard for the idle timeout.
+    Silent,
+    /// Its queue filled up: the writer is stuck, so no close frame can be sent.
+    TooSlow,
+    TooLarge,
+    Abusive,
+    ServerStopping,
+}
+
+impl Ending {
+    fn close_frame(self) -> Option<CloseFrame> {
+        let (code, reason) = match self {
+            Ending::Gone | Ending::TooSlow => return None,
+            Ending::Silent => (CloseCode::Away, "no ping answered"),
+            Ending::TooLarge => (CloseCode::Size, "message too large"),
+            Ending::Abusive => (CloseCode::Policy, "rate limit exceeded"),
+            Ending::ServerStopping => (CloseCode::Away, "server shutting down"),
+        };
+        Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })
+    }
+}
+
+/// Runs one connection until it ends, then removes it from its room.
+pub(crate) async fn serve<S>(
+    socket: S,
+    board: Arc<Switchboard>,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+) where
+    S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Send + 'static,
+{
+    let peer = new_peer_id();
+    let (sink, mut stream) = socket.split();
+    let (queue, queued) = mpsc::channel(config.send_queue.max(1));
+    let kick = CancellationToken::new();
+    board.connect(
+        peer.clone(),
+        ConnHandle {
+            queue: queue.clone(),
+            kick: kick.clone(),
+        },
+    );
+    debug!(peer = %peer, "connected");
+    let writer = tokio::spawn(write_loop(sink, queued, config.idle_timeout / 3));
+
+    let ending = read_loop(
+        &mut stream,
+        &peer,
+        &board,
+        &config,
+        &queue,
+        &kick,
+        &shutdown,
+    )
+    .await;
+
+    board.disconnect(&peer);
+    if ending == Ending::TooSlow {
+        writer.abort();
+    } else {
+        if let Some(frame) = ending.close_frame() {
+            let _ = queue.try_send(Message::Close(Some(frame)));
+        }
+        drop(queue);
+        let mut writer = writer;
+        if timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+            writer.abort();
+        }
+    }
+    match ending {
+        Ending::Gone | Ending::ServerStopping => debug!(peer = %peer, ?ending, "disconnected"),
+        _ => info!(peer = %peer, ?ending, "dropped connection"),
+    }
+}
+
+async fn read_loop<S>(
+    stream: &mut S,
+    peer: &PeerId,
+    board: &Switchboard,
+    config: &Config,
+    queue: &mpsc::Sender<Message>,
+    kick: &CancellationToken,
+    shutdown: &CancellationToken,
+) -> Ending
+where
+    S: Stream<Item = Result<Message, WsError>> + Unpin,
+{
+    let mut limiter = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
+    loop {
+        let next = tokio::select! {
+            () = shutdown.cancelled() => return Ending::ServerStopping,
+            () = kick.cancelled() => return Ending::TooSlow,
+            next = timeout(config.idle_timeout, stream.next()) => next,
+        };
+        let message = match next {
+            Err(_) => return Ending::Silent,
+            Ok(None) => return Ending::Gone,
+            Ok(Some(Err(WsError::Capacity(_)))) => {
+                board.reply_error(peer, None, ErrorCode::TooLarge, "message too large");
+                return Ending::TooLarge;
+            }
+            Ok(Some(Err(err))) => {
+                debug!(peer = %peer, cause = %err, "read failed");
+                return Ending::Gone;
+            }
+            Ok(Some(Ok(message))) => message,
+        };
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                if limiter.check(Instant::now()) == Verdict::Allow {
+                    board.reply_error(
+                        peer,
+                        None,
+                        ErrorCode::BadMessage,
+                        "binary frames are not supported",
+                    );
+                }
+                continue;
+            }
+            Message::Close(_) => return Ending::Gone,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+        };
+        match limiter.check(Instant::now()) {
+            Verdict::Allow => {}
+            Verdict::Limit { first_in_streak } => {
+                if first_in_streak {
+                    board.reply_error(
+                        peer,
+                        None,
+                        ErrorCode::RateLimited,
+                        "slow down: too many messages",
+                    );
+                }
+                continue;
+            }
+            Verdict::Abuse => return Ending::Abusive,
+        }
+        match Envelope::<ClientMessage>::decode(&text) {
+            Ok(envelope) => board.handle(peer, envelope),
+            Err(err) => board.reply_error(peer, err.id, err.code, &err.message),
+        }
+        // The writer ends once the socket cannot be written to: stop reading as well.
+        if queue.is_closed() {
+            return Ending::Gone;
+        }
+    }
+}
+
+/// Writes queued messages, batching whatever is ready into one flush, and pings.
+async fn write_loop<S>(mut sink: S, mut queued: mpsc::Receiver<Message>, ping_every: Duration)
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    let ping_every = ping_every.max(Duration::from_millis(10));
+    let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            first = queued.recv() => first,
+            _ = ping.tick() => Some(Message::Ping(Default::default())),
+        };
+        let Some(mut message) = first else { break };
+        loop {
+            let closing = matches!(message, Message::Close(_));
+            if sink.feed(message).await.is_err() {
+                return;
+            }
+            if closing {
+                let _ = timeout(Duration::from_secs(1), sink.close()).await;
+                return;
+            }
+            match queued.try_recv() {
+                Ok(next) => message = next,
+                Err(_) => break,
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+    let _ = timeout(Duration::from_secs(1), sink.close()).await;
+}

@@ -1,0 +1,204 @@
+//! HTTP on the one port: `/ws` (WebSocket upgrade), `/healthz`, and the web app.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{
+    CONNECTION, HOST, HeaderMap, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::debug;
+
+use crate::Config;
+use crate::conn;
+use crate::static_files::{Body, StaticFiles, plain};
+use crate::switchboard::Switchboard;
+
+/// What every HTTP connection shares.
+pub(crate) struct App {
+    pub(crate) config: Arc<Config>,
+    pub(crate) board: Arc<Switchboard>,
+    pub(crate) files: StaticFiles,
+    pub(crate) shutdown: CancellationToken,
+    /// WebSocket connections, so that shutdown can wait for their close frames.
+    pub(crate) sockets: TaskTracker,
+}
+
+pub(crate) async fn route(
+    app: Arc<App>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    Ok(match req.uri().path() {
+        "/ws" => upgrade(app, req),
+        "/healthz" => plain(StatusCode::OK, "ok\n"),
+        _ => app.files.respond(&req).await,
+    })
+}
+
+fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
+    let headers = req.headers();
+    let key = match websocket_key(req.method(), headers) {
+        Ok(key) => key,
+        Err(reason) => return plain(StatusCode::BAD_REQUEST, reason),
+    };
+    if !origin_allowed(headers, &app.config.allowed_origins) {
+        debug!(origin = ?headers.get(ORIGIN), "refused WebSocket from another origin");
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this origin may not open Noom's WebSocket\n",
+        );
+    }
+    if app.shutdown.is_cancelled() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "server shutting down\n");
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let ws_config = websocket_config(&app.config);
+    let task_app = app.clone();
+    app.sockets.spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(ws_config),
+                )
+                .await;
+                conn::serve(
+                    socket,
+                    task_app.board.clone(),
+                    task_app.config.clone(),
+                    task_app.shutdown.clone(),
+                )
+                .await;
+            }
+            Err(err) => debug!(cause = %err, "WebSocket upgrade failed"),
+        }
+    });
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(&accept) {
+        headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
+/// The WebSocket settings: small buffers, because an idle connection should cost little
+/// (tungstenite's default read buffer is 128 KiB), and the message size limit.
+fn websocket_config(config: &Config) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(config.max_frame_bytes))
+        // A frame is read whole before the message limit is checked, so the socket stays in
+        // step and the close frame arrives; only far larger frames are cut off at the header.
+        .max_frame_size(Some(config.max_frame_bytes.saturating_mul(4)))
+}
+
+fn websocket_key<'h>(method: &Method, headers: &'h HeaderMap) -> Result<&'h str, &'static str> {
+    let has_token = |name, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if method != Method::GET
+        || !has_token(UPGRADE, "websocket")
+        || !has_token(CONNECTION, "upgrade")
+    {
+        return Err("this is Noom's WebSocket endpoint: connect with a WebSocket client\n");
+    }
+    if headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .and_then(|v| v.to_str().ok())
+        != Some("13")
+    {
+        return Err("unsupported WebSocket version\n");
+    }
+    headers
+        .get(SEC_WEBSOCKET_KEY)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("missing Sec-WebSocket-Key\n")
+}
+
+/// A browser page may open the socket only from this server's own origin or an allowed one.
+/// Programs that send no `Origin` (tools, other servers) are not browsers and are let in.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return headers.get(ORIGIN).is_none();
+    };
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
+    headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[test]
+    fn same_origin_allowed_and_others_refused() {
+        let same = headers(&[
+            ("host", "meet.example:8080"),
+            ("origin", "http://meet.example:8080"),
+        ]);
+        assert!(origin_allowed(&same, &[]));
+        let other = headers(&[
+            ("host", "meet.example:8080"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(!origin_allowed(&other, &[]));
+        assert!(origin_allowed(
+            &other,
+            &["https://evil.example/".to_owned()]
+        ));
+        assert!(origin_allowed(&headers(&[("host", "h")]), &[]));
+        assert!(!origin_allowed(
+            &headers(&[("host", "h"), ("origin", "null")]),
+            &[]
+        ));
+    }
+
+    #[test]
+    fn upgrade_needs_the_websocket_headers() {
+        let good = headers(&[
+            ("upgrade", "websocket"),
+            ("connection", "keep-alive, Upgrade"),
+            ("sec-websocket-version", "13"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ]);
+        assert_eq!(
+            websocket_key(&Method::GET, &good),
+            Ok("dGhlIHNhbXBsZSBub25jZQ==")
+        );
+        assert!(websocket_key(&Method::POST, &good).is_err());
+        assert!(websocket_key(&Method::GET, &headers(&[("upgrade", "websocket")])).is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! Noom's signaling server.
+//!
+//! ```text
+//! TcpListener ─ http (hyper) ─┬─ /healthz, static files (the web app)
+//!                             └─ /ws ─ conn (reader task + writer task per socket)
+//!                                        │  decoded messages        ▲ bounded queue
+//!                                        ▼                          │
+//!                                   switchboard (one Mutex) ─ hub (pure room logic)
+//! ```
+//! The hub decides who gets what; the switchboard encodes each message once and `try_send`s it
+//! to every recipient's queue; a connection whose queue is full is disconnected.
+
+mod config;
+mod conn;
+mod http;
+mod hub;
+mod ids;
+mod rate;
+mod server;
+mod static_files;
+mod switchboard;
+
+pub use config::{Config, IceServers};
+pub use hub::{Hub, Outgoing};
+pub use server::{bind, run};

@@ -1,0 +1,141 @@
+//! The hub plus each connection's outgoing queue, behind one `std::sync::Mutex`.
+//!
+//! Every method is synchronous and short: the lock is never held across an `.await`. Each
+//! outgoing message is encoded once and its bytes shared by all recipients; delivery is
+//! `try_send`, and a connection whose queue is full is told to go (its `kick` token), never
+//! waited for.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use noom_shared::{
+    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, ServerMessage, Welcome,
+};
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::Config;
+use crate::hub::{Hub, Outgoing};
+
+/// How the switchboard reaches one connection.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnHandle {
+    pub(crate) queue: mpsc::Sender<Message>,
+    /// Cancelled when the connection must be dropped for being too slow.
+    pub(crate) kick: CancellationToken,
+}
+
+pub(crate) struct Switchboard {
+    state: Mutex<State>,
+    ice_servers: Vec<IceServer>,
+    max_room_size: u32,
+}
+
+struct State {
+    hub: Hub,
+    conns: HashMap<PeerId, ConnHandle>,
+}
+
+impl Switchboard {
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            state: Mutex::new(State {
+                hub: Hub::new(config.max_room_size as usize),
+                conns: HashMap::new(),
+            }),
+            ice_servers: config.ice_servers.0.clone(),
+            max_room_size: config.max_room_size,
+        }
+    }
+
+    /// Registers a new connection and queues its `welcome`.
+    pub(crate) fn connect(&self, peer: PeerId, conn: ConnHandle) {
+        let welcome = ServerMessage::Welcome(Welcome {
+            peer_id: peer.clone(),
+            ice_servers: self.ice_servers.clone(),
+            max_room_size: self.max_room_size,
+            protocol: PROTOCOL_VERSION,
+        });
+        let mut state = self.lock();
+        state.hub.connect(peer.clone());
+        state.conns.insert(peer.clone(), conn);
+        state.deliver(vec![Outgoing {
+            to: vec![peer],
+            id: None,
+            message: welcome,
+        }]);
+    }
+
+    /// Removes a connection, telling its room.
+    pub(crate) fn disconnect(&self, peer: &PeerId) {
+        let mut state = self.lock();
+        state.conns.remove(peer);
+        let out = state.hub.disconnect(peer);
+        state.deliver(out);
+    }
+
+    pub(crate) fn handle(&self, from: &PeerId, envelope: Envelope<ClientMessage>) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut state = self.lock();
+        let out = state.hub.handle(from, envelope, now_ms);
+        state.deliver(out);
+    }
+
+    /// Sends `error` to one connection.
+    pub(crate) fn reply_error(&self, to: &PeerId, id: Option<u32>, code: ErrorCode, text: &str) {
+        self.lock().deliver(vec![Outgoing {
+            to: vec![to.clone()],
+            id,
+            message: ServerMessage::error(code, text),
+        }]);
+    }
+
+    /// Pushes the room list to every lobby connection if it changed since the last push.
+    /// Called on a timer, so a burst of joins costs one frame per lobby connection per tick.
+    pub(crate) fn push_room_list(&self) {
+        let mut state = self.lock();
+        let Some(rooms) = state.hub.take_room_list_change() else {
+            return;
+        };
+        let lobby = state.hub.lobby().cloned().collect();
+        state.deliver(vec![Outgoing {
+            to: lobby,
+            id: None,
+            message: ServerMessage::Rooms(rooms),
+        }]);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the hub half-updated in a way that
+        // matters more than stopping every room would, so keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn deliver(&mut self, out: Vec<Outgoing>) {
+        for Outgoing { to, id, message } in out {
+            let frame = Message::text(Envelope::with_id(message, id).encode());
+            for peer in &to {
+                let Some(conn) = self.conns.get(peer) else {
+                    continue;
+                };
+                match conn.queue.try_send(frame.clone()) {
+                    Ok(()) | Err(TrySendError::Closed(_)) => {}
+                    Err(TrySendError::Full(_)) => {
+                        if !conn.kick.is_cancelled() {
+                            warn!(peer = %peer, "send queue full, dropping slow connection");
+                            conn.kick.cancel();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
