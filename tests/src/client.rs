@@ -1,0 +1,182 @@
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use noom_shared::{
+    ClientMessage, Envelope, ErrorCode, ErrorPayload, Join, Joined, Nickname, PeerId, RoomName,
+    Rooms, ServerMessage, Welcome,
+};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a message it expects.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A protocol client over a real WebSocket. `recv` sets aside the room-list pushes a lobby
+/// connection gets unasked (kept in `room_pushes`), so tests read the messages they are about.
+pub struct TestClient {
+    pub socket: Socket,
+    pub welcome: Welcome,
+    /// Unsolicited `rooms` messages received so far, oldest first.
+    pub room_pushes: Vec<Rooms>,
+    next_id: u32,
+}
+
+impl TestClient {
+    /// Connects to `url` and reads `welcome`.
+    pub async fn connect(url: &str) -> Self {
+        let (socket, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect in time")
+            .expect("WebSocket handshake");
+        let mut client = Self {
+            socket,
+            welcome: Welcome {
+                peer_id: PeerId::new("unknown").expect("valid id"),
+                ice_servers: Vec::new(),
+                max_room_size: 0,
+                protocol: 0,
+            },
+            room_pushes: Vec::new(),
+            next_id: 0,
+        };
+        match client.recv().await {
+            ServerMessage::Welcome(welcome) => client.welcome = welcome,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        client
+    }
+
+    pub fn peer_id(&self) -> &PeerId {
+        &self.welcome.peer_id
+    }
+
+    /// Sends `message` with a fresh request id, and returns that id.
+    pub async fn send(&mut self, message: ClientMessage) -> u32 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send_text(&Envelope::with_id(message, Some(id)).encode())
+            .await;
+        id
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.send_frame(Message::text(text)).await;
+    }
+
+    pub async fn send_frame(&mut self, frame: Message) {
+        self.socket.send(frame).await.expect("send a frame");
+    }
+
+    /// The next message and its id, skipping room-list pushes.
+    pub async fn recv_envelope(&mut self) -> Envelope<ServerMessage> {
+        loop {
+            let envelope = self.recv_any().await;
+            match envelope.message {
+                ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
+                    self.room_pushes.push(rooms)
+                }
+                _ => return envelope,
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> ServerMessage {
+        self.recv_envelope().await.message
+    }
+
+    /// The next room-list push.
+    pub async fn recv_room_push(&mut self) -> Rooms {
+        loop {
+            let envelope = self.recv_any().await;
+            match envelope.message {
+                ServerMessage::Rooms(rooms) if envelope.id.is_none() => return rooms,
+                other => panic!("expected a room-list push, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next message of any kind.
+    async fn recv_any(&mut self) -> Envelope<ServerMessage> {
+        loop {
+            let frame = timeout(WAIT, self.socket.next())
+                .await
+                .expect("a message within the wait")
+                .expect("the socket is open")
+                .expect("a readable frame");
+            match frame {
+                Message::Text(text) => {
+                    return Envelope::decode(&text).unwrap_or_else(|err| {
+                        panic!("server sent an invalid message {text}: {err}")
+                    });
+                }
+                Message::Ping(_) | Message::Pong(_) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes, returning the close code.
+    pub async fn close_code(&mut self) -> Option<CloseCode> {
+        loop {
+            match timeout(WAIT, self.socket.next())
+                .await
+                .expect("closed within the wait")
+            {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Asserts that no message other than a room-list push arrives for `window`.
+    pub async fn expect_silence(&mut self, window: Duration) {
+        let deadline = tokio::time::Instant::now() + window;
+        while let Ok(frame) = tokio::time::timeout_at(deadline, self.socket.next()).await {
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let envelope = Envelope::<ServerMessage>::decode(&text).expect("valid message");
+                    match envelope.message {
+                        ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
+                            self.room_pushes.push(rooms)
+                        }
+                        other => panic!("expected silence, got {other:?}"),
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("expected silence, the socket ended: {other:?}"),
+            }
+        }
+    }
+
+    /// Joins `room` as `nickname` and returns `joined`, checking that it echoes the request id.
+    pub async fn join(&mut self, room: &str, nickname: &str) -> Joined {
+        let id = self.send(join_message(room, nickname)).await;
+        let envelope = self.recv_envelope().await;
+        assert_eq!(envelope.id, Some(id), "joined echoes the request id");
+        match envelope.message {
+            ServerMessage::Joined(joined) => joined,
+            other => panic!("expected joined, got {other:?}"),
+        }
+    }
+
+    /// Reads the next message and asserts it is an `error` with `code`.
+    pub async fn expect_error(&mut self, code: ErrorCode) -> ErrorPayload {
+        match self.recv().await {
+            ServerMessage::Error(error) if error.code == code => error,
+            other => panic!("expected error {code}, got {other:?}"),
+        }
+    }
+}
+
+pub fn join_message(room: &str, nickname: &str) -> ClientMessage {
+    ClientMessage::Join(Join {
+        room: RoomName::new(room).expect("valid room"),
+        nickname: Nickname::new(nickname).expect("valid nickname"),
+    })
+}

@@ -1,0 +1,9 @@
+//! The harness Noom's tests share: a server started in-process on a free port, a typed
+//! WebSocket client with timeouts, and a bare HTTP client.
+
+pub mod client;
+pub mod http;
+pub mod server;
+
+pub use client::TestClient;
+pub use server::TestServer;
