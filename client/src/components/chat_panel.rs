@@ -1,0 +1,87 @@
+use leptos::html::{Div, Input};
+use leptos::prelude::*;
+
+use crate::session::{ChatKind, ChatLine, Session};
+
+/// The room's chat: messages with name and time, join and leave lines, a box to write in. The
+/// list follows new lines to the bottom. Text is always shown as text, never as HTML.
+#[component]
+pub fn ChatPanel(
+    session: Session,
+    /// Whether the panel is shown.
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let list = NodeRef::<Div>::new();
+    let input = NodeRef::<Input>::new();
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        session.chat.track();
+        open.track();
+        if let Some(list) = list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match session.send_chat(&draft.get_untracked()) {
+            Ok(()) => draft.set(String::new()),
+            Err(message) => error.set(Some(message)),
+        }
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    };
+    view! {
+        <aside class="chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
+            <h2>"Chat"</h2>
+            <div class="chat-lines" node_ref=list aria-live="polite">
+                <For each=move || session.chat.get() key=|line: &ChatLine| line.key let:line>
+                    {line_view(line.kind)}
+                </For>
+            </div>
+            <form class="chat-form" on:submit=send>
+                <label for="chat-input" class="visually-hidden">"Message"</label>
+                <input
+                    id="chat-input"
+                    data-testid="chat-input"
+                    node_ref=input
+                    placeholder="Write a message"
+                    maxlength="2000"
+                    autocomplete="off"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| {
+                        draft.set(event_target_value(&ev));
+                        error.set(None);
+                    }
+                />
+                <button class="primary" type="submit" data-testid="chat-send">"Send"</button>
+            </form>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </aside>
+    }
+}
+
+fn line_view(kind: ChatKind) -> AnyView {
+    match kind {
+        ChatKind::Message {
+            nickname,
+            text,
+            time,
+            mine,
+        } => view! {
+            <div class="chat-message" class:mine=mine data-testid="chat-message">
+                <div class="chat-meta">
+                    <span class="chat-name">{nickname}</span>
+                    <time>{time}</time>
+                </div>
+                <p class="chat-text" data-testid="chat-text">{text}</p>
+            </div>
+        }
+        .into_any(),
+        ChatKind::Notice(text) => view! {
+            <p class="chat-notice" data-testid="chat-notice">{text}</p>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,145 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use noom_shared::{Nickname, RoomInfo, RoomName, ServerMessage};
+
+use crate::app::room_path;
+use crate::components::room_list::RoomList;
+use crate::prefs;
+use crate::signaling::Signaling;
+
+/// Whether the lobby's socket is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Connecting,
+    Open,
+    Lost,
+}
+
+/// The start page: your nickname (remembered), the live list of rooms, and a form to join or
+/// create a room by name. Names are checked with the protocol's own rules before anything is
+/// sent. The lobby keeps its own socket, which receives the server's room-list pushes, and
+/// closes it when the page goes.
+#[component]
+pub fn Lobby() -> impl IntoView {
+    let nickname = RwSignal::new(prefs::nickname());
+    let room = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let rooms = RwSignal::new(Vec::<RoomInfo>::new());
+    let link = RwSignal::new(Link::Connecting);
+
+    let socket = StoredValue::new_local(None::<Signaling>);
+    match Signaling::connect(
+        move |message| match message {
+            ServerMessage::Welcome(_) => {
+                link.try_set(Link::Open);
+                socket.with_value(|s| {
+                    if let Some(s) = s {
+                        s.send(noom_shared::ClientMessage::ListRooms(Default::default()));
+                    }
+                });
+            }
+            ServerMessage::Rooms(list) => {
+                rooms.try_set(list.rooms);
+            }
+            _ => {}
+        },
+        move || {
+            link.try_set(Link::Lost);
+        },
+    ) {
+        Ok(signaling) => socket.set_value(Some(signaling)),
+        Err(_) => link.set(Link::Lost),
+    }
+    on_cleanup(move || {
+        if let Some(Some(signaling)) = socket.try_get_value() {
+            signaling.close();
+        }
+    });
+
+    let navigate = use_navigate();
+    let enter = move |name: String| {
+        let checked = Nickname::new(&nickname.get_untracked())
+            .map_err(|e| format!("Your name {}.", e.reason))
+            .and_then(|nick| {
+                RoomName::new(&name)
+                    .map(|room| (nick, room))
+                    .map_err(|e| format!("The room name {}.", e.reason))
+            });
+        match checked {
+            Ok((nick, room)) => {
+                prefs::remember_nickname(&nick);
+                navigate(&room_path(&room), Default::default());
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    let submit = {
+        let enter = enter.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            enter(room.get_untracked());
+        }
+    };
+
+    view! {
+        <main class="page lobby">
+            <header class="brand">
+                <h1>"Noom"</h1>
+                <p>"Video meetings on your own server."</p>
+            </header>
+            <section class="card" aria-labelledby="start-title">
+                <h2 id="start-title">"Start or join a meeting"</h2>
+                <form class="stack" on:submit=submit novalidate>
+                    <label for="nickname">"Your name"</label>
+                    <input
+                        id="nickname"
+                        data-testid="nickname"
+                        autocomplete="nickname"
+                        maxlength="32"
+                        placeholder="e.g. Ana"
+                        prop:value=move || nickname.get()
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            prefs::remember_nickname(value.trim());
+                            nickname.set(value);
+                            error.set(None);
+                        }
+                    />
+                    <label for="room">"Room name"</label>
+                    <input
+                        id="room"
+                        data-testid="room-name"
+                        maxlength="64"
+                        placeholder="e.g. standup"
+                        prop:value=move || room.get()
+                        on:input=move |ev| {
+                            room.set(event_target_value(&ev));
+                            error.set(None);
+                        }
+                    />
+                    <button class="primary" type="submit" data-testid="enter-room">
+                        "Join or create"
+                    </button>
+                    <p class="error" role="alert" data-testid="lobby-error">
+                        {move || error.get()}
+                    </p>
+                </form>
+            </section>
+            <section class="card" aria-labelledby="rooms-title">
+                <h2 id="rooms-title">"Rooms now"</h2>
+                {move || match link.get() {
+                    Link::Connecting => view! { <p class="hint">"Connecting…"</p> }.into_any(),
+                    Link::Lost => {
+                        view! {
+                            <p class="error" role="alert">
+                                "Cannot reach the Noom server. Check that it is running, then reload."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Link::Open => view! { <RoomList rooms=rooms.read_only() on_pick=enter.clone() /> }.into_any(),
+                }}
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,15 @@
+//! The app's components, one per file.
+
+pub mod call_view;
+pub mod chat_panel;
+pub mod controls;
+pub mod device_picker;
+pub mod lobby;
+pub mod mic_level;
+pub mod not_found;
+pub mod pre_join;
+pub mod room_list;
+pub mod room_page;
+pub mod stream_video;
+pub mod tile;
+pub mod toggle_button;

@@ -1,0 +1,124 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::device_picker::DevicePicker;
+use crate::components::mic_level::MicLevel;
+use crate::components::stream_video::StreamVideo;
+use crate::components::toggle_button::ToggleButton;
+use crate::prefs;
+use crate::rtc::media::{Access, Kind};
+use crate::session::{Phase, Session};
+
+/// Before joining: our camera preview and microphone meter, device choice, mic and camera
+/// toggles, our name, and Join. A blocked or missing device is explained in words, and joining
+/// still works with what is left (microphone only, or watch only).
+#[component]
+pub fn PreJoin(session: Session) -> impl IntoView {
+    let d = session.devices;
+    let nickname = RwSignal::new(prefs::nickname());
+    let error = RwSignal::new(None::<String>);
+    let joining = Memo::new(move |_| session.phase.get() == Phase::Joining);
+    let full = Memo::new(move |_| {
+        let max = session.max_room_size.get();
+        max > 0 && session.occupancy.get() >= max
+    });
+    let problems = move || {
+        let mut lines = Vec::new();
+        if let Some(access) = d.video.get() {
+            lines.extend(access.explain(Kind::Video));
+        }
+        if let Some(access) = d.audio.get() {
+            lines.extend(access.explain(Kind::Audio));
+        }
+        lines.extend(d.problem.get());
+        let camera = d.video.get() == Some(Access::Granted);
+        let mic = d.audio.get() == Some(Access::Granted);
+        match (d.audio.get().is_some(), mic, camera) {
+            (true, true, false) => lines.push("You can join with your microphone only.".into()),
+            (true, false, true) => lines.push("You can join with your camera only.".into()),
+            (true, false, false) => lines.push("You can join to watch and listen.".into()),
+            _ => {}
+        }
+        lines
+    };
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = nickname.get_untracked();
+        match session.join(&name) {
+            Ok(()) => prefs::remember_nickname(name.trim()),
+            Err(message) => error.set(Some(message)),
+        }
+    };
+
+    view! {
+        <main class="page prejoin">
+            <section class="preview" aria-label="Your camera preview">
+                <StreamVideo stream=d.stream own=true />
+                <Show when=move || !d.camera_on.get()>
+                    <div class="preview-off">"Camera is off"</div>
+                </Show>
+                <div class="preview-controls">
+                    <ToggleButton
+                        on=d.mic_on
+                        label_on="Turn microphone off"
+                        label_off="Turn microphone on"
+                        text="Mic"
+                        testid="prejoin-mic"
+                        enabled=Signal::derive(move || d.audio.get() == Some(Access::Granted))
+                        toggle=move || session.toggle_mic()
+                    />
+                    <ToggleButton
+                        on=d.camera_on
+                        label_on="Turn camera off"
+                        label_off="Turn camera on"
+                        text="Camera"
+                        testid="prejoin-camera"
+                        enabled=Signal::derive(move || d.video.get() == Some(Access::Granted))
+                        toggle=move || session.toggle_camera()
+                    />
+                </div>
+            </section>
+            <section class="card prejoin-side">
+                <h1>{format!("Join “{}”", session.room.get_value())}</h1>
+                <p class="hint" data-testid="room-occupancy">
+                    {move || match session.occupancy.get() {
+                        0 => "No one is here yet.".to_owned(),
+                        1 => "1 person is in the room.".to_owned(),
+                        n => format!("{n} people are in the room."),
+                    }}
+                </p>
+                <Show when=move || full.get()>
+                    <p class="warning" role="alert">"This room is full right now."</p>
+                </Show>
+                <ul class="problems" data-testid="media-problems">
+                    {move || problems().into_iter().map(|line| view! { <li role="alert">{line}</li> }).collect_view()}
+                </ul>
+                <div class="field">
+                    <span class="label">"Microphone level"</span>
+                    <MicLevel stream=d.stream active=d.mic_on />
+                </div>
+                <DevicePicker session kind=Kind::Video />
+                <DevicePicker session kind=Kind::Audio />
+                <form class="stack" on:submit=join novalidate>
+                    <label for="prejoin-nickname">"Your name"</label>
+                    <input
+                        id="prejoin-nickname"
+                        data-testid="prejoin-nickname"
+                        autocomplete="nickname"
+                        maxlength="32"
+                        prop:value=move || nickname.get()
+                        on:input=move |ev| {
+                            nickname.set(event_target_value(&ev));
+                            error.set(None);
+                        }
+                    />
+                    <p class="error" role="alert">{move || error.get().or_else(|| session.notice.get())}</p>
+                    <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get()>
+                        {move || if joining.get() { "Joining…" } else { "Join now" }}
+                    </button>
+                </form>
+                <A href="/">"Back to the lobby"</A>
+            </section>
+        </main>
+    }
+}

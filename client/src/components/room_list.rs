@@ -1,0 +1,52 @@
+use leptos::prelude::*;
+use noom_shared::RoomInfo;
+
+/// The rooms that have people in them, with their counts, live: the list follows the server's
+/// `rooms` pushes.
+#[component]
+pub fn RoomList(
+    /// The latest room list from the server.
+    rooms: ReadSignal<Vec<RoomInfo>>,
+    /// Called with a room's name when the user picks it.
+    on_pick: impl Fn(String) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Show
+            when=move || rooms.with(|r| !r.is_empty())
+            fallback=|| view! { <p class="hint" data-testid="no-rooms">"No one is in a room yet. Create one above."</p> }
+        >
+            <ul class="room-list" data-testid="room-list">
+                <For
+                    each=move || rooms.get()
+                    key=|room| (room.name.clone(), room.participants)
+                    children={
+                        let on_pick = on_pick.clone();
+                        move |room| {
+                            let on_pick = on_pick.clone();
+                            let name = room.name.to_string();
+                            let people = if room.participants == 1 { "person" } else { "people" };
+                            let picked = name.clone();
+                            view! {
+                                <li data-testid="room-item" data-room=name.clone()>
+                                    <span class="room-name">{name.clone()}</span>
+                                    <span class="room-count">
+                                        <span data-testid="room-count">{room.participants}</span>
+                                        " "
+                                        {people}
+                                    </span>
+                                    <button
+                                        class="secondary"
+                                        aria-label=format!("Join {name}")
+                                        on:click=move |_| on_pick(picked.clone())
+                                    >
+                                        "Join"
+                                    </button>
+                                </li>
+                            }
+                        }
+                    }
+                />
+            </ul>
+        </Show>
+    }
+}

@@ -1,0 +1,107 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+use noom_shared::RoomName;
+
+use crate::components::call_view::CallView;
+use crate::components::pre_join::PreJoin;
+use crate::session::{Phase, Session};
+
+/// Which screen of the room is up; changes only when the screen does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Screen {
+    Connecting,
+    PreJoin,
+    Call,
+    Full,
+    Failed(String),
+}
+
+/// `/room/<name>`: owns the room visit ([`Session`]) for as long as the page is open, and shows
+/// pre-join, the call, or why neither is possible. Leaving the page shuts the visit down.
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let location = use_location();
+    // The router decodes only part of the path; take the raw segment and decode it whole.
+    let raw_name = Memo::new(move |_| {
+        location.pathname.track();
+        room_from_path()
+    });
+    move || match RoomName::new(&raw_name.get()) {
+        Ok(room) => view! { <Room room /> }.into_any(),
+        Err(err) => view! {
+            <main class="page centered">
+                <section class="card">
+                    <h1>"Not a room name"</h1>
+                    <p role="alert">{format!("A room name {}.", err.reason)}</p>
+                    <A href="/">"Go to the lobby"</A>
+                </section>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// One visit to one room.
+#[component]
+fn Room(room: RoomName) -> impl IntoView {
+    let session = Session::start(room);
+    on_cleanup(move || session.shutdown());
+    let screen = Memo::new(move |_| match session.phase.get() {
+        Phase::Connecting => Screen::Connecting,
+        Phase::PreJoin | Phase::Joining => Screen::PreJoin,
+        Phase::InCall => Screen::Call,
+        Phase::Full => Screen::Full,
+        Phase::Failed(message) => Screen::Failed(message),
+    });
+    move || match screen.get() {
+        Screen::Connecting => view! {
+            <main class="page centered">
+                <p class="hint" role="status">"Connecting to Noom…"</p>
+            </main>
+        }
+        .into_any(),
+        Screen::PreJoin => view! { <PreJoin session /> }.into_any(),
+        Screen::Call => view! { <CallView session /> }.into_any(),
+        Screen::Full => {
+            let size = session.max_room_size.get_untracked();
+            view! {
+                <main class="page centered">
+                    <section class="card" data-testid="room-full" role="alert">
+                        <h1>"This room is full"</h1>
+                        <p>
+                            {format!(
+                                "“{}” already has {size} people, the most a room can hold. Try again later or pick another room.",
+                                session.room.get_value(),
+                            )}
+                        </p>
+                        <A href="/">"Back to the lobby"</A>
+                    </section>
+                </main>
+            }
+            .into_any()
+        }
+        Screen::Failed(message) => view! {
+            <main class="page centered">
+                <section class="card" role="alert" data-testid="room-error">
+                    <h1>"Something went wrong"</h1>
+                    <p>{message}</p>
+                    <A href="/">"Back to the lobby"</A>
+                </section>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// The room name in the address bar, decoded from `/room/<name>`.
+fn room_from_path() -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    let segment = path.strip_prefix("/room/").unwrap_or_default();
+    js_sys::decode_uri_component(segment)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| segment.to_owned())
+}

@@ -1,0 +1,63 @@
+use leptos::prelude::*;
+
+use crate::components::stream_video::StreamVideo;
+use crate::rtc::peer::LinkState;
+use crate::session::Participant;
+
+/// One participant in the grid: their video (or their initial when the camera is off), name,
+/// microphone state, connection state, and a highlight while they speak.
+#[component]
+pub fn Tile(participant: Participant) -> impl IntoView {
+    let p = participant;
+    let muted = move || p.status.with(|s| s.muted);
+    let camera_off = move || p.status.with(|s| s.camera_off) || p.stream.with(Option::is_none);
+    let initial = move || {
+        p.nickname
+            .with(|n| n.chars().next().map(|c| c.to_uppercase().to_string()))
+            .unwrap_or_default()
+    };
+    let connection = move || match p.link.get() {
+        LinkState::Connected => None,
+        LinkState::Connecting => Some(("connecting", "Connecting…")),
+        LinkState::Interrupted => Some(("connecting", "Reconnecting…")),
+        LinkState::Failed => Some(("failed", "Connection failed")),
+    };
+    view! {
+        <article
+            class="tile"
+            class:speaking=move || p.speaking.get()
+            class:camera-off=camera_off
+            data-testid="tile"
+            data-peer=p.id.to_string()
+            data-self=p.is_self.to_string()
+            data-muted=move || muted().to_string()
+            data-camera-off=move || camera_off().to_string()
+            data-link=move || connection().map_or("connected", |(state, _)| state)
+            aria-label=move || p.nickname.get()
+        >
+            <StreamVideo stream=p.stream own=p.is_self />
+            <div class="avatar" aria-hidden="true">{initial}</div>
+            <div class="tile-label">
+                <span class="tile-name" data-testid="tile-name">
+                    {move || p.nickname.get()}
+                    {p.is_self.then_some(" (you)")}
+                </span>
+                <Show when=muted>
+                    <span class="badge" data-testid="tile-muted" title="Microphone off">
+                        "Muted"
+                    </span>
+                </Show>
+            </div>
+            {move || {
+                connection()
+                    .map(|(state, text)| {
+                        view! {
+                            <span class=format!("link-state {state}") data-testid="tile-connection" role="status">
+                                {text}
+                            </span>
+                        }
+                    })
+            }}
+        </article>
+    }
+}

@@ -1,0 +1,32 @@
+use leptos::prelude::*;
+
+/// A labelled on/off button (`aria-pressed`), used for the mic and camera.
+#[component]
+pub fn ToggleButton(
+    /// Whether the device is on.
+    on: RwSignal<bool>,
+    /// Accessible label while on, and while off.
+    label_on: &'static str,
+    label_off: &'static str,
+    /// The short visible text.
+    text: &'static str,
+    testid: &'static str,
+    /// False when the device is unavailable.
+    enabled: Signal<bool>,
+    toggle: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="toggle"
+            class:off=move || !on.get()
+            data-testid=testid
+            aria-pressed=move || on.get().to_string()
+            aria-label=move || if on.get() { label_on } else { label_off }
+            disabled=move || !enabled.get()
+            on:click=move |_| toggle()
+        >
+            {move || if on.get() { text.to_owned() } else { format!("{text} off") }}
+        </button>
+    }
+}

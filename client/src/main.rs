@@ -1,0 +1,13 @@
+//! Noom's web app: mounts [`app::App`]; everything else lives in the modules below.
+
+mod app;
+mod components;
+mod prefs;
+mod rtc;
+mod session;
+mod signaling;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,247 @@
+//! The local camera and microphone: asking for them, listing devices, switching one, and
+//! stopping them.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack};
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl Kind {
+    /// The kind as `MediaStreamTrack.kind` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Audio => "audio",
+            Self::Video => "video",
+        }
+    }
+}
+
+/// What happened when one device was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Granted,
+    /// The user or the browser refused permission.
+    Blocked,
+    /// No such device, or it is in use elsewhere.
+    Missing,
+    /// Any other failure, with the browser's reason.
+    Failed(String),
+}
+
+impl Access {
+    fn from_error(err: &JsValue) -> Self {
+        let name = err
+            .dyn_ref::<web_sys::DomException>()
+            .map(|e| e.name())
+            .unwrap_or_default();
+        match name.as_str() {
+            "NotAllowedError" | "SecurityError" => Self::Blocked,
+            "NotFoundError" | "NotReadableError" | "OverconstrainedError" => Self::Missing,
+            _ => Self::Failed(
+                err.dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or(name),
+            ),
+        }
+    }
+
+    /// A sentence a user can act on, for a device of `kind`; `None` when granted.
+    pub fn explain(&self, kind: Kind) -> Option<String> {
+        let device = match kind {
+            Kind::Audio => "Microphone",
+            Kind::Video => "Camera",
+        };
+        match self {
+            Self::Granted => None,
+            Self::Blocked => Some(format!(
+                "{device} blocked: allow it in the address bar, then reload."
+            )),
+            Self::Missing => Some(format!("{device} not found or in use by another app.")),
+            Self::Failed(reason) => Some(format!("{device} unavailable: {reason}")),
+        }
+    }
+}
+
+/// The local stream and how each device went. The stream holds at most one track per kind.
+pub struct LocalMedia {
+    pub stream: MediaStream,
+    pub audio: Access,
+    pub video: Access,
+}
+
+/// A camera or microphone the browser lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+}
+
+/// Asks for the camera and microphone (the chosen devices when given). Whatever works is kept:
+/// with the camera blocked the stream still carries the microphone, and the reverse.
+pub async fn acquire(
+    audio_device: Option<&str>,
+    video_device: Option<&str>,
+) -> Result<LocalMedia, String> {
+    let stream = MediaStream::new().map_err(|_| "this browser cannot make a media stream")?;
+    Ok(
+        match get_user_media(audio_device, video_device, true, true).await {
+            Ok(both) => {
+                for track in both.get_tracks().iter() {
+                    stream.add_track(track.unchecked_ref());
+                }
+                LocalMedia {
+                    stream,
+                    audio: Access::Granted,
+                    video: Access::Granted,
+                }
+            }
+            Err(_) => {
+                // One of the two failed: ask for each alone to keep the one that works.
+                let audio = add_single(&stream, Kind::Audio, audio_device).await;
+                let video = add_single(&stream, Kind::Video, video_device).await;
+                LocalMedia {
+                    stream,
+                    audio,
+                    video,
+                }
+            }
+        },
+    )
+}
+
+/// Opens one new track of `kind` from `device`, for switching devices mid-call.
+pub async fn open_track(kind: Kind, device: &str) -> Result<MediaStreamTrack, String> {
+    let (audio, video) = match kind {
+        Kind::Audio => (true, false),
+        Kind::Video => (false, true),
+    };
+    let stream = get_user_media(Some(device), Some(device), audio, video)
+        .await
+        .map_err(|err| Access::from_error(&err).explain(kind).unwrap_or_default())?;
+    first_track(&stream, kind).ok_or_else(|| format!("no {} track", kind.as_str()))
+}
+
+/// The first track of `kind` in `stream`.
+pub fn first_track(stream: &MediaStream, kind: Kind) -> Option<MediaStreamTrack> {
+    let tracks = match kind {
+        Kind::Audio => stream.get_audio_tracks(),
+        Kind::Video => stream.get_video_tracks(),
+    };
+    tracks.get(0).dyn_into().ok()
+}
+
+/// Puts `track` in `stream` in place of the stream's track of the same kind, which is stopped.
+pub fn swap_track(stream: &MediaStream, kind: Kind, track: &MediaStreamTrack) {
+    if let Some(old) = first_track(stream, kind) {
+        old.stop();
+        stream.remove_track(&old);
+    }
+    stream.add_track(track);
+}
+
+/// Stops every track of `stream`: the camera light goes off.
+pub fn stop(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        track.unchecked_into::<MediaStreamTrack>().stop();
+    }
+}
+
+/// Lists cameras and microphones. Labels are empty until permission is granted.
+pub async fn devices() -> (Vec<Device>, Vec<Device>) {
+    let mut cameras = Vec::new();
+    let mut microphones = Vec::new();
+    let Some(media) = media_devices() else {
+        return (cameras, microphones);
+    };
+    let Ok(promise) = media.enumerate_devices() else {
+        return (cameras, microphones);
+    };
+    let Ok(list) = JsFuture::from(promise).await else {
+        return (cameras, microphones);
+    };
+    for info in js_sys::Array::from(&list).iter() {
+        let info: web_sys::MediaDeviceInfo = info.unchecked_into();
+        let number = |list: &Vec<Device>| list.len() + 1;
+        match info.kind() {
+            MediaDeviceKind::Videoinput => cameras.push(Device {
+                label: label_or(&info, "Camera", number(&cameras)),
+                id: info.device_id(),
+            }),
+            MediaDeviceKind::Audioinput => microphones.push(Device {
+                label: label_or(&info, "Microphone", number(&microphones)),
+                id: info.device_id(),
+            }),
+            _ => {}
+        }
+    }
+    (cameras, microphones)
+}
+
+fn label_or(info: &web_sys::MediaDeviceInfo, kind: &str, number: usize) -> String {
+    let label = info.label();
+    if label.is_empty() {
+        format!("{kind} {number}")
+    } else {
+        label
+    }
+}
+
+async fn add_single(stream: &MediaStream, kind: Kind, device: Option<&str>) -> Access {
+    let (audio, video) = match kind {
+        Kind::Audio => (true, false),
+        Kind::Video => (false, true),
+    };
+    match get_user_media(device, device, audio, video).await {
+        Ok(single) => {
+            if let Some(track) = first_track(&single, kind) {
+                stream.add_track(&track);
+            }
+            Access::Granted
+        }
+        Err(err) => Access::from_error(&err),
+    }
+}
+
+fn media_devices() -> Option<web_sys::MediaDevices> {
+    web_sys::window()?.navigator().media_devices().ok()
+}
+
+/// `getUserMedia` for the kinds asked, each pinned to a device when one is given.
+async fn get_user_media(
+    audio_device: Option<&str>,
+    video_device: Option<&str>,
+    audio: bool,
+    video: bool,
+) -> Result<MediaStream, JsValue> {
+    let media = media_devices().ok_or_else(|| {
+        JsValue::from(js_sys::Error::new(
+            "this page cannot use a camera (it needs https or localhost)",
+        ))
+    })?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&kind_constraint(audio, audio_device));
+    constraints.set_video(&kind_constraint(video, video_device));
+    let promise = media.get_user_media_with_constraints(&constraints)?;
+    Ok(JsFuture::from(promise).await?.unchecked_into())
+}
+
+/// `false`, `true`, or `{deviceId: {exact: id}}`.
+fn kind_constraint(wanted: bool, device: Option<&str>) -> JsValue {
+    match (wanted, device) {
+        (false, _) => JsValue::FALSE,
+        (true, None) => JsValue::TRUE,
+        (true, Some(id)) => {
+            let exact = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &id.into());
+            let constraint = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&constraint, &"deviceId".into(), &exact);
+            constraint.into()
+        }
+    }
+}

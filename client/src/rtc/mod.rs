@@ -1,0 +1,7 @@
+//! Browser media and WebRTC behind a small Rust API: components use these types and never touch
+//! `RTCPeerConnection` or `getUserMedia` themselves.
+
+mod debug;
+pub mod level;
+pub mod media;
+pub mod peer;

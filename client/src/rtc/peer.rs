@@ -1,0 +1,344 @@
+//! One `RTCPeerConnection` to one remote participant, negotiated with the perfect-negotiation
+//! pattern over the `signal` messages of protocol v1.
+//!
+//! * The joiner offers: a link made with [`Role::Offer`] adds its tracks at once, which fires
+//!   `negotiationneeded` and sends the offer. A link made with [`Role::Answer`] (an existing
+//!   member, on the joiner's first offer) adds its tracks only after applying that offer, so its
+//!   tracks ride the offered transceivers and the answer needs no second round.
+//! * Later renegotiation from either side is perfect negotiation; the later joiner is polite.
+//! * Signals are applied one at a time, in arrival order. ICE candidates that arrive before a
+//!   remote description wait for it; an empty candidate string is ignored; `{"candidate": null}`
+//!   ends the remote candidates.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_channel::mpsc::{UnboundedSender, unbounded};
+use futures_util::StreamExt;
+use js_sys::{Array, JSON, Object, Reflect};
+use noom_shared::{IceServer, PeerId, SignalData};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+};
+
+use super::debug;
+use super::media::{Kind, first_track};
+
+/// Who sends the first offer on this link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// We joined after the remote peer: we offer, and we are the polite side.
+    Offer,
+    /// The remote peer joined after us and has offered: we answer, and we are impolite.
+    Answer,
+}
+
+/// The state of a link, as a tile shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    Connected,
+    /// Lost for now; the browser keeps trying.
+    Interrupted,
+    Failed,
+}
+
+/// What a link reports to its owner.
+pub struct LinkEvents {
+    /// A signal to relay to the remote peer (`signal {to, data}`).
+    pub signal: Box<dyn Fn(SignalData)>,
+    /// The remote media, each time a track arrives.
+    pub stream: Box<dyn Fn(MediaStream)>,
+    pub state: Box<dyn Fn(LinkState)>,
+}
+
+/// A peer connection and the handlers that drive it. [`PeerLink::close`] ends it.
+pub struct PeerLink {
+    remote: PeerId,
+    pc: RtcPeerConnection,
+    inbox: UnboundedSender<SignalData>,
+    _handlers: Handlers,
+}
+
+struct Handlers {
+    _ice: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _state: Closure<dyn FnMut()>,
+    _negotiation: Closure<dyn FnMut()>,
+}
+
+/// Negotiation state shared by the handlers and the signal loop.
+struct Negotiation {
+    pc: RtcPeerConnection,
+    polite: bool,
+    making_offer: Cell<bool>,
+    ignore_offer: Cell<bool>,
+    /// Our tracks, added on the first remote offer for [`Role::Answer`].
+    pending_tracks: RefCell<Option<MediaStream>>,
+    early_candidates: RefCell<Vec<JsValue>>,
+    events: LinkEvents,
+}
+
+impl PeerLink {
+    /// Opens a link to `remote` that sends the tracks of `local`.
+    pub fn new(
+        remote: PeerId,
+        ice_servers: &[IceServer],
+        role: Role,
+        local: &MediaStream,
+        events: LinkEvents,
+    ) -> Result<Self, String> {
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
+            .map_err(|err| format!("cannot open a peer connection: {err:?}"))?;
+        let shared = Rc::new(Negotiation {
+            pc: pc.clone(),
+            polite: role == Role::Offer,
+            making_offer: Cell::new(false),
+            ignore_offer: Cell::new(false),
+            pending_tracks: RefCell::new(None),
+            early_candidates: RefCell::new(Vec::new()),
+            events,
+        });
+        let handlers = Handlers::install(&shared);
+        match role {
+            Role::Offer => add_tracks(&pc, local),
+            Role::Answer => *shared.pending_tracks.borrow_mut() = Some(local.clone()),
+        }
+
+        let (inbox, mut signals) = unbounded::<SignalData>();
+        let negotiation = Rc::clone(&shared);
+        spawn_local(async move {
+            while let Some(data) = signals.next().await {
+                if let Err(err) = negotiation.apply(&data).await {
+                    leptos::logging::warn!("signal not applied: {err:?}");
+                }
+            }
+        });
+        debug::register(&remote, &pc);
+        Ok(Self {
+            remote,
+            pc,
+            inbox,
+            _handlers: handlers,
+        })
+    }
+
+    /// Applies a `signal` from the remote peer (in order, after those before it).
+    pub fn receive(&self, data: SignalData) {
+        let _ = self.inbox.unbounded_send(data);
+    }
+
+    /// Sends `track` in place of the current track of its kind, without renegotiating.
+    pub fn replace_track(&self, kind: Kind, track: &MediaStreamTrack) {
+        for sender in self.pc.get_senders().iter() {
+            let sender: RtcRtpSender = sender.unchecked_into();
+            if sender.track().is_some_and(|t| t.kind() == kind.as_str()) {
+                let _ = sender.replace_track(Some(track));
+            }
+        }
+    }
+
+    /// Closes the connection; no handler runs after this.
+    pub fn close(&self) {
+        self.inbox.close_channel();
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.set_onnegotiationneeded(None);
+        self.pc.close();
+        debug::unregister(&self.remote);
+    }
+}
+
+impl Handlers {
+    fn install(shared: &Rc<Negotiation>) -> Self {
+        let pc = &shared.pc;
+
+        let link = Rc::clone(shared);
+        let ice = Closure::<dyn FnMut(_)>::new(move |event: RtcPeerConnectionIceEvent| {
+            // `null` here is the end of our candidates, and is relayed as such.
+            let candidate = event
+                .candidate()
+                .map_or(JsValue::NULL, |c| c.to_json().into());
+            link.send("candidate", &candidate);
+        });
+        pc.set_onicecandidate(Some(ice.as_ref().unchecked_ref()));
+
+        let link = Rc::clone(shared);
+        let track = Closure::<dyn FnMut(_)>::new(move |event: RtcTrackEvent| {
+            let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
+                Ok(stream) => stream,
+                Err(_) => match MediaStream::new() {
+                    Ok(stream) => {
+                        stream.add_track(&event.track());
+                        stream
+                    }
+                    Err(_) => return,
+                },
+            };
+            (link.events.stream)(stream);
+        });
+        pc.set_ontrack(Some(track.as_ref().unchecked_ref()));
+
+        let link = Rc::clone(shared);
+        let state = Closure::<dyn FnMut()>::new(move || {
+            let state = match link.pc.connection_state() {
+                RtcPeerConnectionState::Connected => LinkState::Connected,
+                RtcPeerConnectionState::Disconnected => LinkState::Interrupted,
+                RtcPeerConnectionState::Failed => LinkState::Failed,
+                RtcPeerConnectionState::Closed => return,
+                _ => LinkState::Connecting,
+            };
+            (link.events.state)(state);
+        });
+        pc.set_onconnectionstatechange(Some(state.as_ref().unchecked_ref()));
+
+        let link = Rc::clone(shared);
+        let negotiation = Closure::<dyn FnMut()>::new(move || {
+            let link = Rc::clone(&link);
+            spawn_local(async move {
+                link.making_offer.set(true);
+                let sent = link.set_local_description().await;
+                link.making_offer.set(false);
+                if let Err(err) = sent {
+                    leptos::logging::warn!("offer failed: {err:?}");
+                }
+            });
+        });
+        pc.set_onnegotiationneeded(Some(negotiation.as_ref().unchecked_ref()));
+
+        Self {
+            _ice: ice,
+            _track: track,
+            _state: state,
+            _negotiation: negotiation,
+        }
+    }
+}
+
+impl Negotiation {
+    /// Perfect negotiation's message handler.
+    async fn apply(&self, data: &SignalData) -> Result<(), JsValue> {
+        let data = JSON::parse(data.as_json())?;
+        let description = Reflect::get(&data, &"description".into())?;
+        if description.is_object() {
+            let kind = Reflect::get(&description, &"type".into())?.as_string();
+            let is_offer = kind.as_deref() == Some("offer");
+            let collision = is_offer
+                && (self.making_offer.get()
+                    || self.pc.signaling_state() != RtcSignalingState::Stable);
+            self.ignore_offer.set(!self.polite && collision);
+            if self.ignore_offer.get() {
+                return Ok(());
+            }
+            let init: &RtcSessionDescriptionInit = description.unchecked_ref();
+            JsFuture::from(self.pc.set_remote_description(init)).await?;
+            for candidate in self.early_candidates.take() {
+                self.add_candidate(&candidate).await?;
+            }
+            if is_offer {
+                if let Some(local) = self.pending_tracks.take() {
+                    add_tracks(&self.pc, &local);
+                }
+                self.set_local_description().await?;
+            }
+            return Ok(());
+        }
+        if !Reflect::has(&data, &"candidate".into())? {
+            return Ok(());
+        }
+        let candidate = Reflect::get(&data, &"candidate".into())?;
+        let text = candidate
+            .is_object()
+            .then(|| {
+                Reflect::get(&candidate, &"candidate".into())
+                    .ok()?
+                    .as_string()
+            })
+            .flatten();
+        match text.as_deref() {
+            // `{"candidate": null}` ends the remote candidates; Chrome needs no call for it.
+            None | Some("") => Ok(()),
+            Some(_) if self.pc.remote_description().is_none() => {
+                self.early_candidates.borrow_mut().push(candidate);
+                Ok(())
+            }
+            Some(_) => self.add_candidate(&candidate).await,
+        }
+    }
+
+    async fn add_candidate(&self, candidate: &JsValue) -> Result<(), JsValue> {
+        let init: &RtcIceCandidateInit = candidate.unchecked_ref();
+        let added = self
+            .pc
+            .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(init));
+        match JsFuture::from(added).await {
+            Err(_) if self.ignore_offer.get() => Ok(()),
+            result => result.map(drop),
+        }
+    }
+
+    /// `setLocalDescription()` with no argument (the browser picks offer, answer or rollback),
+    /// then sends the result.
+    async fn set_local_description(&self) -> Result<(), JsValue> {
+        let method: js_sys::Function =
+            Reflect::get(&self.pc, &"setLocalDescription".into())?.into();
+        let promise: js_sys::Promise = method.call0(&self.pc)?.into();
+        JsFuture::from(promise).await?;
+        let description = self
+            .pc
+            .local_description()
+            .map_or(JsValue::NULL, |d| d.to_json().into());
+        self.send("description", &description);
+        Ok(())
+    }
+
+    /// Sends `{"<key>": value}` to the remote peer.
+    fn send(&self, key: &str, value: &JsValue) {
+        let message = Object::new();
+        let _ = Reflect::set(&message, &key.into(), value);
+        let Some(text) = JSON::stringify(&message).ok().and_then(|t| t.as_string()) else {
+            return;
+        };
+        match SignalData::from_json(&text) {
+            Ok(data) => (self.events.signal)(data),
+            Err(err) => leptos::logging::warn!("unsendable signal: {err}"),
+        }
+    }
+}
+
+/// Adds our tracks, and a receive-only transceiver for a kind we do not send, so we still see
+/// and hear the remote peer.
+fn add_tracks(pc: &RtcPeerConnection, local: &MediaStream) {
+    let more = Array::new();
+    for kind in [Kind::Audio, Kind::Video] {
+        match first_track(local, kind) {
+            Some(track) => {
+                pc.add_track(&track, local, &more);
+            }
+            None => {
+                let init = RtcRtpTransceiverInit::new();
+                init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+                pc.add_transceiver_with_str_and_init(kind.as_str(), &init);
+            }
+        }
+    }
+}
+
+fn configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    let servers = Array::new();
+    for server in ice_servers {
+        if let Ok(json) = serde_json::to_string(server)
+            && let Ok(value) = JSON::parse(&json)
+        {
+            servers.push(&value);
+        }
+    }
+    config.set_ice_servers(&servers);
+    config
+}

@@ -1,0 +1,550 @@
+//! One visit to a room: the signaling socket, the local camera and microphone, one
+//! [`PeerLink`] per remote participant, and the reactive state the room's components show.
+//!
+//! [`Session`] is a `Copy` handle (signals plus a local store), so components and browser
+//! callbacks can share it; [`Session::shutdown`] (run by the room page's `on_cleanup`) closes the
+//! socket and every link and stops every track.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use noom_shared::{
+    ChatMessage, ChatSend, ChatText, ClientMessage, ErrorCode, Join, Joined, Nickname, PeerId,
+    PeerInfo, PeerStatus, RoomName, ServerMessage, SignalFrom, SignalTo, Welcome,
+};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::MediaStream;
+
+use crate::rtc::level::LevelMeter;
+use crate::rtc::media::{self, Access, Device, Kind};
+use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
+use crate::signaling::Signaling;
+
+/// Where the visit is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Opening the socket.
+    Connecting,
+    /// Connected, choosing devices before joining.
+    PreJoin,
+    /// `join` sent, waiting for `joined`.
+    Joining,
+    InCall,
+    /// The server refused the join: the room is at its size limit.
+    Full,
+    /// Something the user must act on, in words.
+    Failed(String),
+}
+
+/// A tile's participant. Every field is a signal handle, so the whole is cheap to copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    pub id: PeerId,
+    pub is_self: bool,
+    pub nickname: RwSignal<String>,
+    pub status: RwSignal<PeerStatus>,
+    pub stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    pub link: RwSignal<LinkState>,
+    pub speaking: RwSignal<bool>,
+}
+
+/// One line of the chat panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLine {
+    /// Unique within the session, for keyed lists.
+    pub key: usize,
+    pub kind: ChatKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatKind {
+    Message {
+        nickname: String,
+        text: String,
+        time: String,
+        mine: bool,
+    },
+    /// "Ana joined", "Ana left".
+    Notice(String),
+}
+
+/// The local devices, as pre-join and the call controls show them.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalDevices {
+    pub stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    pub audio: RwSignal<Option<Access>>,
+    pub video: RwSignal<Option<Access>>,
+    pub mic_on: RwSignal<bool>,
+    pub camera_on: RwSignal<bool>,
+    pub cameras: RwSignal<Vec<Device>>,
+    pub microphones: RwSignal<Vec<Device>>,
+    pub camera_id: RwSignal<Option<String>>,
+    pub microphone_id: RwSignal<Option<String>>,
+    /// A device switch that failed, in words.
+    pub problem: RwSignal<Option<String>>,
+}
+
+/// The handle to a room visit.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    pub room: StoredValue<RoomName>,
+    pub phase: RwSignal<Phase>,
+    pub participants: RwSignal<Vec<Participant>>,
+    pub chat: RwSignal<Vec<ChatLine>>,
+    /// People in the room before we join, from the server's room list.
+    pub occupancy: RwSignal<u32>,
+    pub max_room_size: RwSignal<u32>,
+    pub devices: LocalDevices,
+    /// A recoverable error from the server (bad nickname, rate limit), in words.
+    pub notice: RwSignal<Option<String>>,
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+#[derive(Default)]
+struct Inner {
+    signaling: Option<Signaling>,
+    welcome: Option<Welcome>,
+    self_id: Option<PeerId>,
+    /// The nickname sent in `join`.
+    nickname: Option<Nickname>,
+    links: HashMap<PeerId, PeerLink>,
+    meters: HashMap<PeerId, LevelMeter>,
+    next_chat_key: usize,
+    closed: bool,
+}
+
+/// How loud the audio must be for a tile to show as speaking.
+const SPEAKING_LEVEL: f64 = 0.12;
+
+impl Session {
+    /// Starts a visit to `room`: opens the socket and asks for the camera and microphone.
+    pub fn start(room: RoomName) -> Self {
+        let session = Self {
+            room: StoredValue::new(room),
+            phase: RwSignal::new(Phase::Connecting),
+            participants: RwSignal::new(Vec::new()),
+            chat: RwSignal::new(Vec::new()),
+            occupancy: RwSignal::new(0),
+            max_room_size: RwSignal::new(0),
+            devices: LocalDevices {
+                stream: RwSignal::new_local(None),
+                audio: RwSignal::new(None),
+                video: RwSignal::new(None),
+                mic_on: RwSignal::new(true),
+                camera_on: RwSignal::new(true),
+                cameras: RwSignal::new(Vec::new()),
+                microphones: RwSignal::new(Vec::new()),
+                camera_id: RwSignal::new(None),
+                microphone_id: RwSignal::new(None),
+                problem: RwSignal::new(None),
+            },
+            notice: RwSignal::new(None),
+            inner: StoredValue::new_local(Inner::default()),
+        };
+        match Signaling::connect(
+            move |message| session.handle(message),
+            move || session.fail("Lost the connection to the server. Reload to try again."),
+        ) {
+            Ok(signaling) => session
+                .inner
+                .update_value(|i| i.signaling = Some(signaling)),
+            Err(err) => session.fail(&format!("Cannot reach the server: {err}")),
+        }
+        spawn_local(session.acquire_media());
+        session
+    }
+
+    /// Asks for the camera and microphone, then lists devices (labels need permission).
+    async fn acquire_media(self) {
+        let local = media::acquire(None, None).await;
+        let (cameras, microphones) = media::devices().await;
+        let is_closed = self.inner.try_with_value(|i| i.closed).unwrap_or(true);
+        let local = match local {
+            Ok(local) if !is_closed => local,
+            Ok(local) => return media::stop(&local.stream),
+            Err(err) => return self.devices.problem.set(Some(err)),
+        };
+        let current_id = |kind| {
+            media::first_track(&local.stream, kind).and_then(|t| t.get_settings().get_device_id())
+        };
+        let d = self.devices;
+        d.camera_id.set(current_id(Kind::Video));
+        d.microphone_id.set(current_id(Kind::Audio));
+        d.camera_on.set(local.video == Access::Granted);
+        d.mic_on.set(local.audio == Access::Granted);
+        d.audio.set(Some(local.audio));
+        d.video.set(Some(local.video));
+        d.cameras.set(cameras);
+        d.microphones.set(microphones);
+        d.stream.set(Some(local.stream));
+    }
+
+    /// Sends `join`, after checking the nickname as the server would.
+    pub fn join(self, nickname: &str) -> Result<(), String> {
+        let nickname = Nickname::new(nickname).map_err(|e| format!("Nickname {}", e.reason))?;
+        self.notice.set(None);
+        self.phase.set(Phase::Joining);
+        self.inner
+            .update_value(|i| i.nickname = Some(nickname.clone()));
+        self.send(ClientMessage::Join(Join {
+            room: self.room.get_value(),
+            nickname,
+        }));
+        Ok(())
+    }
+
+    /// Sends a chat message, after checking it as the server would.
+    pub fn send_chat(self, text: &str) -> Result<(), String> {
+        let text = ChatText::new(text).map_err(|e| format!("Message {}", e.reason))?;
+        self.send(ClientMessage::Chat(ChatSend { text }));
+        Ok(())
+    }
+
+    /// Turns the microphone on or off for everyone, and tells the room.
+    pub fn toggle_mic(self) {
+        self.devices.mic_on.update(|on| *on = !*on);
+        self.apply_toggles();
+    }
+
+    /// Turns the camera on or off for everyone, and tells the room.
+    pub fn toggle_camera(self) {
+        self.devices.camera_on.update(|on| *on = !*on);
+        self.apply_toggles();
+    }
+
+    /// Switches to another camera or microphone; in a call, every link sends the new track
+    /// through `RTCRtpSender.replaceTrack`, with no renegotiation.
+    pub fn switch_device(self, kind: Kind, device: String) {
+        spawn_local(async move {
+            let track = match media::open_track(kind, &device).await {
+                Ok(track) => track,
+                Err(err) => return self.devices.problem.set(Some(err)),
+            };
+            let Some(stream) = self.devices.stream.get_untracked() else {
+                return track.stop();
+            };
+            self.inner.with_value(|i| {
+                for link in i.links.values() {
+                    link.replace_track(kind, &track);
+                }
+            });
+            media::swap_track(&stream, kind, &track);
+            match kind {
+                Kind::Audio => self.devices.microphone_id.set(Some(device)),
+                Kind::Video => self.devices.camera_id.set(Some(device)),
+            }
+            self.devices.problem.set(None);
+            self.apply_toggles();
+            let me = self.inner.with_value(|i| i.self_id.clone());
+            if let (Kind::Audio, Some(me)) = (kind, me) {
+                self.watch_level(&me, &stream);
+            }
+        });
+    }
+
+    /// Closes the socket and every link and stops every track; the component tree is going.
+    pub fn shutdown(self) {
+        let Some(Some(inner)) = self.inner.try_update_value(|i| {
+            if i.closed {
+                return None;
+            }
+            i.closed = true;
+            Some((i.signaling.take(), std::mem::take(&mut i.links)))
+        }) else {
+            return;
+        };
+        let (signaling, links) = inner;
+        if let Some(signaling) = signaling {
+            signaling.close();
+        }
+        for link in links.values() {
+            link.close();
+        }
+        self.inner.try_update_value(|i| i.meters.clear());
+        if let Some(Some(stream)) = self.devices.stream.try_get_untracked() {
+            media::stop(&stream);
+        }
+    }
+
+    /// Updates every participant's speaking highlight from its audio level.
+    pub fn sample_levels(self) {
+        let Some(levels) = self.inner.try_with_value(|i| {
+            i.meters
+                .iter()
+                .map(|(id, meter)| (id.clone(), meter.level() > SPEAKING_LEVEL))
+                .collect::<HashMap<_, _>>()
+        }) else {
+            return;
+        };
+        let mic_on = self.devices.mic_on.get_untracked();
+        for p in self.participants.get_untracked() {
+            let speaking = levels.get(&p.id).copied().unwrap_or(false) && (mic_on || !p.is_self);
+            if p.speaking.get_untracked() != speaking {
+                p.speaking.set(speaking);
+            }
+        }
+    }
+
+    fn handle(self, message: ServerMessage) {
+        match message {
+            ServerMessage::Welcome(welcome) => self.on_welcome(welcome),
+            ServerMessage::Rooms(rooms) => {
+                let room = self.room.get_value();
+                let here = rooms.rooms.iter().find(|r| r.name == room);
+                self.occupancy.set(here.map_or(0, |r| r.participants));
+            }
+            ServerMessage::Joined(joined) => self.on_joined(joined),
+            ServerMessage::PeerJoined(peer) => {
+                self.notice_line(format!("{} joined", peer.nickname));
+                self.add_participant(&peer, false);
+            }
+            ServerMessage::PeerLeft(left) => self.remove_peer(&left.peer_id),
+            ServerMessage::Signal(signal) => self.on_signal(signal),
+            ServerMessage::Chat(chat) => self.on_chat(chat),
+            ServerMessage::PeerUpdated(peer) => {
+                if let Some(p) = self.participant(&peer.peer_id) {
+                    p.nickname.set(peer.nickname.to_string());
+                }
+            }
+            ServerMessage::PeerStatus(update) => {
+                if let Some(p) = self.participant(&update.peer_id) {
+                    p.status.set(update.status);
+                }
+            }
+            ServerMessage::Left(_) => {}
+            ServerMessage::Error(error) => self.on_error(error.code, &error.message),
+        }
+    }
+
+    fn on_welcome(self, welcome: Welcome) {
+        self.max_room_size.set(welcome.max_room_size);
+        self.inner.update_value(|i| i.welcome = Some(welcome));
+        self.send(ClientMessage::ListRooms(Default::default()));
+        self.phase.set(Phase::PreJoin);
+    }
+
+    fn on_joined(self, joined: Joined) {
+        self.inner
+            .update_value(|i| i.self_id = Some(joined.peer_id.clone()));
+        let Some(nickname) = self.inner.with_value(|i| i.nickname.clone()) else {
+            return;
+        };
+        let me = self.add_participant(
+            &PeerInfo {
+                peer_id: joined.peer_id,
+                nickname,
+            },
+            true,
+        );
+        me.stream.set(self.devices.stream.get_untracked());
+        me.link.set(LinkState::Connected);
+        if let Some(stream) = self.devices.stream.get_untracked() {
+            self.watch_level(&me.id, &stream);
+        }
+        // We joined last: we offer to everyone already here.
+        for peer in &joined.peers {
+            self.add_participant(peer, false);
+            self.open_link(peer.peer_id.clone(), Role::Offer);
+        }
+        self.phase.set(Phase::InCall);
+        self.apply_toggles();
+    }
+
+    fn on_signal(self, signal: SignalFrom) {
+        let known = self.participant(&signal.from).is_some();
+        let has_link = self
+            .inner
+            .with_value(|i| i.links.contains_key(&signal.from));
+        if !known {
+            return;
+        }
+        if !has_link {
+            // A later joiner's first offer: that is when our link to it begins.
+            self.open_link(signal.from.clone(), Role::Answer);
+        }
+        self.inner.with_value(|i| {
+            if let Some(link) = i.links.get(&signal.from) {
+                link.receive(signal.data);
+            }
+        });
+    }
+
+    fn on_chat(self, chat: ChatMessage) {
+        let mine = self
+            .inner
+            .with_value(|i| i.self_id.as_ref() == Some(&chat.from));
+        self.push_line(ChatKind::Message {
+            nickname: chat.nickname.to_string(),
+            text: chat.text.to_string(),
+            time: clock_time(chat.ts),
+            mine,
+        });
+    }
+
+    fn on_error(self, code: ErrorCode, message: &str) {
+        match code {
+            ErrorCode::RoomFull => self.phase.set(Phase::Full),
+            ErrorCode::InvalidNickname | ErrorCode::InvalidRoom | ErrorCode::AlreadyInRoom
+                if self.phase.get_untracked() == Phase::Joining =>
+            {
+                self.phase.set(Phase::PreJoin);
+                self.notice.set(Some(message.to_owned()));
+            }
+            _ => self.notice.set(Some(message.to_owned())),
+        }
+    }
+
+    fn open_link(self, remote: PeerId, role: Role) {
+        let Some(participant) = self.participant(&remote) else {
+            return;
+        };
+        let ice_servers = self
+            .inner
+            .with_value(|i| i.welcome.as_ref().map(|w| w.ice_servers.clone()))
+            .unwrap_or_default();
+        let local = self
+            .devices
+            .stream
+            .get_untracked()
+            .or_else(|| MediaStream::new().ok());
+        let Some(local) = local else { return };
+        let to = remote.clone();
+        let events = LinkEvents {
+            signal: Box::new(move |data| {
+                self.send(ClientMessage::Signal(SignalTo {
+                    to: to.clone(),
+                    data,
+                }));
+            }),
+            stream: Box::new(move |stream| {
+                let Some(current) = participant.stream.try_get_untracked() else {
+                    return;
+                };
+                if current.as_ref() != Some(&stream) {
+                    self.watch_level(&participant.id, &stream);
+                    participant.stream.set(Some(stream));
+                }
+            }),
+            state: Box::new(move |state| {
+                participant.link.try_set(state);
+            }),
+        };
+        match PeerLink::new(remote.clone(), &ice_servers, role, &local, events) {
+            Ok(link) => self.inner.update_value(|i| {
+                i.links.insert(remote, link);
+            }),
+            Err(err) => {
+                leptos::logging::warn!("{err}");
+                participant.link.set(LinkState::Failed);
+            }
+        }
+    }
+
+    fn add_participant(self, peer: &PeerInfo, is_self: bool) -> Participant {
+        let participant = Participant {
+            id: peer.peer_id.clone(),
+            is_self,
+            nickname: RwSignal::new(peer.nickname.to_string()),
+            status: RwSignal::new(PeerStatus::default()),
+            stream: RwSignal::new_local(None),
+            link: RwSignal::new(LinkState::Connecting),
+            speaking: RwSignal::new(false),
+        };
+        self.participants
+            .update(|list| list.push(participant.clone()));
+        participant
+    }
+
+    fn remove_peer(self, id: &PeerId) {
+        if let Some(link) = self.inner.try_update_value(|i| {
+            i.meters.remove(id);
+            i.links.remove(id)
+        }) && let Some(link) = link
+        {
+            link.close();
+        }
+        let Some(gone) = self.participant(id) else {
+            return;
+        };
+        self.participants
+            .update(|list| list.retain(|p| &p.id != id));
+        self.notice_line(format!("{} left", gone.nickname.get_untracked()));
+    }
+
+    fn participant(self, id: &PeerId) -> Option<Participant> {
+        self.participants
+            .with_untracked(|list| list.iter().find(|p| &p.id == id).cloned())
+    }
+
+    /// Measures `stream`'s audio for `id`'s speaking highlight, replacing any earlier meter.
+    fn watch_level(self, id: &PeerId, stream: &MediaStream) {
+        let meter = LevelMeter::new(stream);
+        self.inner.try_update_value(|i| match meter {
+            Some(meter) => i.meters.insert(id.clone(), meter),
+            None => i.meters.remove(id),
+        });
+    }
+
+    /// Applies the mic and camera toggles to the tracks and, in a call, tells the room.
+    fn apply_toggles(self) {
+        let d = self.devices;
+        let (mic_on, camera_on) = (d.mic_on.get_untracked(), d.camera_on.get_untracked());
+        if let Some(stream) = d.stream.get_untracked() {
+            for (kind, on) in [(Kind::Audio, mic_on), (Kind::Video, camera_on)] {
+                if let Some(track) = media::first_track(&stream, kind) {
+                    track.set_enabled(on);
+                }
+            }
+        }
+        let status = PeerStatus {
+            muted: !mic_on,
+            camera_off: !camera_on,
+            hand_raised: false,
+        };
+        if let Some(me) = self
+            .participants
+            .with_untracked(|l| l.iter().find(|p| p.is_self).cloned())
+        {
+            me.status.set(status);
+        }
+        if self.phase.get_untracked() == Phase::InCall {
+            self.send(ClientMessage::SetStatus(status));
+        }
+    }
+
+    fn notice_line(self, text: String) {
+        self.push_line(ChatKind::Notice(text));
+    }
+
+    fn push_line(self, kind: ChatKind) {
+        let Some(key) = self.inner.try_update_value(|i| {
+            i.next_chat_key += 1;
+            i.next_chat_key
+        }) else {
+            return;
+        };
+        self.chat.update(|lines| lines.push(ChatLine { key, kind }));
+    }
+
+    fn send(self, message: ClientMessage) {
+        self.inner.with_value(|i| {
+            if let Some(signaling) = &i.signaling {
+                signaling.send(message);
+            }
+        });
+    }
+
+    fn fail(self, message: &str) {
+        if !self.inner.try_with_value(|i| i.closed).unwrap_or(true) {
+            self.phase.set(Phase::Failed(message.to_owned()));
+        }
+    }
+}
+
+/// `ts` (ms since the epoch) as local `HH:MM`.
+fn clock_time(ts: u64) -> String {
+    // Millisecond timestamps fit an f64 exactly until the year 287396.
+    #[allow(clippy::cast_precision_loss)]
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
