@@ -21,6 +21,7 @@ impl TestServer {
 
     /// Starts a server with `config` (its `listen` address is ignored).
     pub async fn with_config(config: Config) -> Self {
+        init_logs();
         let listener =
             noom_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind a test port");
         let addr = listener.local_addr().expect("local address");
@@ -69,4 +70,14 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("tests/ has a parent")
         .to_path_buf()
+}
+
+/// Shows the server's logs when `RUST_LOG` is set (e.g. `RUST_LOG=noom_server=debug`).
+fn init_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
 }

@@ -1,0 +1,102 @@
+//! The HTTP side of the one port: health, the web app with client-route fallback, and the
+//! WebSocket's origin check.
+
+use std::path::PathBuf;
+
+use noom_server::Config;
+use noom_tests::TestServer;
+use noom_tests::http::get;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+fn app_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("noom-http-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>Noom</title>").unwrap();
+    std::fs::write(dir.join("app-1a2b.js"), "console.log('noom')").unwrap();
+    std::fs::write(dir.join("app-1a2b_bg.wasm"), b"\0asm").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn health_app_shell_assets_and_404s() {
+    let server = TestServer::with_config(Config {
+        static_dir: app_dir("shell"),
+        ..Config::default()
+    })
+    .await;
+    let health = get(server.addr, "/healthz", &[]).await;
+    assert_eq!(
+        (health.status, health.body.as_slice()),
+        (200, b"ok\n".as_slice())
+    );
+
+    for route in ["/", "/room/standup", "/room/v1.2?x=1"] {
+        let page = get(server.addr, route, &["Accept: text/html"]).await;
+        assert_eq!(page.status, 200, "{route}");
+        assert!(
+            String::from_utf8_lossy(&page.body).contains("<title>Noom</title>"),
+            "{route}"
+        );
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+    let js = get(server.addr, "/app-1a2b.js", &[]).await;
+    assert_eq!(js.status, 200);
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    let wasm = get(server.addr, "/app-1a2b_bg.wasm", &[]).await;
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+
+    assert_eq!(get(server.addr, "/missing.js", &[]).await.status, 404);
+    assert_eq!(get(server.addr, "/../Cargo.toml", &[]).await.status, 400);
+    assert_eq!(
+        get(server.addr, "/ws", &[]).await.status,
+        400,
+        "plain GET on the socket path"
+    );
+}
+
+#[tokio::test]
+async fn an_unbuilt_app_says_how_to_build_it() {
+    let server = TestServer::with_config(Config {
+        static_dir: "/nonexistent/noom".into(),
+        ..Config::default()
+    })
+    .await;
+    let page = get(server.addr, "/", &[]).await;
+    assert_eq!(page.status, 404);
+    assert!(String::from_utf8_lossy(&page.body).contains("trunk build"));
+}
+
+async fn upgrade_status(server: &TestServer, origin: &str) -> u16 {
+    let mut request = server.ws_url().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Origin", HeaderValue::from_str(origin).unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("unexpected handshake failure: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn only_the_own_origin_and_allowed_origins_may_open_the_socket() {
+    let config = Config {
+        allowed_origins: vec!["https://meet.example.org".into()],
+        ..Config::default()
+    };
+    let server = TestServer::with_config(config).await;
+    assert_eq!(upgrade_status(&server, &server.http_url()).await, 101);
+    assert_eq!(
+        upgrade_status(&server, "https://meet.example.org").await,
+        101
+    );
+    assert_eq!(upgrade_status(&server, "https://evil.example").await, 403);
+    assert_eq!(upgrade_status(&server, "null").await, 403);
+}

@@ -1,0 +1,260 @@
+//! Abuse and failure: oversized frames, floods, stalled readers, silent peers, shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use noom_server::Config;
+use noom_shared::*;
+use noom_tests::{TestClient, TestServer};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// A `chat` frame of exactly `len` bytes.
+fn chat_frame_of_len(len: usize) -> String {
+    let empty = r#"{"type":"chat","payload":{"text":""}}"#;
+    format!(
+        r#"{{"type":"chat","payload":{{"text":"{}"}}}}"#,
+        "x".repeat(len - empty.len())
+    )
+}
+
+#[tokio::test]
+async fn a_frame_over_64_kib_is_refused_with_close_1009() {
+    let server = TestServer::start().await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+
+    let at_limit = chat_frame_of_len(64 * 1024);
+    assert_eq!(at_limit.len(), 65_536);
+    ada.send_text(&at_limit).await;
+    // Within the frame limit, so decoded: the text itself is too long for a chat message.
+    ada.expect_error(ErrorCode::InvalidText).await;
+
+    ada.send_text(&chat_frame_of_len(64 * 1024 + 1)).await;
+    ada.expect_error(ErrorCode::TooLarge).await;
+    assert_eq!(ada.close_code().await, Some(CloseCode::Size));
+}
+
+#[tokio::test]
+async fn a_flood_is_rate_limited_then_closed_with_1008() {
+    let config = Config {
+        rate_limit: 5,
+        rate_burst: 5,
+        ..Config::default()
+    };
+    let server = TestServer::with_config(config).await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    for _ in 0..16 {
+        ada.send(ClientMessage::ListRooms(Empty {})).await;
+    }
+    for _ in 0..5 {
+        assert!(matches!(ada.recv().await, ServerMessage::Rooms(_)));
+    }
+    let error = ada.expect_error(ErrorCode::RateLimited).await;
+    assert!(!error.message.is_empty());
+    assert_eq!(ada.close_code().await, Some(CloseCode::Policy));
+
+    // Others are unaffected.
+    let mut bob = TestClient::connect(&server.ws_url()).await;
+    assert!(bob.join("r", "Bob").await.peers.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reader_is_dropped_and_its_room_keeps_working() {
+    let config = Config {
+        send_queue: 64,
+        rate_limit: 100_000,
+        rate_burst: 100_000,
+        ..Config::default()
+    };
+    let server = TestServer::with_config(config).await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    let mut bob = TestClient::connect(&server.ws_url()).await;
+    let mut stalled = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+    bob.join("r", "Bob").await;
+    stalled.join("r", "Stalled").await;
+    let stalled_id = stalled.peer_id().clone();
+
+    // Bob keeps reading; he watches for the stalled peer's departure, then for a chat.
+    let gone = Arc::new(AtomicBool::new(false));
+    let bob_task = tokio::spawn({
+        let gone = gone.clone();
+        let stalled_id = stalled_id.clone();
+        async move {
+            loop {
+                match bob.recv().await {
+                    ServerMessage::PeerLeft(left) if left.peer_id == stalled_id => {
+                        gone.store(true, Ordering::SeqCst)
+                    }
+                    ServerMessage::Chat(chat) if gone.load(Ordering::SeqCst) => return chat.text,
+                    _ => {}
+                }
+            }
+        }
+    });
+
+    // Ada floods the stalled peer with 32 KiB signals until the server gives up on it.
+    let data = format!(
+        r#"{{"description":{{"type":"offer","sdp":"{}"}}}}"#,
+        "a".repeat(32 * 1024)
+    );
+    let signal = ClientMessage::Signal(SignalTo {
+        to: stalled_id.clone(),
+        data: SignalData::from_json(&data).unwrap(),
+    });
+    let started = Instant::now();
+    let mut sent = 0;
+    while !gone.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "stalled peer still there after {sent} signals"
+        );
+        ada.send(signal.clone()).await;
+        sent += 1;
+        if sent % 32 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    println!(
+        "stalled reader dropped after {sent} signals of 32 KiB in {:?}",
+        started.elapsed()
+    );
+
+    ada.send(ClientMessage::Chat(ChatSend {
+        text: ChatText::new("still here").unwrap(),
+    }))
+    .await;
+    let text = tokio::time::timeout(Duration::from_secs(5), bob_task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(text.as_str(), "still here");
+    // Ada hears of the departure too; signals she sent after it were refused as unknown_peer.
+    loop {
+        match ada.recv().await {
+            ServerMessage::PeerJoined(_) => {}
+            ServerMessage::PeerLeft(left) => assert_eq!(left.peer_id, stalled_id),
+            ServerMessage::Error(error) => assert_eq!(error.code, ErrorCode::UnknownPeer),
+            ServerMessage::Chat(chat) => {
+                assert_eq!(chat.text.as_str(), "still here");
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_dropped_and_its_room_told() {
+    let config = Config {
+        idle_timeout: Duration::from_millis(600),
+        ..Config::default()
+    };
+    let server = TestServer::with_config(config).await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    let mut silent = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+    silent.join("r", "Silent").await;
+    ada.recv().await; // peer_joined
+    // `silent` is never read again, so it never answers the server's pings.
+    let started = Instant::now();
+    assert_eq!(
+        ada.recv().await,
+        ServerMessage::PeerLeft(PeerLeft {
+            peer_id: silent.peer_id().clone()
+        })
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_secs(3),
+        "dropped after {waited:?}"
+    );
+    // Ada reads (and so answers pings): she stays well past the timeout.
+    ada.expect_silence(Duration::from_millis(1500)).await;
+    ada.send(ClientMessage::ListRooms(Empty {})).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Rooms(r) if r.rooms[0].participants == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_list_pushes_to_the_lobby_are_coalesced() {
+    const WATCHERS: usize = 1000;
+    const JOINERS: usize = 200;
+    const ROOM_SIZE: usize = 4;
+    let server = TestServer::start().await;
+    let url = server.ws_url();
+
+    let watchers =
+        futures_util::future::join_all((0..WATCHERS).map(|_| TestClient::connect(&url))).await;
+    let joiners =
+        futures_util::future::join_all((0..JOINERS).map(|_| TestClient::connect(&url))).await;
+    let expected = Rooms {
+        rooms: {
+            let mut rooms: Vec<_> = (0..JOINERS / ROOM_SIZE)
+                .map(|r| RoomInfo {
+                    name: RoomName::new(&format!("room-{r:03}")).unwrap(),
+                    participants: ROOM_SIZE as u32,
+                })
+                .collect();
+            rooms.sort_by(|a, b| a.name.cmp(&b.name));
+            rooms
+        },
+    };
+    let watching: Vec<_> = watchers
+        .into_iter()
+        .map(|mut watcher| {
+            let expected = expected.clone();
+            tokio::spawn(async move {
+                let mut pushes = 0usize;
+                loop {
+                    let rooms = watcher.recv_room_push().await;
+                    pushes += 1;
+                    if rooms == expected {
+                        return pushes;
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let started = Instant::now();
+    futures_util::future::join_all(joiners.into_iter().enumerate().map(
+        |(i, mut joiner)| async move {
+            joiner
+                .join(&format!("room-{:03}", i / ROOM_SIZE), &format!("p{i}"))
+                .await;
+            joiner
+        },
+    ))
+    .await;
+    let joined_in = started.elapsed();
+
+    let mut total = 0;
+    for watcher in watching {
+        total += watcher
+            .await
+            .expect("every watcher sees the final room list");
+    }
+    println!(
+        "{JOINERS} joins in {joined_in:?}: {WATCHERS} lobby clients got {total} room-list frames"
+    );
+    assert!(
+        total <= WATCHERS * 20,
+        "{total} room-list frames is not coalesced"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_1001_within_5_s() {
+    let server = TestServer::start().await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    let mut bob = TestClient::connect(&server.ws_url()).await;
+    let mut lobby = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+    bob.join("r", "Bob").await;
+    let took = server.shutdown().await;
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    for client in [&mut ada, &mut bob, &mut lobby] {
+        assert_eq!(client.close_code().await, Some(CloseCode::Away));
+    }
+}
