@@ -1,6 +1,8 @@
 //! Golden tests: every message against a literal JSON string, plus a round trip, so that a
 //! change to the wire is visible in review.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use noom_shared::*;
 
 fn room(s: &str) -> RoomName {

@@ -91,12 +91,10 @@ impl TestClient {
 
     /// The next room-list push.
     pub async fn recv_room_push(&mut self) -> Rooms {
-        loop {
-            let envelope = self.recv_any().await;
-            match envelope.message {
-                ServerMessage::Rooms(rooms) if envelope.id.is_none() => return rooms,
-                other => panic!("expected a room-list push, got {other:?}"),
-            }
+        let envelope = self.recv_any().await;
+        match envelope.message {
+            ServerMessage::Rooms(rooms) if envelope.id.is_none() => rooms,
+            other => panic!("expected a room-list push, got {other:?}"),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The HTTP side of the one port: health, the web app with client-route fallback, and the
 //! WebSocket's origin check.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::path::PathBuf;
 
 use noom_server::Config;

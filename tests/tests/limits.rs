@@ -1,5 +1,7 @@
 //! Abuse and failure: oversized frames, floods, stalled readers, silent peers, shutdown.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -1,5 +1,7 @@
 //! Every row of protocol v1 and every error code, through real WebSockets.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use noom_server::{Config, IceServers};
