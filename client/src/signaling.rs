@@ -1,11 +1,12 @@
 //! The WebSocket to the server at `/ws`, speaking protocol v1 (`noom-shared`).
 //!
-//! [`Signaling::connect`] opens the socket and starts two local tasks: a writer fed by an
-//! unbounded queue, so sending never waits, and a reader that decodes each frame and hands it to
-//! the caller's handler in arrival order. [`Signaling::close`] closes the socket, which the server
-//! treats as `leave`.
+//! [`Signaling::connect`] opens the socket and starts one local task that owns it: it writes what
+//! an unbounded queue brings, so sending never waits, and hands each decoded frame to the
+//! caller's handler in arrival order. [`Signaling::close`] ends the queue; the task then drops
+//! the socket, which closes it, and the server treats that as `leave`.
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
+use futures_util::future::{Either, select};
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
@@ -26,34 +27,33 @@ impl Signaling {
         on_closed: impl FnOnce() + 'static,
     ) -> Result<Self, String> {
         let socket = WebSocket::open(&socket_url()?).map_err(|err| err.to_string())?;
-        let (mut sink, mut stream) = socket.split();
         let (outgoing, mut queue) = unbounded::<ClientMessage>();
 
         spawn_local(async move {
-            while let Some(message) = queue.next().await {
-                if sink
-                    .send(Message::Text(Envelope::new(message).encode()))
-                    .await
-                    .is_err()
-                {
-                    break;
+            let (mut sink, mut stream) = socket.split();
+            let lost = loop {
+                match select(queue.next(), stream.next()).await {
+                    Either::Left((Some(message), _)) => {
+                        let frame = Message::Text(Envelope::new(message).encode());
+                        if sink.send(frame).await.is_err() {
+                            break true;
+                        }
+                    }
+                    // `close` was called.
+                    Either::Left((None, _)) => break false,
+                    Either::Right((Some(Ok(Message::Text(text))), _)) => {
+                        match Envelope::<ServerMessage>::decode(&text) {
+                            Ok(envelope) => on_message(envelope.message),
+                            Err(err) => leptos::logging::warn!("undecodable server frame: {err}"),
+                        }
+                    }
+                    Either::Right((Some(Ok(Message::Bytes(_))), _)) => {}
+                    Either::Right((Some(Err(_)) | None, _)) => break true,
                 }
-            }
-            // The queue was closed by `close`: close the socket too.
-            let _ = sink.close().await;
-        });
-
-        let closer = outgoing.clone();
-        spawn_local(async move {
-            while let Some(Ok(frame)) = stream.next().await {
-                let Message::Text(text) = frame else { continue };
-                match Envelope::<ServerMessage>::decode(&text) {
-                    Ok(envelope) => on_message(envelope.message),
-                    Err(err) => leptos::logging::warn!("undecodable server frame: {err}"),
-                }
-            }
-            if !closer.is_closed() {
-                closer.close_channel();
+            };
+            // Dropping both halves closes the socket (gloo-net closes on drop).
+            drop((sink, stream));
+            if lost {
                 on_closed();
             }
         });

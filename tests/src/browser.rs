@@ -1,0 +1,279 @@
+//! Headless Chromium for end-to-end tests, driven over the DevTools protocol (chromiumoxide).
+//!
+//! One [`Browser`] process per test binary run; each participant gets a [`Page`] in its own
+//! browser context (its own storage, and a foreground tab, so its video really plays). Camera
+//! and microphone are Chromium's fake devices. Pages are driven through small JavaScript
+//! snippets on the app's `data-testid` attributes; a failed wait panics with what it waited
+//! for.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser as CdpBrowser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::page::ScreenshotParams;
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+/// Where Debian installs Chromium; `NOOM_CHROMIUM` overrides it.
+const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The window every page gets: a laptop screen.
+const WINDOW: (u32, u32) = (1280, 800);
+
+/// How long a single `wait_for` may take unless told otherwise.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running headless Chromium. Dropping it kills the process.
+pub struct Browser {
+    inner: CdpBrowser,
+    handler: JoinHandle<()>,
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// Starts Chromium with fake media devices and a fresh profile.
+    pub async fn launch() -> Self {
+        let executable = std::env::var_os("NOOM_CHROMIUM")
+            .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from);
+        assert!(
+            executable.exists(),
+            "Chromium not found at {} (install Debian's `chromium`, or set NOOM_CHROMIUM)",
+            executable.display()
+        );
+        let profile = std::env::temp_dir().join(format!(
+            "noom-chromium-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        let config = BrowserConfig::builder()
+            .chrome_executable(&executable)
+            .user_data_dir(&profile)
+            .new_headless_mode()
+            .no_sandbox()
+            .window_size(WINDOW.0, WINDOW.1)
+            .viewport(None)
+            .launch_timeout(Duration::from_secs(30))
+            .request_timeout(Duration::from_secs(30))
+            .args([
+                "use-fake-device-for-media-stream",
+                "use-fake-ui-for-media-stream",
+                "allow-loopback-in-peer-connection",
+                "autoplay-policy=no-user-gesture-required",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-gpu",
+                "disable-quic",
+                "no-first-run",
+                "disable-background-timer-throttling",
+                "disable-renderer-backgrounding",
+                "disable-backgrounding-occluded-windows",
+            ])
+            .build()
+            .expect("a valid Chromium configuration");
+        let (inner, mut events) = CdpBrowser::launch(config)
+            .await
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", executable.display()));
+        let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+        Self {
+            inner,
+            handler,
+            profile,
+        }
+    }
+
+    /// Opens `url` in a new page with its own browser context (fresh storage), and waits until
+    /// the document is parsed (DOMContentLoaded, not `load`).
+    pub async fn open(&self, url: &str) -> Page {
+        let context = self
+            .inner
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await
+            .expect("create a browser context");
+        let target = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(context)
+            .build()
+            .expect("valid target parameters");
+        let page = Page {
+            inner: self.inner.new_page(target).await.expect("open a page"),
+        };
+        page.eval(&format!("location.href = {}", Value::from(url)))
+            .await;
+        page.wait_for(
+            "the page to load",
+            &format!(
+                "location.href.startsWith({}) && document.readyState !== 'loading'",
+                Value::from(url)
+            ),
+            WAIT,
+        )
+        .await;
+        page
+    }
+
+    /// Closes Chromium and removes its profile.
+    pub async fn close(mut self) {
+        let _ = self.inner.close().await;
+        let _ = self.inner.wait().await;
+        self.handler.abort();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.handler.abort();
+    }
+}
+
+/// One tab.
+pub struct Page {
+    inner: chromiumoxide::Page,
+}
+
+impl Page {
+    /// Evaluates a JavaScript expression (promises are awaited) and returns its JSON value.
+    /// Retries for a moment while a navigation replaces the page's JavaScript context.
+    pub async fn eval(&self, expression: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            match self.try_eval(expression).await {
+                Ok(value) => return value,
+                Err(err) if started.elapsed() > Duration::from_secs(5) => {
+                    panic!("evaluating `{expression}` failed: {err}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    async fn try_eval(&self, expression: &str) -> Result<Value, String> {
+        let params = EvaluateParams::builder()
+            .expression(expression)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()?;
+        let result = self
+            .inner
+            .evaluate_expression(params)
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(result.value().cloned().unwrap_or(Value::Null))
+    }
+
+    /// Polls `condition` (a JavaScript expression, or a promise of one) until it is truthy; panics after `timeout`
+    /// naming `what`. Returns how long it took.
+    pub async fn wait_for(&self, what: &str, condition: &str, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        let expression = format!(
+            "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
+        );
+        loop {
+            if self.try_eval(&expression).await == Ok(Value::Bool(true)) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {what}\n  condition: {condition}\n  page text: {}",
+                self.text().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the element with `data-testid` = `id` (it must exist and be enabled).
+    pub async fn click(&self, id: &str) {
+        let selector = testid(id);
+        self.wait_for(
+            &format!("{selector} to be clickable"),
+            &format!(
+                "document.querySelector({0}) && !document.querySelector({0}).disabled",
+                js(&selector)
+            ),
+            WAIT,
+        )
+        .await;
+        self.eval(&format!(
+            "document.querySelector({}).click()",
+            js(&selector)
+        ))
+        .await;
+    }
+
+    /// Types `text` into the input with `data-testid` = `id`, as one input event.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let selector = testid(id);
+        self.wait_for(
+            &format!("{selector} to exist"),
+            &format!("document.querySelector({})", js(&selector)),
+            WAIT,
+        )
+        .await;
+        self.eval(&format!(
+            "(() => {{ const el = document.querySelector({}); el.focus(); el.value = {}; \
+             el.dispatchEvent(new Event('input', {{ bubbles: true }})); }})()",
+            js(&selector),
+            js(text)
+        ))
+        .await;
+    }
+
+    /// The number of elements matching a CSS selector.
+    pub async fn count(&self, selector: &str) -> u64 {
+        self.eval(&format!(
+            "document.querySelectorAll({}).length",
+            js(selector)
+        ))
+        .await
+        .as_u64()
+        .unwrap_or(0)
+    }
+
+    /// The page's visible text, for failure messages.
+    pub async fn text(&self) -> String {
+        self.eval("document.body ? document.body.innerText : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Writes a PNG screenshot of the page to `path`, creating its directory.
+    pub async fn screenshot(&self, path: &Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the screenshot directory");
+        }
+        let png = self
+            .inner
+            .screenshot(
+                ScreenshotParams::builder()
+                    .format(CaptureScreenshotFormat::Png)
+                    .build(),
+            )
+            .await
+            .expect("take a screenshot");
+        std::fs::write(path, png).expect("write the screenshot");
+    }
+
+    /// Closes the tab.
+    pub async fn close(self) {
+        let _ = self.inner.close().await;
+    }
+}
+
+/// A CSS selector for `data-testid` = `id`.
+pub fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// `text` as a JavaScript string literal.
+pub fn js(text: &str) -> String {
+    Value::from(text).to_string()
+}

@@ -1,0 +1,318 @@
+//! End to end in real browsers: the real server serving the real release bundle (`dist/`, built
+//! by `trunk build --release` before the tests), and headless Chromium with fake camera and
+//! microphone. One browser process; each participant has its own browser context.
+//!
+//! One scenario, in order, because every step needs the call the steps before it built:
+//! three people join one room through the UI and see and hear each other (getStats: inbound
+//! video frames decoded and audio packets received, both rising, on every link); chat; mute;
+//! a fourth person finds the room full; one person leaves and the others and the lobby see it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use noom_server::Config;
+use noom_tests::TestServer;
+use noom_tests::browser::{Browser, Page, WAIT, js, testid};
+use noom_tests::server::workspace_root;
+use serde_json::Value;
+
+const ROOM: &str = "e2e standup";
+const MAX_ROOM_SIZE: u32 = 3;
+
+/// Per remote peer: inbound video frames decoded and inbound audio packets received.
+const MEDIA_STATS: &str = r#"(async () => {
+    const out = {};
+    for (const [peer, pc] of (window.__noom ? window.__noom.peers : new Map())) {
+        let frames = 0, packets = 0;
+        (await pc.getStats()).forEach(r => {
+            if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0;
+            if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived || 0;
+        });
+        out[peer] = [frames, packets];
+    }
+    return out;
+})()"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_people_meet_chat_mute_and_leave() {
+    let dist = workspace_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "{} is missing: build the web client first with \
+         `trunk build --release --offline --skip-version-check` at the workspace root",
+        dist.join("index.html").display()
+    );
+    let server = TestServer::with_config(Config {
+        static_dir: dist,
+        max_room_size: MAX_ROOM_SIZE,
+        ..Config::default()
+    })
+    .await;
+    let base = server.http_url();
+    let room_url = format!("{base}/room/{}", ROOM.replace(' ', "%20"));
+    let browser = Browser::launch().await;
+
+    // A lobby page watches the room list throughout.
+    let lobby = browser.open(&format!("{base}/")).await;
+    lobby
+        .wait_for(
+            "the lobby to connect",
+            &format!("document.querySelector({})", js(&testid("no-rooms"))),
+            WAIT,
+        )
+        .await;
+
+    // Ana comes through the lobby form; Ben and Cy follow the invite link (a deep link).
+    let ana = browser.open(&format!("{base}/")).await;
+    ana.fill("nickname", " ").await;
+    ana.fill("room-name", ROOM).await;
+    ana.click("enter-room").await;
+    ana.wait_for(
+        "the lobby to refuse an empty name before sending anything",
+        &format!(
+            "document.querySelector({}).textContent.includes('must not be empty')",
+            js(&testid("lobby-error"))
+        ),
+        WAIT,
+    )
+    .await;
+    ana.fill("nickname", "Ana").await;
+    ana.fill("room-name", ROOM).await;
+    ana.click("enter-room").await;
+    join(&ana, None).await;
+    let ben = browser.open(&room_url).await;
+    join(&ben, Some("Ben")).await;
+    let cy = browser.open(&room_url).await;
+    let clicked = join(&cy, Some("Cy")).await;
+    cy.wait_for(
+        "a first decoded remote video frame",
+        &format!("{MEDIA_STATS}.then(s => Object.values(s).some(([frames]) => frames > 0))"),
+        WAIT,
+    )
+    .await;
+    println!(
+        "join → first decoded remote frame: {} ms",
+        clicked.elapsed().as_millis()
+    );
+
+    let people = [("Ana", &ana), ("Ben", &ben), ("Cy", &cy)];
+    for (name, page) in people {
+        page.wait_for(
+            &format!("{name} to see three tiles"),
+            &format!(
+                "document.querySelectorAll({}).length === 3",
+                js(&testid("tile"))
+            ),
+            WAIT,
+        )
+        .await;
+    }
+    for (name, page) in people {
+        assert_media_flows(name, page).await;
+    }
+    lobby
+        .wait_for("the lobby to count 3", &room_count_is(3), WAIT)
+        .await;
+
+    let shot = workspace_root().join("tests/artifacts/three-person-call.png");
+    ana.screenshot(&shot).await;
+    println!("screenshot: {}", shot.display());
+
+    // Chat: text arrives once in each other page, as text (never as HTML).
+    let text = "Hello <b>team</b> & welcome";
+    open_chat(&ana).await;
+    ana.fill("chat-input", text).await;
+    ana.click("chat-send").await;
+    for (name, page) in [("Ben", &ben), ("Cy", &cy)] {
+        open_chat(page).await;
+        page.wait_for(
+            &format!("{name} to receive the chat message"),
+            &format!("{} > 0", chat_copies(text)),
+            WAIT,
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (name, page) in people {
+        let copies = page.eval(&chat_copies(text)).await;
+        assert_eq!(copies, Value::from(1), "{name} shows the message once");
+        assert_eq!(
+            page.count(".chat-text b").await,
+            0,
+            "{name} renders chat text as text"
+        );
+    }
+
+    // Mute: Ben mutes, and Ana and Cy see it on Ben's tile.
+    let ben_id = self_peer_id(&ben).await;
+    ben.click("toggle-mic").await;
+    for (name, page) in [("Ana", &ana), ("Cy", &cy)] {
+        page.wait_for(
+            &format!("{name} to see Ben muted"),
+            &format!(
+                "document.querySelector('[data-peer=\"{ben_id}\"][data-muted=\"true\"] {}')",
+                testid("tile-muted")
+            ),
+            WAIT,
+        )
+        .await;
+    }
+
+    // A fourth person finds the room full.
+    let dan = browser.open(&room_url).await;
+    dan.fill("prejoin-nickname", "Dan").await;
+    dan.click("join-button").await;
+    dan.wait_for(
+        "Dan to see the room-full message",
+        &format!("document.querySelector({})", js(&testid("room-full"))),
+        WAIT,
+    )
+    .await;
+    assert!(
+        dan.text().await.contains("This room is full"),
+        "the room-full message is in words"
+    );
+    dan.close().await;
+
+    // Cy leaves: the others lose the tile within 2 s, and the lobby counts 2.
+    let cy_id = self_peer_id(&cy).await;
+    cy.click("leave").await;
+    let gone = format!("!document.querySelector('[data-peer=\"{cy_id}\"]')");
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        let took = page
+            .wait_for(
+                &format!("{name} to lose Cy's tile"),
+                &gone,
+                Duration::from_secs(2),
+            )
+            .await;
+        println!("{name} saw Cy leave after {} ms", took.as_millis());
+    }
+    lobby
+        .wait_for("the lobby to count 2", &room_count_is(2), WAIT)
+        .await;
+    cy.wait_for(
+        "Cy to be back in the lobby",
+        &format!("document.querySelector({})", js(&testid("enter-room"))),
+        WAIT,
+    )
+    .await;
+
+    browser.close().await;
+    server.shutdown().await;
+}
+
+/// Waits for pre-join with the camera and microphone ready, sets the nickname when given, and
+/// clicks Join; returns when Join was clicked, after seeing the call view.
+async fn join(page: &Page, nickname: Option<&str>) -> Instant {
+    page.wait_for(
+        "the camera preview",
+        "document.querySelector('.preview video') && document.querySelector('.preview video').srcObject",
+        WAIT,
+    )
+    .await;
+    if let Some(nickname) = nickname {
+        page.fill("prejoin-nickname", nickname).await;
+    }
+    let clicked = Instant::now();
+    page.click("join-button").await;
+    page.wait_for(
+        "the call view",
+        &format!(
+            "document.querySelector({})",
+            js(&testid("participant-count"))
+        ),
+        WAIT,
+    )
+    .await;
+    clicked
+}
+
+/// On every link of `page`: video frames decoded and audio packets received, and both rising;
+/// and every remote tile's `<video>` shows a picture.
+async fn assert_media_flows(name: &str, page: &Page) {
+    let links_up = format!(
+        "{MEDIA_STATS}.then(s => Object.keys(s).length === 2 && \
+         Object.values(s).every(([frames, packets]) => frames > 0 && packets > 0))"
+    );
+    page.wait_for(
+        &format!("{name} to decode media from both others"),
+        &links_up,
+        WAIT,
+    )
+    .await;
+    let before = media_stats(page).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let after = media_stats(page).await;
+    assert_eq!(after.len(), 2, "{name} has two peer connections");
+    for (peer, (frames, packets)) in &after {
+        let (frames_before, packets_before) = before[peer];
+        assert!(
+            *frames > frames_before,
+            "{name}: video from {peer} is not being decoded ({frames_before} → {frames} frames)"
+        );
+        assert!(
+            *packets > packets_before,
+            "{name}: audio from {peer} is not arriving ({packets_before} → {packets} packets)"
+        );
+    }
+    page.wait_for(
+        &format!("{name}'s remote tiles to show video"),
+        "[...document.querySelectorAll('[data-testid=\"tile\"][data-self=\"false\"] video')]\
+         .filter(v => v.videoWidth > 0 && !v.paused).length === 2",
+        WAIT,
+    )
+    .await;
+}
+
+async fn media_stats(page: &Page) -> HashMap<String, (u64, u64)> {
+    let stats = page.eval(MEDIA_STATS).await;
+    let Value::Object(peers) = stats else {
+        panic!("unexpected stats: {stats}");
+    };
+    peers
+        .into_iter()
+        .map(|(peer, counts)| {
+            let count = |i: usize| counts[i].as_u64().unwrap_or(0);
+            (peer, (count(0), count(1)))
+        })
+        .collect()
+}
+
+async fn open_chat(page: &Page) {
+    let closed = page
+        .eval(&format!(
+            "document.querySelector({}).getAttribute('aria-pressed') !== 'true'",
+            js(&testid("toggle-chat"))
+        ))
+        .await;
+    if closed == Value::Bool(true) {
+        page.click("toggle-chat").await;
+    }
+}
+
+/// A JavaScript expression: how many chat messages read exactly `text`.
+fn chat_copies(text: &str) -> String {
+    format!(
+        "[...document.querySelectorAll({})].filter(e => e.textContent === {}).length",
+        js(&testid("chat-text")),
+        js(text)
+    )
+}
+
+/// A JavaScript condition: the lobby lists the test room with `count` people.
+fn room_count_is(count: u32) -> String {
+    format!(
+        "(document.querySelector('[data-room={}] {}') || {{}}).textContent === '{count}'",
+        js(ROOM),
+        testid("room-count")
+    )
+}
+
+async fn self_peer_id(page: &Page) -> String {
+    page.eval("document.querySelector('[data-testid=\"tile\"][data-self=\"true\"]').dataset.peer")
+        .await
+        .as_str()
+        .expect("the page has its own tile")
+        .to_owned()
+}
