@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use noom_shared::{
-    ChatMessage, ClientMessage, Envelope, ErrorCode, Join, Joined, Left, Nickname, PeerId,
+    ChatMessage, ChatText, ClientMessage, Envelope, ErrorCode, Joined, Left, Nickname, PeerId,
     PeerInfo, PeerLeft, PeerStatus, PeerStatusUpdate, RoomInfo, RoomName, Rooms, ServerMessage,
-    SignalFrom,
+    SignalData, SignalFrom,
 };
+use serde::{Deserialize, Serialize};
 
-/// A message for one or more peers; the switchboard encodes it once for all of them.
+/// A message for one or more peers; the switchboard encodes it once for all of them and
+/// delivers it to those connected to this node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     pub to: Vec<PeerId>,
@@ -18,8 +20,64 @@ pub struct Outgoing {
     pub message: ServerMessage,
 }
 
-#[derive(Debug, Default)]
+/// A change to the rooms. `decide` checks a request and turns it into an event; `apply` makes
+/// the change and says who must hear of it. A single node applies events at once; a cluster
+/// applies every event on every node in the one order Redis publishes them (`cluster/`), so all
+/// nodes hold the same rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Join {
+        peer: PeerId,
+        room: RoomName,
+        nickname: Nickname,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    Leave {
+        peer: PeerId,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    /// The peer's connection is gone (closed, dropped, or its node died).
+    Gone {
+        peer: PeerId,
+    },
+    Chat {
+        peer: PeerId,
+        text: ChatText,
+        ts: u64,
+    },
+    Signal {
+        from: PeerId,
+        to: PeerId,
+        /// As JSON text: a tagged enum cannot carry raw JSON through serde.
+        #[serde(with = "signal_as_text")]
+        data: SignalData,
+    },
+    Rename {
+        peer: PeerId,
+        nickname: Nickname,
+    },
+    Status {
+        peer: PeerId,
+        status: PeerStatus,
+    },
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Answer the sender only (a room list, or an error); nothing changes.
+    Reply(Outgoing),
+    /// Apply this event.
+    Apply(Event),
+}
+
+#[derive(Debug)]
 struct Peer {
+    /// Connected to this node (a cluster's hub also holds the peers of other nodes' rooms).
+    local: bool,
     /// The room and the nickname used in it; `None` while in the lobby.
     membership: Option<(RoomName, Nickname)>,
     status: PeerStatus,
@@ -31,7 +89,7 @@ struct Room {
     members: Vec<PeerId>,
 }
 
-/// Every connected peer and every room of one server.
+/// Every room, every peer in one, and this node's lobby.
 #[derive(Debug)]
 pub struct Hub {
     max_room_size: usize,
@@ -39,6 +97,8 @@ pub struct Hub {
     rooms: BTreeMap<RoomName, Room>,
     room_list_changed: bool,
 }
+
+type Refusal = (ErrorCode, &'static str);
 
 impl Hub {
     pub fn new(max_room_size: usize) -> Self {
@@ -50,119 +110,240 @@ impl Hub {
         }
     }
 
-    /// A new connection, in the lobby.
+    /// A new connection to this node, in the lobby.
     pub fn connect(&mut self, peer: PeerId) {
-        self.peers.insert(peer, Peer::default());
+        self.peers.insert(
+            peer,
+            Peer {
+                local: true,
+                membership: None,
+                status: PeerStatus::default(),
+            },
+        );
     }
 
-    /// A closed connection: same as `leave`, then forgotten.
-    pub fn disconnect(&mut self, peer: &PeerId) -> Vec<Outgoing> {
-        let mut out = Vec::new();
-        self.leave_room(peer, &mut out);
-        self.peers.remove(peer);
-        out
+    /// A local connection closed. A peer in the lobby is forgotten at once; one in a room
+    /// becomes a `Gone` event, for the room to hear of.
+    pub fn disconnect(&mut self, peer: &PeerId) -> Option<Event> {
+        let in_room = self.peers.get(peer)?.membership.is_some();
+        if in_room {
+            Some(Event::Gone { peer: peer.clone() })
+        } else {
+            self.peers.remove(peer);
+            None
+        }
     }
 
-    /// Handles one message from `from`; `now_ms` stamps chat messages.
+    /// Decides and applies at once: how a single node handles a request.
     pub fn handle(
         &mut self,
         from: &PeerId,
         envelope: Envelope<ClientMessage>,
         now_ms: u64,
     ) -> Vec<Outgoing> {
+        match self.decide(from, envelope, now_ms) {
+            Decision::Reply(reply) => vec![reply],
+            Decision::Apply(event) => self.apply(event),
+        }
+    }
+
+    /// Checks a request from `from` against the rooms as they are; `now_ms` stamps chat.
+    pub fn decide(
+        &self,
+        from: &PeerId,
+        envelope: Envelope<ClientMessage>,
+        now_ms: u64,
+    ) -> Decision {
         let id = envelope.id;
-        let mut out = Vec::new();
-        let result = match envelope.message {
+        let peer = from.clone();
+        let checked = match envelope.message {
             ClientMessage::ListRooms(_) => {
-                out.push(Outgoing {
-                    to: vec![from.clone()],
+                return Decision::Reply(Outgoing {
+                    to: vec![peer],
                     id,
                     message: ServerMessage::Rooms(self.room_list()),
                 });
-                Ok(())
             }
-            ClientMessage::Join(join) => self.join(from, join, id, &mut out),
-            ClientMessage::Leave(_) => match self.leave_room(from, &mut out) {
-                Some(room) => {
-                    out.insert(
-                        0,
-                        Outgoing {
-                            to: vec![from.clone()],
-                            id,
-                            message: ServerMessage::Left(Left { room }),
-                        },
-                    );
-                    Ok(())
-                }
-                None => Err((ErrorCode::NotInRoom, "you are not in a room")),
-            },
-            ClientMessage::Signal(signal) => self.room_of(from).and_then(|(room, _)| {
+            ClientMessage::Join(join) => self.check_join(from, &join.room).map(|()| Event::Join {
+                peer,
+                room: join.room,
+                nickname: join.nickname,
+                request: id,
+            }),
+            ClientMessage::Leave(_) => self
+                .room_of(from)
+                .map(|_| Event::Leave { peer, request: id }),
+            ClientMessage::Signal(signal) => self.room_of(from).and_then(|room| {
                 let reachable = signal.to != *from
                     && self
                         .rooms
                         .get(room)
                         .is_some_and(|r| r.members.contains(&signal.to));
-                if !reachable {
-                    return Err((ErrorCode::UnknownPeer, "no such peer in your room"));
-                }
-                out.push(Outgoing {
-                    to: vec![signal.to],
-                    id: None,
-                    message: ServerMessage::Signal(SignalFrom {
-                        from: from.clone(),
+                if reachable {
+                    Ok(Event::Signal {
+                        from: peer,
+                        to: signal.to,
                         data: signal.data,
-                    }),
-                });
-                Ok(())
+                    })
+                } else {
+                    Err((ErrorCode::UnknownPeer, "no such peer in your room"))
+                }
             }),
-            ClientMessage::Chat(chat) => self.room_of(from).map(|(room, nickname)| {
-                out.push(Outgoing {
-                    to: self.members(room),
-                    id: None,
-                    message: ServerMessage::Chat(ChatMessage {
-                        from: from.clone(),
-                        nickname: nickname.clone(),
-                        text: chat.text,
-                        ts: now_ms,
-                    }),
-                });
+            ClientMessage::Chat(chat) => self.room_of(from).map(|_| Event::Chat {
+                peer,
+                text: chat.text,
+                ts: now_ms,
             }),
-            ClientMessage::SetNickname(set) => self
-                .room_of(from)
-                .map(|(room, _)| room.clone())
-                .map(|room| {
-                    if let Some(peer) = self.peers.get_mut(from) {
-                        peer.membership = Some((room.clone(), set.nickname.clone()));
+            ClientMessage::SetNickname(set) => self.room_of(from).map(|_| Event::Rename {
+                peer,
+                nickname: set.nickname,
+            }),
+            ClientMessage::SetStatus(status) => {
+                self.room_of(from).map(|_| Event::Status { peer, status })
+            }
+        };
+        match checked {
+            Ok(event) => Decision::Apply(event),
+            Err((code, message)) => Decision::Reply(Outgoing {
+                to: vec![from.clone()],
+                id,
+                message: ServerMessage::error(code, message),
+            }),
+        }
+    }
+
+    /// Makes the change and returns who must hear of it. Applying an event twice, or one that
+    /// no longer fits (a signal to a peer who left), changes nothing.
+    pub fn apply(&mut self, event: Event) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        match event {
+            Event::Join {
+                peer,
+                room,
+                nickname,
+                request,
+            } => {
+                self.join(peer, room, nickname, request, &mut out);
+            }
+            Event::Leave { peer, request } => {
+                let local = self.is_local(&peer);
+                if let Some(room) = self.leave_room(&peer, &mut out) {
+                    if local {
+                        out.insert(
+                            0,
+                            Outgoing {
+                                to: vec![peer.clone()],
+                                id: request,
+                                message: ServerMessage::Left(Left { room }),
+                            },
+                        );
+                    } else {
+                        self.peers.remove(&peer);
+                    }
+                }
+            }
+            Event::Gone { peer } => {
+                self.leave_room(&peer, &mut out);
+                self.peers.remove(&peer);
+            }
+            Event::Chat { peer, text, ts } => {
+                if let Some((room, nickname)) = self.membership(&peer) {
+                    out.push(Outgoing {
+                        to: self.members(room),
+                        id: None,
+                        message: ServerMessage::Chat(ChatMessage {
+                            from: peer,
+                            nickname: nickname.clone(),
+                            text,
+                            ts,
+                        }),
+                    });
+                }
+            }
+            Event::Signal { from, to, data } => {
+                let same_room = self.membership(&from).map(|(room, _)| room)
+                    == self.membership(&to).map(|(room, _)| room);
+                if same_room && self.membership(&to).is_some() {
+                    out.push(Outgoing {
+                        to: vec![to],
+                        id: None,
+                        message: ServerMessage::Signal(SignalFrom { from, data }),
+                    });
+                }
+            }
+            Event::Rename { peer, nickname } => {
+                if let Some((room, _)) = self.membership(&peer).cloned() {
+                    if let Some(state) = self.peers.get_mut(&peer) {
+                        state.membership = Some((room.clone(), nickname.clone()));
                     }
                     out.push(Outgoing {
                         to: self.members(&room),
                         id: None,
                         message: ServerMessage::PeerUpdated(PeerInfo {
-                            peer_id: from.clone(),
-                            nickname: set.nickname,
+                            peer_id: peer,
+                            nickname,
                         }),
                     });
-                }),
-            ClientMessage::SetStatus(status) => self
-                .room_of(from)
-                .map(|(room, _)| room.clone())
-                .map(|room| {
-                    if let Some(peer) = self.peers.get_mut(from) {
-                        peer.status = status;
+                }
+            }
+            Event::Status { peer, status } => {
+                if let Some((room, _)) = self.membership(&peer).cloned() {
+                    if let Some(state) = self.peers.get_mut(&peer) {
+                        state.status = status;
                     }
                     out.push(Outgoing {
                         to: self.members(&room),
                         id: None,
-                        message: status_update(from, status),
+                        message: status_update(&peer, status),
                     });
-                }),
-        };
-        if let Err((code, message)) = result {
-            out.push(Outgoing {
-                to: vec![from.clone()],
-                id,
-                message: ServerMessage::error(code, message),
-            });
+                }
+            }
+        }
+        out
+    }
+
+    /// The local peers that are in rooms, with their room and nickname (for a cluster node to
+    /// register them again after losing Redis).
+    pub fn local_members(&self) -> Vec<(PeerId, RoomName, Nickname)> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.local)
+            .filter_map(|(id, p)| {
+                let (room, nickname) = p.membership.clone()?;
+                Some((id.clone(), room, nickname))
+            })
+            .collect()
+    }
+
+    /// Brings the peers of other nodes in line with `truth` (each room's members in join
+    /// order, as Redis holds them), telling local peers who came and went.
+    pub fn reconcile(&mut self, truth: &[(RoomName, Vec<(PeerId, Nickname)>)]) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let remote_now: Vec<(PeerId, RoomName)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.local)
+            .filter_map(|(id, p)| Some((id.clone(), p.membership.as_ref()?.0.clone())))
+            .collect();
+        for (peer, room) in remote_now {
+            let still_there = truth
+                .iter()
+                .any(|(r, members)| *r == room && members.iter().any(|(p, _)| *p == peer));
+            if !still_there {
+                out.extend(self.apply(Event::Gone { peer }));
+            }
+        }
+        for (room, members) in truth {
+            for (peer, nickname) in members {
+                if !self.is_local(peer) {
+                    out.extend(self.apply(Event::Join {
+                        peer: peer.clone(),
+                        room: room.clone(),
+                        nickname: nickname.clone(),
+                        request: None,
+                    }));
+                }
+            }
         }
         out
     }
@@ -186,66 +367,86 @@ impl Hub {
         }
     }
 
-    /// The peers not in any room: they watch the room list.
+    /// The local peers not in any room: they watch the room list.
     pub fn lobby(&self) -> impl Iterator<Item = &PeerId> {
         self.peers
             .iter()
-            .filter(|(_, peer)| peer.membership.is_none())
+            .filter(|(_, peer)| peer.local && peer.membership.is_none())
             .map(|(id, _)| id)
     }
 
-    fn join(
-        &mut self,
-        from: &PeerId,
-        join: Join,
-        id: Option<u32>,
-        out: &mut Vec<Outgoing>,
-    ) -> Result<(), (ErrorCode, &'static str)> {
-        let peer = self
-            .peers
-            .get(from)
-            .ok_or((ErrorCode::NotInRoom, "unknown connection"))?;
-        if peer.membership.is_some() {
+    fn check_join(&self, from: &PeerId, room: &RoomName) -> Result<(), Refusal> {
+        if self.membership(from).is_some() {
             return Err((
                 ErrorCode::AlreadyInRoom,
                 "leave your room before joining another",
             ));
         }
-        let room = self.rooms.entry(join.room.clone()).or_default();
-        if room.members.len() >= self.max_room_size {
-            return Err((ErrorCode::RoomFull, "this room is full"));
+        if self
+            .rooms
+            .get(room)
+            .is_some_and(|r| r.members.len() >= self.max_room_size)
+        {
+            return Err(room_full());
         }
-        let existing = room.members.clone();
-        room.members.push(from.clone());
-        self.room_list_changed = true;
+        Ok(())
+    }
 
-        let peers = existing
-            .iter()
-            .filter_map(|id| {
-                Some(PeerInfo {
-                    peer_id: id.clone(),
-                    nickname: self.nickname(id)?,
-                })
-            })
-            .collect();
-        out.push(Outgoing {
-            to: vec![from.clone()],
-            id,
-            message: ServerMessage::Joined(Joined {
-                room: join.room.clone(),
-                peer_id: from.clone(),
-                peers,
-            }),
+    fn join(
+        &mut self,
+        peer: PeerId,
+        room_name: RoomName,
+        nickname: Nickname,
+        request: Option<u32>,
+        out: &mut Vec<Outgoing>,
+    ) {
+        if let Some((current, _)) = self.membership(&peer) {
+            if *current == room_name {
+                return;
+            }
+            self.leave_room(&peer, out);
+        }
+        let room = self.rooms.entry(room_name.clone()).or_default();
+        let existing = room.members.clone();
+        room.members.push(peer.clone());
+        self.room_list_changed = true;
+        let state = self.peers.entry(peer.clone()).or_insert(Peer {
+            local: false,
+            membership: None,
+            status: PeerStatus::default(),
         });
-        for other in &existing {
-            if let Some(status) = self.peers.get(other).map(|p| p.status)
-                && status != PeerStatus::default()
-            {
-                out.push(Outgoing {
-                    to: vec![from.clone()],
-                    id: None,
-                    message: status_update(other, status),
-                });
+        state.membership = Some((room_name.clone(), nickname.clone()));
+        state.status = PeerStatus::default();
+
+        if state.local {
+            let peers = existing
+                .iter()
+                .filter_map(|id| {
+                    Some(PeerInfo {
+                        peer_id: id.clone(),
+                        nickname: self.membership(id)?.1.clone(),
+                    })
+                })
+                .collect();
+            out.push(Outgoing {
+                to: vec![peer.clone()],
+                id: request,
+                message: ServerMessage::Joined(Joined {
+                    room: room_name,
+                    peer_id: peer.clone(),
+                    peers,
+                }),
+            });
+            for other in &existing {
+                if let Some(status) = self.peers.get(other).map(|p| p.status)
+                    && status != PeerStatus::default()
+                {
+                    out.push(Outgoing {
+                        to: vec![peer.clone()],
+                        id: None,
+                        message: status_update(other, status),
+                    });
+                }
             }
         }
         if !existing.is_empty() {
@@ -253,16 +454,11 @@ impl Hub {
                 to: existing,
                 id: None,
                 message: ServerMessage::PeerJoined(PeerInfo {
-                    peer_id: from.clone(),
-                    nickname: join.nickname.clone(),
+                    peer_id: peer,
+                    nickname,
                 }),
             });
         }
-        if let Some(peer) = self.peers.get_mut(from) {
-            peer.membership = Some((join.room, join.nickname));
-            peer.status = PeerStatus::default();
-        }
-        Ok(())
     }
 
     /// Takes `peer` out of its room, telling the others; returns the room it was in.
@@ -285,20 +481,18 @@ impl Hub {
         Some(room_name)
     }
 
-    fn room_of(&self, peer: &PeerId) -> Result<(&RoomName, &Nickname), (ErrorCode, &'static str)> {
-        self.peers
-            .get(peer)
-            .and_then(|p| p.membership.as_ref())
-            .map(|(room, nickname)| (room, nickname))
-            .ok_or((ErrorCode::NotInRoom, "join a room first"))
+    fn is_local(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|p| p.local)
     }
 
-    fn nickname(&self, peer: &PeerId) -> Option<Nickname> {
-        self.peers
-            .get(peer)?
-            .membership
-            .as_ref()
-            .map(|(_, nick)| nick.clone())
+    fn membership(&self, peer: &PeerId) -> Option<&(RoomName, Nickname)> {
+        self.peers.get(peer)?.membership.as_ref()
+    }
+
+    fn room_of(&self, peer: &PeerId) -> Result<&RoomName, Refusal> {
+        self.membership(peer)
+            .map(|(room, _)| room)
+            .ok_or((ErrorCode::NotInRoom, "join a room first"))
     }
 
     fn members(&self, room: &RoomName) -> Vec<PeerId> {
@@ -309,6 +503,11 @@ impl Hub {
     }
 }
 
+/// The refusal of a join to a full room (also decided by a cluster's Redis).
+pub fn room_full() -> Refusal {
+    (ErrorCode::RoomFull, "this room is full")
+}
+
 fn status_update(peer: &PeerId, status: PeerStatus) -> ServerMessage {
     ServerMessage::PeerStatus(PeerStatusUpdate {
         peer_id: peer.clone(),
@@ -316,9 +515,23 @@ fn status_update(peer: &PeerId, status: PeerStatus) -> ServerMessage {
     })
 }
 
+mod signal_as_text {
+    use noom_shared::SignalData;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &SignalData, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(data.as_json())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SignalData, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        SignalData::from_json(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use noom_shared::{ChatSend, ChatText, Empty, SetNickname, SignalData, SignalTo};
+    use noom_shared::{ChatSend, Empty, Join, SetNickname, SignalTo};
 
     use super::*;
 
@@ -456,7 +669,8 @@ mod tests {
             error_code(&send(&mut hub, "b", ClientMessage::Leave(Empty {}))),
             Some(ErrorCode::NotInRoom)
         );
-        assert!(hub.disconnect(&peer("a")).is_empty());
+        let gone = hub.disconnect(&peer("a")).unwrap();
+        assert!(hub.apply(gone).is_empty());
         assert!(hub.room_list().rooms.is_empty());
         assert_eq!(hub.lobby().collect::<Vec<_>>(), vec![&peer("b")]);
     }
@@ -497,7 +711,108 @@ mod tests {
         send(&mut hub, "a", join("r", "A"));
         assert_eq!(hub.take_room_list_change().unwrap().rooms.len(), 1);
         assert!(hub.take_room_list_change().is_none());
-        hub.disconnect(&peer("a"));
+        let gone = hub.disconnect(&peer("a")).unwrap();
+        hub.apply(gone);
         assert!(hub.take_room_list_change().unwrap().rooms.is_empty());
+    }
+
+    fn remote_join(hub: &mut Hub, id: &str, room: &str, nick: &str) -> Vec<Outgoing> {
+        hub.apply(Event::Join {
+            peer: peer(id),
+            room: RoomName::new(room).unwrap(),
+            nickname: Nickname::new(nick).unwrap(),
+            request: None,
+        })
+    }
+
+    #[test]
+    fn peers_of_other_nodes_are_members_but_not_answered_or_in_the_lobby() {
+        let mut hub = hub_with(&["a"], 8);
+        assert!(remote_join(&mut hub, "r1", "r", "Remote").is_empty());
+        let out = send(&mut hub, "a", join("r", "A"));
+        let ServerMessage::Joined(joined) = &out[0].message else {
+            panic!()
+        };
+        assert_eq!(joined.peers[0].peer_id, peer("r1"));
+        // The remote peer is told by its own node, which applies the same event.
+        assert_eq!(out[1].to, vec![peer("r1")]);
+        assert_eq!(hub.lobby().count(), 0);
+        // A remote leave removes the peer entirely.
+        let out = hub.apply(Event::Leave {
+            peer: peer("r1"),
+            request: Some(3),
+        });
+        assert_eq!(out.len(), 1);
+        assert!(matches!(&out[0].message, ServerMessage::PeerLeft(_)));
+        assert_eq!(hub.room_list().rooms[0].participants, 1);
+    }
+
+    #[test]
+    fn applying_an_event_twice_changes_nothing() {
+        let mut hub = hub_with(&["a"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        assert_eq!(remote_join(&mut hub, "r1", "r", "Remote").len(), 1);
+        assert!(remote_join(&mut hub, "r1", "r", "Remote").is_empty());
+        assert_eq!(hub.apply(Event::Gone { peer: peer("r1") }).len(), 1);
+        assert!(hub.apply(Event::Gone { peer: peer("r1") }).is_empty());
+    }
+
+    #[test]
+    fn reconcile_adds_and_removes_remote_peers_and_keeps_local_ones() {
+        let mut hub = hub_with(&["a"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        remote_join(&mut hub, "old", "r", "Old");
+        let truth = vec![(
+            RoomName::new("r").unwrap(),
+            vec![(peer("new"), Nickname::new("New").unwrap())],
+        )];
+        let out = hub.reconcile(&truth);
+        let left: Vec<_> = out
+            .iter()
+            .filter(|o| matches!(o.message, ServerMessage::PeerLeft(_)))
+            .collect();
+        let joined: Vec<_> = out
+            .iter()
+            .filter(|o| matches!(o.message, ServerMessage::PeerJoined(_)))
+            .collect();
+        assert_eq!((left.len(), joined.len()), (1, 1));
+        assert_eq!(joined[0].to, vec![peer("a")]);
+        assert_eq!(hub.room_list().rooms[0].participants, 2);
+        assert_eq!(
+            hub.local_members(),
+            vec![(
+                peer("a"),
+                RoomName::new("r").unwrap(),
+                Nickname::new("A").unwrap()
+            )]
+        );
+    }
+
+    #[test]
+    fn events_have_a_stable_wire_form() {
+        // The cluster's Lua scripts write join, leave and gone events in exactly this form.
+        let join = Event::Join {
+            peer: peer("p1"),
+            room: RoomName::new("r").unwrap(),
+            nickname: Nickname::new("N").unwrap(),
+            request: Some(4),
+        };
+        let json = serde_json::to_string(&join).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"join","peer":"p1","room":"r","nickname":"N","request":4}"#
+        );
+        let from_lua: Event =
+            serde_json::from_str(r#"{"room":"r","kind":"join","nickname":"N","peer":"p1"}"#)
+                .unwrap();
+        assert!(matches!(from_lua, Event::Join { request: None, .. }));
+        let signal = Event::Signal {
+            from: peer("a"),
+            to: peer("b"),
+            data: SignalData::from_json(r#"{"candidate":null}"#).unwrap(),
+        };
+        let json = serde_json::to_string(&signal).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), signal);
+        assert!(serde_json::from_str::<Event>(r#"{"kind":"gone","peer":"bad id"}"#).is_err());
     }
 }

@@ -72,8 +72,10 @@ impl Switchboard {
     pub(crate) fn disconnect(&self, peer: &PeerId) {
         let mut state = self.lock();
         state.conns.remove(peer);
-        let out = state.hub.disconnect(peer);
-        state.deliver(out);
+        if let Some(gone) = state.hub.disconnect(peer) {
+            let out = state.hub.apply(gone);
+            state.deliver(out);
+        }
     }
 
     pub(crate) fn handle(&self, from: &PeerId, envelope: Envelope<ClientMessage>) {
