@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser as CdpBrowser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::browser::{
+    PermissionDescriptor, PermissionSetting, SetPermissionParams,
+};
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -62,7 +66,6 @@ impl Browser {
             .request_timeout(Duration::from_secs(30))
             .args([
                 "use-fake-device-for-media-stream",
-                "use-fake-ui-for-media-stream",
                 "allow-loopback-in-peer-connection",
                 "autoplay-policy=no-user-gesture-required",
                 "disable-background-networking",
@@ -91,11 +94,29 @@ impl Browser {
     /// Opens `url` in a new page with its own browser context (fresh storage), and waits until
     /// the document is parsed (DOMContentLoaded, not `load`).
     pub async fn open(&self, url: &str) -> Page {
+        self.open_blocking(url, &[]).await
+    }
+
+    /// Like [`Browser::open`], with the given permissions (`"camera"`, `"microphone"`) denied
+    /// in the page's context, as when a user clicks "Block".
+    pub async fn open_blocking(&self, url: &str, blocked: &[&str]) -> Page {
         let context = self
             .inner
             .create_browser_context(CreateBrowserContextParams::default())
             .await
             .expect("create a browser context");
+        // Camera and microphone are granted or denied up front, so no prompt is ever shown.
+        for permission in ["camera", "microphone"] {
+            let setting = if blocked.contains(&permission) {
+                PermissionSetting::Denied
+            } else {
+                PermissionSetting::Granted
+            };
+            let mut decide = SetPermissionParams::new(PermissionDescriptor::new(permission), setting);
+            decide.browser_context_id = Some(context.clone());
+            decide.origin = Some(origin(url));
+            self.inner.execute(decide).await.expect("set a permission");
+        }
         let target = CreateTargetParams::builder()
             .url("about:blank")
             .browser_context_id(context)
@@ -104,13 +125,12 @@ impl Browser {
         let page = Page {
             inner: self.inner.new_page(target).await.expect("open a page"),
         };
-        page.eval(&format!("location.href = {}", Value::from(url)))
-            .await;
+        page.eval(&format!("location.href = {}", js(url))).await;
         page.wait_for(
             "the page to load",
             &format!(
                 "location.href.startsWith({}) && document.readyState !== 'loading'",
-                Value::from(url)
+                js(url)
             ),
             WAIT,
         )
@@ -262,10 +282,32 @@ impl Page {
         std::fs::write(path, png).expect("write the screenshot");
     }
 
+    /// Emulates a screen of `width` x `height` CSS pixels (a phone: 390 x 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.inner
+            .execute(SetDeviceMetricsOverrideParams::new(
+                width,
+                height,
+                1.0,
+                width < 600,
+            ))
+            .await
+            .expect("resize the page");
+    }
+
     /// Closes the tab.
     pub async fn close(self) {
         let _ = self.inner.close().await;
     }
+}
+
+/// `scheme://host:port` of an absolute URL.
+fn origin(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_owned()
 }
 
 /// A CSS selector for `data-testid` = `id`.

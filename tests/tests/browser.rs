@@ -117,6 +117,11 @@ async fn three_people_meet_chat_mute_and_leave() {
     let shot = workspace_root().join("tests/artifacts/three-person-call.png");
     ana.screenshot(&shot).await;
     println!("screenshot: {}", shot.display());
+    let phone = workspace_root().join("tests/artifacts/three-person-call-phone.png");
+    ben.resize(390, 844).await;
+    ben.screenshot(&phone).await;
+    ben.resize(1280, 800).await;
+    println!("screenshot: {}", phone.display());
 
     // Chat: text arrives once in each other page, as text (never as HTML).
     let text = "Hello <b>team</b> & welcome";
@@ -158,8 +163,23 @@ async fn three_people_meet_chat_mute_and_leave() {
         .await;
     }
 
-    // A fourth person finds the room full.
-    let dan = browser.open(&room_url).await;
+    // A fourth person, who blocked the camera, is told so in words, then finds the room full.
+    let dan = browser.open_blocking(&room_url, &["camera"]).await;
+    dan.wait_for(
+        "Dan to be told the camera is blocked",
+        &format!(
+            "document.querySelector({}).textContent.includes('Camera blocked')",
+            js(&testid("media-problems"))
+        ),
+        WAIT,
+    )
+    .await;
+    assert!(
+        dan.text()
+            .await
+            .contains("You can join with your microphone only."),
+        "Dan is offered to join with what works"
+    );
     dan.fill("prejoin-nickname", "Dan").await;
     dan.click("join-button").await;
     dan.wait_for(

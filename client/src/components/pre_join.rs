@@ -90,6 +90,11 @@ pub fn PreJoin(session: Session) -> impl IntoView {
                 <Show when=move || full.get()>
                     <p class="warning" role="alert">"This room is full right now."</p>
                 </Show>
+                <Show when=move || d.audio.with(Option::is_none)>
+                    <p class="hint" role="status">
+                        "Waiting for the camera and microphone: allow them if your browser asks."
+                    </p>
+                </Show>
                 <ul class="problems" data-testid="media-problems">
                     {move || problems().into_iter().map(|line| view! { <li role="alert">{line}</li> }).collect_view()}
                 </ul>
