@@ -112,7 +112,8 @@ impl Browser {
             } else {
                 PermissionSetting::Granted
             };
-            let mut decide = SetPermissionParams::new(PermissionDescriptor::new(permission), setting);
+            let mut decide =
+                SetPermissionParams::new(PermissionDescriptor::new(permission), setting);
             decide.browser_context_id = Some(context.clone());
             decide.origin = Some(origin(url));
             self.inner.execute(decide).await.expect("set a permission");
