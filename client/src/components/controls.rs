@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
 
 use crate::components::device_picker::DevicePicker;
 use crate::components::toggle_button::ToggleButton;
@@ -18,20 +19,31 @@ pub fn Controls(
 ) -> impl IntoView {
     let d = session.devices;
     let settings_open = RwSignal::new(false);
-    let copied = RwSignal::new(None::<&'static str>);
     let navigate = use_navigate();
+    let copied = RwSignal::new(None::<String>);
     let copy_invite = move |_| {
         let Some(window) = web_sys::window() else {
             return;
         };
         let link = window.location().href().unwrap_or_default();
-        let _ = window.navigator().clipboard().write_text(&link);
-        copied.set(Some("Invite link copied"));
+        // `navigator.clipboard` exists only on https and localhost pages.
+        let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into())
+            .ok()
+            .filter(|c| c.is_object());
+        let message = match clipboard {
+            Some(clipboard) => {
+                let clipboard: web_sys::Clipboard = clipboard.unchecked_into();
+                let _ = clipboard.write_text(&link);
+                "Invite link copied".to_owned()
+            }
+            None => format!("Copy this link to invite: {link}"),
+        };
+        copied.set(Some(message));
         set_timeout(
             move || {
                 copied.try_set(None);
             },
-            Duration::from_secs(3),
+            Duration::from_secs(5),
         );
     };
     view! {

@@ -118,7 +118,7 @@ pub fn PreJoin(session: Session) -> impl IntoView {
                         }
                     />
                     <p class="error" role="alert">{move || error.get().or_else(|| session.notice.get())}</p>
-                    <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get()>
+                    <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get() || d.audio.with(Option::is_none)>
                         {move || if joining.get() { "Joining…" } else { "Join now" }}
                     </button>
                 </form>
