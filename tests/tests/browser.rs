@@ -3,9 +3,18 @@
 //! microphone. One browser process; each participant has its own browser context.
 //!
 //! One scenario, in order, because every step needs the call the steps before it built:
-//! three people join one room through the UI and see and hear each other (getStats: inbound
-//! video frames decoded and audio packets received, both rising, on every link); chat; mute;
-//! a fourth person finds the room full; one person leaves and the others and the lobby see it.
+//! 1. the lobby refuses an empty name before sending anything;
+//! 2. three people join one room through the UI (lobby form and deep links) and see and hear
+//!    each other: on every link inbound video frames decoded and audio packets received, both
+//!    rising, and every remote `<video>` playing; the time from Join to the first decoded frame
+//!    is printed; the lobby counts 3; screenshots at laptop and phone width;
+//! 3. a chat message appears once in every page, as text;
+//! 4. mute and camera-off show on the others' tiles; a remote tile lights up while speaking;
+//! 5. switching microphone mid-call reaches every link with no renegotiation;
+//! 6. a fourth person who blocked the camera is told so in words, and finds the room full;
+//! 7. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
+//! 8. the fourth person then joins with the microphone only, sees and hears both others, and
+//!    is heard.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,8 +42,12 @@ const MEDIA_STATS: &str = r#"(async () => {
     return out;
 })()"#;
 
+/// Every link's local SDP, to tell whether anything was renegotiated.
+const LOCAL_SDPS: &str =
+    "[...window.__noom.peers.values()].map(pc => pc.localDescription && pc.localDescription.sdp)";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_people_meet_chat_mute_and_leave() {
+async fn a_meeting_from_lobby_to_leaving() {
     let dist = workspace_root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
@@ -163,6 +176,55 @@ async fn three_people_meet_chat_mute_and_leave() {
         .await;
     }
 
+    // Camera off: Cy's tile shows it to the others.
+    let cy_id = self_peer_id(&cy).await;
+    cy.click("toggle-camera").await;
+    ana.wait_for(
+        "Ana to see Cy's camera off",
+        &format!("document.querySelector('[data-peer=\"{cy_id}\"][data-camera-off=\"true\"]')"),
+        WAIT,
+    )
+    .await;
+
+    // Someone is seen speaking (the fake microphone beeps).
+    ana.wait_for(
+        "a speaking highlight on a remote tile",
+        "document.querySelector('[data-testid=\"tile\"][data-self=\"false\"].speaking')",
+        WAIT,
+    )
+    .await;
+
+    // Ana switches microphone mid-call: every link sends the new track, with no renegotiation.
+    let sdp_before = ana.eval(LOCAL_SDPS).await;
+    ana.click("toggle-settings").await;
+    let label = ana
+        .eval(
+            "(() => { const s = document.querySelector('[data-testid=\"microphone-select\"]'); \
+             const other = [...s.options].find(o => o.value !== s.value); s.value = other.value; \
+             s.dispatchEvent(new Event('change', { bubbles: true })); return other.textContent; })()",
+        )
+        .await;
+    let label = label
+        .as_str()
+        .expect("a second microphone to pick")
+        .to_owned();
+    ana.wait_for(
+        "every link to send the new microphone",
+        &format!(
+            "[...window.__noom.peers.values()].every(pc => pc.getSenders().some(s => \
+             s.track && s.track.kind === 'audio' && s.track.label === {}))",
+            js(&label)
+        ),
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        ana.eval(LOCAL_SDPS).await,
+        sdp_before,
+        "switching needs no renegotiation"
+    );
+    assert_media_flows("Ben", &ben).await;
+
     // A fourth person, who blocked the camera, is told so in words, then finds the room full.
     let dan = browser.open_blocking(&room_url, &["camera"]).await;
     dan.wait_for(
@@ -192,10 +254,8 @@ async fn three_people_meet_chat_mute_and_leave() {
         dan.text().await.contains("This room is full"),
         "the room-full message is in words"
     );
-    dan.close().await;
 
     // Cy leaves: the others lose the tile within 2 s, and the lobby counts 2.
-    let cy_id = self_peer_id(&cy).await;
     cy.click("leave").await;
     let gone = format!("!document.querySelector('[data-peer=\"{cy_id}\"]')");
     for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
@@ -217,6 +277,33 @@ async fn three_people_meet_chat_mute_and_leave() {
         WAIT,
     )
     .await;
+
+    // Dan tries again and joins with the microphone only: Dan sees and hears both others, and
+    // they hear Dan and see Dan's camera as off.
+    dan.eval(&format!("location.href = {}", js(&room_url)))
+        .await;
+    join(&dan, Some("Dan")).await;
+    assert_media_flows("Dan", &dan).await;
+    let dan_id = self_peer_id(&dan).await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        page.wait_for(
+            &format!("{name} to see Dan's camera off"),
+            &format!(
+                "document.querySelector('[data-peer=\"{dan_id}\"][data-camera-off=\"true\"]')"
+            ),
+            WAIT,
+        )
+        .await;
+        let before = media_stats(page).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = media_stats(page).await;
+        assert!(
+            after[&dan_id].1 > before[&dan_id].1,
+            "{name} hears Dan ({:?} → {:?} audio packets)",
+            before.get(&dan_id),
+            after.get(&dan_id)
+        );
+    }
 
     browser.close().await;
     server.shutdown().await;
