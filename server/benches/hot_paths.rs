@@ -30,7 +30,7 @@ fn room(
     Vec<mpsc::Receiver<Message>>,
     Vec<mpsc::Sender<Message>>,
 ) {
-    let mut hub = Hub::new(members);
+    let mut hub = Hub::new(Some(members));
     let (mut queues, mut receivers) = (Vec::new(), Vec::new());
     for index in 0..members {
         hub.connect(peer(index));

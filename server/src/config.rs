@@ -52,6 +52,11 @@ pub struct Config {
     /// Messages queued for one connection before it counts as too slow and is dropped.
     #[arg(long, env = "NOOM_SEND_QUEUE", default_value_t = 256)]
     pub send_queue: usize,
+
+    /// Redis to share rooms with other nodes (`redis://host:6379`). Without it this node
+    /// serves alone, in memory. Every node of a cluster must use the same max room size.
+    #[arg(long, env = "NOOM_REDIS_URL")]
+    pub redis_url: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             idle_timeout: Duration::from_secs(60),
             send_queue: 256,
+            redis_url: None,
         }
     }
 }

@@ -38,7 +38,11 @@ pub(crate) async fn route(
 ) -> Result<Response<Body>, Infallible> {
     Ok(match req.uri().path() {
         "/ws" => upgrade(app, req),
-        "/healthz" => plain(StatusCode::OK, "ok\n"),
+        "/healthz" if app.board.in_step() => plain(StatusCode::OK, "ok\n"),
+        "/healthz" => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "out of step with the cluster\n",
+        ),
         _ => app.files.respond(&req).await,
     })
 }

@@ -92,7 +92,8 @@ struct Room {
 /// Every room, every peer in one, and this node's lobby.
 #[derive(Debug)]
 pub struct Hub {
-    max_room_size: usize,
+    /// `None` in a cluster, where Redis enforces the room size for all nodes.
+    max_room_size: Option<usize>,
     peers: HashMap<PeerId, Peer>,
     rooms: BTreeMap<RoomName, Room>,
     room_list_changed: bool,
@@ -101,7 +102,7 @@ pub struct Hub {
 type Refusal = (ErrorCode, &'static str);
 
 impl Hub {
-    pub fn new(max_room_size: usize) -> Self {
+    pub fn new(max_room_size: Option<usize>) -> Self {
         Self {
             max_room_size,
             peers: HashMap::new(),
@@ -382,11 +383,8 @@ impl Hub {
                 "leave your room before joining another",
             ));
         }
-        if self
-            .rooms
-            .get(room)
-            .is_some_and(|r| r.members.len() >= self.max_room_size)
-        {
+        let full = |r: &Room| self.max_room_size.is_some_and(|max| r.members.len() >= max);
+        if self.rooms.get(room).is_some_and(full) {
             return Err(room_full());
         }
         Ok(())
@@ -558,7 +556,7 @@ mod tests {
     }
 
     fn hub_with(ids: &[&str], max: usize) -> Hub {
-        let mut hub = Hub::new(max);
+        let mut hub = Hub::new(Some(max));
         for id in ids {
             hub.connect(peer(id));
         }

@@ -10,6 +10,7 @@
 //! The hub decides who gets what; the switchboard encodes each message once and `try_send`s it
 //! to every recipient's queue; a connection whose queue is full is disconnected.
 
+mod cluster;
 mod config;
 mod conn;
 mod http;
@@ -20,6 +21,7 @@ mod server;
 mod static_files;
 mod switchboard;
 
+pub use cluster::ClusterError;
 pub use config::{Config, IceServers};
 pub use hub::{Hub, Outgoing};
 pub use server::{bind, run};

@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let listener = noom_server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     info!(addr = %listener.local_addr()?, static_dir = %config.static_dir.display(), "Noom is listening");
-    noom_server::run(listener, config, shutdown_signal()).await;
+    noom_server::run(listener, config, shutdown_signal()).await?;
     Ok(())
 }
 

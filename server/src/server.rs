@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::Config;
+use crate::cluster::{Cluster, ClusterError};
 use crate::http::{App, route};
 use crate::static_files::StaticFiles;
 use crate::switchboard::Switchboard;
@@ -38,18 +39,29 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Serves until `shutdown` completes, then closes every WebSocket with 1001 and returns once
-/// they are closed (or after a few seconds).
-pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()>) {
+/// they are closed (or after a few seconds). Fails at once if Redis is configured but
+/// unreachable at start.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ClusterError> {
     let config = Arc::new(config);
     let stop = CancellationToken::new();
     let board = Arc::new(Switchboard::new(&config));
     let app = Arc::new(App {
         files: StaticFiles::new(config.static_dir.clone()),
-        config,
+        config: config.clone(),
         board: board.clone(),
         shutdown: stop.clone(),
         sockets: TaskTracker::new(),
     });
+    let cluster = match &config.redis_url {
+        Some(url) => {
+            Some(Cluster::start(url, board.clone(), config.max_room_size, stop.clone()).await?)
+        }
+        None => None,
+    };
     tokio::spawn(push_room_lists(board, stop.clone()));
 
     tokio::pin!(shutdown);
@@ -83,6 +95,10 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Ou
     if timeout(DRAIN_FOR, app.sockets.wait()).await.is_err() {
         warn!("some connections did not close in time");
     }
+    if let Some(cluster) = cluster {
+        let _ = timeout(Duration::from_secs(1), cluster.leave()).await;
+    }
+    Ok(())
 }
 
 async fn push_room_lists(board: Arc<Switchboard>, stop: CancellationToken) {

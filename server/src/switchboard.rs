@@ -6,10 +6,11 @@
 //! waited for.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, ServerMessage, Welcome,
+    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
+    ServerMessage, Welcome,
 };
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::Message;
@@ -17,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::Config;
-use crate::hub::{Hub, Outgoing};
+use crate::cluster::ClusterLink;
+use crate::hub::{Decision, Event, Hub, Outgoing};
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub(crate) struct Switchboard {
     state: Mutex<State>,
     ice_servers: Vec<IceServer>,
     max_room_size: u32,
+    /// Set in cluster mode: events then go through Redis instead of being applied here.
+    cluster: OnceLock<ClusterLink>,
 }
 
 struct State {
@@ -42,11 +46,17 @@ impl Switchboard {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
             state: Mutex::new(State {
-                hub: Hub::new(config.max_room_size as usize),
+                hub: Hub::new(
+                    config
+                        .redis_url
+                        .is_none()
+                        .then_some(config.max_room_size as usize),
+                ),
                 conns: HashMap::new(),
             }),
             ice_servers: config.ice_servers.0.clone(),
             max_room_size: config.max_room_size,
+            cluster: OnceLock::new(),
         }
     }
 
@@ -68,13 +78,24 @@ impl Switchboard {
         }]);
     }
 
+    pub(crate) fn attach_cluster(&self, link: ClusterLink) {
+        let _ = self.cluster.set(link);
+    }
+
+    /// False while a cluster node is out of step with Redis (it serves its own peers alone).
+    pub(crate) fn in_step(&self) -> bool {
+        self.cluster.get().is_none_or(ClusterLink::is_online)
+    }
+
     /// Removes a connection, telling its room.
     pub(crate) fn disconnect(&self, peer: &PeerId) {
-        let mut state = self.lock();
-        state.conns.remove(peer);
-        if let Some(gone) = state.hub.disconnect(peer) {
-            let out = state.hub.apply(gone);
-            state.deliver(out);
+        let gone = {
+            let mut state = self.lock();
+            state.conns.remove(peer);
+            state.hub.disconnect(peer)
+        };
+        if let Some(gone) = gone {
+            self.commit(gone);
         }
     }
 
@@ -82,8 +103,54 @@ impl Switchboard {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
+        let decision = {
+            let mut state = self.lock();
+            match state.hub.decide(from, envelope, now_ms) {
+                Decision::Reply(reply) => {
+                    state.deliver(vec![reply]);
+                    return;
+                }
+                Decision::Apply(event) => event,
+            }
+        };
+        self.commit(decision);
+    }
+
+    /// Applies an event here, or hands it to the cluster to be applied everywhere.
+    fn commit(&self, event: Event) {
+        let event = match self.cluster.get() {
+            Some(cluster) => match cluster.submit(event) {
+                Ok(()) => return,
+                Err(event) => event,
+            },
+            None => event,
+        };
+        self.apply_event(event);
+    }
+
+    /// Applies an event (from the cluster, or one this node could not hand to it).
+    pub(crate) fn apply_event(&self, event: Event) {
         let mut state = self.lock();
-        let out = state.hub.handle(from, envelope, now_ms);
+        // Only another node's reaper says a peer still connected here is gone (it took this
+        // node for dead); the node registers its peers again instead.
+        if let Event::Gone { peer } = &event
+            && state.conns.contains_key(peer)
+        {
+            return;
+        }
+        let out = state.hub.apply(event);
+        state.deliver(out);
+    }
+
+    /// This node's peers that are in rooms.
+    pub(crate) fn local_members(&self) -> Vec<(PeerId, RoomName, Nickname)> {
+        self.lock().hub.local_members()
+    }
+
+    /// Brings the other nodes' peers in line with the cluster's truth.
+    pub(crate) fn reconcile(&self, truth: &[(RoomName, Vec<(PeerId, Nickname)>)]) {
+        let mut state = self.lock();
+        let out = state.hub.reconcile(truth);
         state.deliver(out);
     }
 

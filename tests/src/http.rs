@@ -24,7 +24,22 @@ impl HttpResponse {
 
 /// Sends `GET path` with extra header lines (`"Name: value"`) and reads the whole response.
 pub async fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> HttpResponse {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    exchange(stream, addr, path, headers).await
+}
+
+/// Like [`get`], but `None` when the server cannot be reached.
+pub async fn try_get(addr: SocketAddr, path: &str) -> Option<HttpResponse> {
+    let stream = TcpStream::connect(addr).await.ok()?;
+    Some(exchange(stream, addr, path, &[]).await)
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[&str],
+) -> HttpResponse {
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for header in headers {
         request.push_str(header);

@@ -4,7 +4,8 @@
 pub mod browser;
 pub mod client;
 pub mod http;
+pub mod redis;
 pub mod server;
 
 pub use client::TestClient;
-pub use server::TestServer;
+pub use server::{Deployment, TestServer, Topology};

@@ -1,10 +1,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use noom_server::Config;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::redis::TestRedis;
 
 /// A Noom server running in this process on 127.0.0.1 and a port chosen by the OS.
 pub struct TestServer {
@@ -19,21 +22,29 @@ impl TestServer {
         Self::with_config(Config::default()).await
     }
 
-    /// Starts a server with `config` (its `listen` address is ignored).
+    /// Starts a server with `config` (its `listen` address is ignored) and waits until it
+    /// is ready (in a cluster: in step with Redis).
     pub async fn with_config(config: Config) -> Self {
         init_logs();
         let listener =
             noom_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind a test port");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(noom_server::run(listener, config, async {
-            let _ = stopped.await;
-        }));
-        Self {
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            if let Err(err) = noom_server::run(listener, config, stopped).await {
+                panic!("the server did not start: {err}");
+            }
+        });
+        let server = Self {
             addr,
             stop: Some(stop),
             task,
-        }
+        };
+        wait_until_healthy(server.addr).await;
+        server
     }
 
     pub fn ws_url(&self) -> String {
@@ -79,5 +90,72 @@ fn init_logs() {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
+    }
+}
+
+/// Waits until the node at `addr` answers 200 on `/healthz` (10 s at most).
+pub async fn wait_until_healthy(addr: SocketAddr) {
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = tokio::time::timeout(
+            Duration::from_secs(1),
+            crate::http::try_get(addr, "/healthz"),
+        )
+        .await
+            && response.is_some_and(|r| r.status == 200)
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{addr} not healthy after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// How many nodes serve the test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// One node, rooms in memory.
+    SingleNode,
+    /// Two nodes sharing rooms through a real `redis-server` of the test's own.
+    TwoNodes,
+}
+
+/// The server side of a test: one node, or two nodes and their Redis.
+pub struct Deployment {
+    pub nodes: Vec<TestServer>,
+    pub redis: Option<TestRedis>,
+    next: AtomicUsize,
+}
+
+impl Deployment {
+    pub async fn start(topology: Topology, config: Config) -> Self {
+        let (nodes, redis) = match topology {
+            Topology::SingleNode => (vec![TestServer::with_config(config).await], None),
+            Topology::TwoNodes => {
+                let redis = TestRedis::start().await;
+                let config = Config {
+                    redis_url: Some(redis.url()),
+                    ..config
+                };
+                let first = TestServer::with_config(config.clone()).await;
+                let second = TestServer::with_config(config).await;
+                (vec![first, second], Some(redis))
+            }
+        };
+        Self {
+            nodes,
+            redis,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The WebSocket URL of the next node in turn, so that successive clients are spread over
+    /// the nodes (every other client on the second node).
+    pub fn url(&self) -> String {
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.nodes.len();
+        self.nodes[index].ws_url()
     }
 }

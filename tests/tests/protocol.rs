@@ -1,4 +1,5 @@
-//! Every row of protocol v1 and every error code, through real WebSockets.
+//! Every row of protocol v1 and every error code, through real WebSockets, on one node and on
+//! a cluster of two nodes sharing Redis (successive clients alternate between the nodes).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -7,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use noom_server::{Config, IceServers};
 use noom_shared::*;
 use noom_tests::client::join_message;
-use noom_tests::{TestClient, TestServer};
+use noom_tests::{Deployment, TestClient, Topology};
 
 fn signal(to: &PeerId, json: &str) -> ClientMessage {
     ClientMessage::Signal(SignalTo {
@@ -22,16 +23,15 @@ fn chat(text: &str) -> ClientMessage {
     })
 }
 
-#[tokio::test]
-async fn welcome_announces_peer_id_ice_servers_and_limits() {
+async fn welcome_announces_peer_id_ice_servers_and_limits(topology: Topology) {
     let config = Config {
         ice_servers: IceServers::parse("stun:stun.example.org:3478").unwrap(),
         max_room_size: 5,
         ..Config::default()
     };
-    let server = TestServer::with_config(config).await;
-    let a = TestClient::connect(&server.ws_url()).await;
-    let b = TestClient::connect(&server.ws_url()).await;
+    let server = Deployment::start(topology, config).await;
+    let a = TestClient::connect(&server.url()).await;
+    let b = TestClient::connect(&server.url()).await;
     assert_ne!(a.peer_id(), b.peer_id());
     assert_eq!(a.welcome.protocol, 1);
     assert_eq!(a.welcome.max_room_size, 5);
@@ -41,11 +41,10 @@ async fn welcome_announces_peer_id_ice_servers_and_limits() {
     );
 }
 
-#[tokio::test]
-async fn list_rooms_answers_with_counts_and_the_request_id() {
-    let server = TestServer::start().await;
-    let mut a = TestClient::connect(&server.ws_url()).await;
-    let mut b = TestClient::connect(&server.ws_url()).await;
+async fn list_rooms_answers_with_counts_and_the_request_id(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut a = TestClient::connect(&server.url()).await;
+    let mut b = TestClient::connect(&server.url()).await;
     let id = b.send(ClientMessage::ListRooms(Empty {})).await;
     let envelope = b.recv_envelope().await;
     assert_eq!(envelope.id, Some(id));
@@ -55,6 +54,9 @@ async fn list_rooms_answers_with_counts_and_the_request_id() {
     );
 
     a.join("standup", "Ada").await;
+    // b watches the lobby: the change is pushed to it (on a cluster, from the other node).
+    let pushed = b.recv_room_push().await;
+    assert_eq!(pushed.rooms[0].participants, 1);
     b.send(ClientMessage::ListRooms(Empty {})).await;
     let ServerMessage::Rooms(rooms) = b.recv().await else {
         panic!("expected rooms")
@@ -68,12 +70,11 @@ async fn list_rooms_answers_with_counts_and_the_request_id() {
     );
 }
 
-#[tokio::test]
-async fn join_lists_peers_already_there_and_tells_them() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
-    let mut cy = TestClient::connect(&server.ws_url()).await;
+async fn join_lists_peers_already_there_and_tells_them(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
+    let mut cy = TestClient::connect(&server.url()).await;
 
     let joined = ada.join("standup", "Ada").await;
     assert_eq!(joined.room.as_str(), "standup");
@@ -106,11 +107,10 @@ async fn join_lists_peers_already_there_and_tells_them() {
     }
 }
 
-#[tokio::test]
-async fn leave_answers_left_and_tells_the_room() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
+async fn leave_answers_left_and_tells_the_room(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     ada.recv().await; // peer_joined
@@ -136,11 +136,10 @@ async fn leave_answers_left_and_tells_the_room() {
     assert_eq!(joined.peers.len(), 1);
 }
 
-#[tokio::test]
-async fn closing_the_socket_is_announced_as_peer_left() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
+async fn closing_the_socket_is_announced_as_peer_left(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     ada.recv().await;
@@ -153,12 +152,11 @@ async fn closing_the_socket_is_announced_as_peer_left() {
     );
 }
 
-#[tokio::test]
-async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
-    let mut eve = TestClient::connect(&server.ws_url()).await;
+async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
+    let mut eve = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     eve.join("elsewhere", "Eve").await;
@@ -186,12 +184,11 @@ async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room() {
     bob.expect_silence(Duration::from_millis(200)).await;
 }
 
-#[tokio::test]
-async fn chat_reaches_everyone_in_the_room_with_server_time() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
-    let mut eve = TestClient::connect(&server.ws_url()).await;
+async fn chat_reaches_everyone_in_the_room_with_server_time(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
+    let mut eve = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     eve.join("other", "Eve").await;
@@ -221,11 +218,10 @@ async fn chat_reaches_everyone_in_the_room_with_server_time() {
     eve.expect_silence(Duration::from_millis(200)).await;
 }
 
-#[tokio::test]
-async fn set_nickname_and_set_status_reach_the_room() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
+async fn set_nickname_and_set_status_reach_the_room(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     ada.recv().await;
@@ -255,16 +251,15 @@ async fn set_nickname_and_set_status_reach_the_room() {
     assert_eq!(ada.recv().await, expected);
 
     // A later joiner learns the new nickname and the status right after `joined`.
-    let mut cy = TestClient::connect(&server.ws_url()).await;
+    let mut cy = TestClient::connect(&server.url()).await;
     let joined = cy.join("r", "Cy").await;
     assert_eq!(joined.peers[0].nickname.as_str(), "Ada L.");
     assert_eq!(cy.recv().await, expected);
 }
 
-#[tokio::test]
-async fn bad_messages_are_answered_and_the_connection_stays_usable() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
+async fn bad_messages_are_answered_and_the_connection_stays_usable(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
     ada.send_text("{this is not json").await;
     ada.expect_error(ErrorCode::BadMessage).await;
     ada.send_text(r#"{"type":"teleport","payload":{"to":"mars"},"id":77}"#)
@@ -289,10 +284,9 @@ async fn bad_messages_are_answered_and_the_connection_stays_usable() {
     assert!(ada.join("r", "Ada").await.peers.is_empty());
 }
 
-#[tokio::test]
-async fn invalid_names_and_text_get_their_codes() {
-    let server = TestServer::start().await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
+async fn invalid_names_and_text_get_their_codes(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let mut ada = TestClient::connect(&server.url()).await;
     ada.send_text(r#"{"type":"join","payload":{"room":"   ","nickname":"Ada"}}"#)
         .await;
     ada.expect_error(ErrorCode::InvalidRoom).await;
@@ -317,16 +311,15 @@ async fn invalid_names_and_text_get_their_codes() {
     ada.expect_error(ErrorCode::InvalidNickname).await;
 }
 
-#[tokio::test]
-async fn state_errors_not_in_room_already_in_room_room_full() {
+async fn state_errors_not_in_room_already_in_room_room_full(topology: Topology) {
     let config = Config {
         max_room_size: 2,
         ..Config::default()
     };
-    let server = TestServer::with_config(config).await;
-    let mut ada = TestClient::connect(&server.ws_url()).await;
-    let mut bob = TestClient::connect(&server.ws_url()).await;
-    let mut cy = TestClient::connect(&server.ws_url()).await;
+    let server = Deployment::start(topology, config).await;
+    let mut ada = TestClient::connect(&server.url()).await;
+    let mut bob = TestClient::connect(&server.url()).await;
+    let mut cy = TestClient::connect(&server.url()).await;
 
     for message in [
         ClientMessage::Leave(Empty {}),
@@ -352,3 +345,35 @@ async fn state_errors_not_in_room_already_in_room_room_full() {
     bob.recv().await;
     assert_eq!(cy.join("r", "Cy").await.peers.len(), 1);
 }
+
+/// Runs each test once on a single node and once on a two-node cluster.
+macro_rules! on_each_topology {
+    ($($test:ident),* $(,)?) => {
+        mod single_node {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Topology::SingleNode).await;
+            })*
+        }
+        mod two_nodes {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Topology::TwoNodes).await;
+            })*
+        }
+    };
+}
+
+on_each_topology!(
+    welcome_announces_peer_id_ice_servers_and_limits,
+    list_rooms_answers_with_counts_and_the_request_id,
+    join_lists_peers_already_there_and_tells_them,
+    leave_answers_left_and_tells_the_room,
+    closing_the_socket_is_announced_as_peer_left,
+    signal_is_relayed_untouched_to_one_peer_of_the_same_room,
+    chat_reaches_everyone_in_the_room_with_server_time,
+    set_nickname_and_set_status_reach_the_room,
+    bad_messages_are_answered_and_the_connection_stays_usable,
+    invalid_names_and_text_get_their_codes,
+    state_errors_not_in_room_already_in_room_room_full,
+);

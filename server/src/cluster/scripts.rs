@@ -1,0 +1,145 @@
+//! The Lua scripts that change shared state. Each runs atomically in Redis and publishes its
+//! event on the same channel in the same step, so every node sees state changes in one order.
+//!
+//! Keys: `noom:room:{room}` hash peer → `{"nickname","node","seq"}` (the members, `seq` giving
+//! join order); `noom:rooms` set of non-empty rooms; `noom:node:{node}` hash peer → room (a
+//! node's members, for cleanup); `noom:nodes` set of nodes; `noom:alive:{node}` heartbeat key
+//! with a time to live; `noom:seq` the join counter.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// The channel every event is published on.
+pub(crate) const EVENTS: &str = "noom:events";
+pub(crate) const NODES: &str = "noom:nodes";
+pub(crate) const ROOMS: &str = "noom:rooms";
+
+pub(crate) fn alive_key(node: &str) -> String {
+    format!("noom:alive:{node}")
+}
+
+pub(crate) fn room_key(room: &str) -> String {
+    format!("noom:room:{room}")
+}
+
+/// Shared Lua: takes `peer` of `node` out of its room; returns whether it was in one.
+const REMOVE_MEMBER: &str = r#"
+local function remove_member(node, peer)
+  local room = redis.call('HGET', 'noom:node:' .. node, peer)
+  if not room then return false end
+  redis.call('HDEL', 'noom:node:' .. node, peer)
+  local key = 'noom:room:' .. room
+  redis.call('HDEL', key, peer)
+  if redis.call('HLEN', key) == 0 then redis.call('SREM', 'noom:rooms', room) end
+  return true
+end
+local function add_member(node, peer, room, nickname)
+  local seq = redis.call('INCR', 'noom:seq')
+  redis.call('HSET', 'noom:room:' .. room, peer, cjson.encode({nickname = nickname, node = node, seq = seq}))
+  redis.call('SADD', 'noom:rooms', room)
+  redis.call('HSET', 'noom:node:' .. node, peer, room)
+end
+"#;
+
+fn script(body: &str) -> Script {
+    Script::new(&format!("{REMOVE_MEMBER}\n{body}"))
+}
+
+/// ARGV: node, peer, room, nickname, max room size, join event.
+/// Returns `ok` (joined and published), `full` or `already` (nothing changed).
+pub(crate) static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local node, peer, room, nickname, max, event = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+if redis.call('HEXISTS', 'noom:node:' .. node, peer) == 1 then return 'already' end
+if redis.call('HLEN', 'noom:room:' .. room) >= max then return 'full' end
+add_member(node, peer, room, nickname)
+redis.call('PUBLISH', 'noom:events', event)
+return 'ok'
+"#,
+    )
+});
+
+/// ARGV: node, peer, leave or gone event. Publishes the event even if Redis had lost the
+/// member (after a Redis restart), so that every node still applies it.
+pub(crate) static LEAVE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+remove_member(ARGV[1], ARGV[2])
+redis.call('PUBLISH', 'noom:events', ARGV[3])
+return 'ok'
+"#,
+    )
+});
+
+/// ARGV: node, peer, nickname, rename event.
+pub(crate) static RENAME: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local node, peer, nickname = ARGV[1], ARGV[2], ARGV[3]
+local room = redis.call('HGET', 'noom:node:' .. node, peer)
+if room then
+  local key = 'noom:room:' .. room
+  local raw = redis.call('HGET', key, peer)
+  if raw then
+    local member = cjson.decode(raw)
+    member.nickname = nickname
+    redis.call('HSET', key, peer, cjson.encode(member))
+  end
+end
+redis.call('PUBLISH', 'noom:events', ARGV[4])
+return 'ok'
+"#,
+    )
+});
+
+/// ARGV: node, then groups of four: peer, room, nickname, join event.
+/// Makes Redis hold exactly these members for the node (after Redis or this node lost touch):
+/// members Redis has but the node no longer has leave (a gone event each); missing ones are
+/// added (their join event). Room size is not checked: the people are already talking.
+pub(crate) static REGISTER: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local node = ARGV[1]
+local wanted = {}
+for i = 2, #ARGV, 4 do wanted[ARGV[i]] = true end
+local current = redis.call('HGETALL', 'noom:node:' .. node)
+for i = 1, #current, 2 do
+  local peer = current[i]
+  if not wanted[peer] then
+    remove_member(node, peer)
+    redis.call('PUBLISH', 'noom:events', cjson.encode({kind = 'gone', peer = peer}))
+  end
+end
+for i = 2, #ARGV, 4 do
+  local peer, room, nickname, event = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if redis.call('HEXISTS', 'noom:node:' .. node, peer) == 0 then
+    add_member(node, peer, room, nickname)
+    redis.call('PUBLISH', 'noom:events', event)
+  end
+end
+redis.call('SADD', 'noom:nodes', node)
+return 'ok'
+"#,
+    )
+});
+
+/// ARGV: node, `force` or not. Removes every member of a node whose heartbeat has expired (or,
+/// forced, of a node leaving on shutdown), publishing a gone event each; returns how many.
+pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local node = ARGV[1]
+if ARGV[2] ~= 'force' and redis.call('EXISTS', 'noom:alive:' .. node) == 1 then return 0 end
+local members = redis.call('HGETALL', 'noom:node:' .. node)
+for i = 1, #members, 2 do
+  remove_member(node, members[i])
+  redis.call('PUBLISH', 'noom:events', cjson.encode({kind = 'gone', peer = members[i]}))
+end
+redis.call('DEL', 'noom:node:' .. node, 'noom:alive:' .. node)
+redis.call('SREM', 'noom:nodes', node)
+return #members / 2
+"#,
+    )
+});
