@@ -89,6 +89,19 @@ impl TestClient {
         self.recv_envelope().await.message
     }
 
+    /// Like [`recv`](Self::recv), waiting up to `wait` instead of [`WAIT`].
+    pub async fn recv_within(&mut self, wait: Duration) -> ServerMessage {
+        loop {
+            let envelope = self.recv_any_within(wait).await;
+            match envelope.message {
+                ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
+                    self.room_pushes.push(rooms)
+                }
+                message => return message,
+            }
+        }
+    }
+
     /// The next room-list push.
     pub async fn recv_room_push(&mut self) -> Rooms {
         let envelope = self.recv_any().await;
@@ -100,8 +113,12 @@ impl TestClient {
 
     /// The next message of any kind.
     async fn recv_any(&mut self) -> Envelope<ServerMessage> {
+        self.recv_any_within(WAIT).await
+    }
+
+    async fn recv_any_within(&mut self, wait: Duration) -> Envelope<ServerMessage> {
         loop {
-            let frame = timeout(WAIT, self.socket.next())
+            let frame = timeout(wait, self.socket.next())
                 .await
                 .expect("a message within the wait")
                 .expect("the socket is open")

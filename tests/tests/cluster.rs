@@ -1,0 +1,206 @@
+//! Cluster failures: a node killed with SIGKILL, and Redis lost and restarted empty.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use noom_server::Config;
+use noom_shared::*;
+use noom_tests::redis::TestRedis;
+use noom_tests::server::wait_until_healthy;
+use noom_tests::{TestClient, TestServer};
+
+fn cluster_config(redis: &TestRedis) -> Config {
+    Config {
+        redis_url: Some(redis.url()),
+        ..Config::default()
+    }
+}
+
+/// A node in its own process, so that it can be killed.
+struct NodeProcess {
+    addr: SocketAddr,
+    child: Child,
+}
+
+impl NodeProcess {
+    async fn start(redis: &TestRedis) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_noom-node"))
+            .args(["--listen", "127.0.0.1:0", "--static-dir", "/nonexistent"])
+            .args(["--redis-url", &redis.url()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a node");
+        let stdout = child.stdout.take().unwrap();
+        let line = BufReader::new(stdout).lines().next().unwrap().unwrap();
+        let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
+        wait_until_healthy(addr).await;
+        Self { addr, child }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chat(text: &str) -> ClientMessage {
+    ClientMessage::Chat(ChatSend {
+        text: ChatText::new(text).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn the_peers_of_a_killed_node_leave_the_other_nodes_rooms_within_10_s() {
+    let redis = TestRedis::start().await;
+    let survivor = TestServer::with_config(cluster_config(&redis)).await;
+    let mut doomed = NodeProcess::start(&redis).await;
+
+    let mut ada = TestClient::connect(&survivor.ws_url()).await;
+    let mut lobby = TestClient::connect(&survivor.ws_url()).await;
+    let mut bob = TestClient::connect(&format!("ws://{}/ws", doomed.addr)).await;
+    ada.join("standup", "Ada").await;
+    let joined = bob.join("standup", "Bob").await;
+    assert_eq!(joined.peers.len(), 1, "Bob, on the other node, sees Ada");
+    assert!(
+        matches!(ada.recv().await, ServerMessage::PeerJoined(p) if p.nickname.as_str() == "Bob")
+    );
+
+    doomed.child.kill().unwrap(); // SIGKILL: no goodbye to Redis
+    let killed = Instant::now();
+    let left = ada.recv_within(Duration::from_secs(12)).await;
+    let waited = killed.elapsed();
+    assert_eq!(
+        left,
+        ServerMessage::PeerLeft(PeerLeft {
+            peer_id: bob.peer_id().clone()
+        })
+    );
+    println!("a killed node's peer left its room after {waited:?}");
+    assert!(waited < Duration::from_secs(10), "took {waited:?}");
+
+    // The cluster-wide count follows.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let rooms = lobby.recv_room_push().await;
+        if rooms
+            .rooms
+            .iter()
+            .any(|r| r.name.as_str() == "standup" && r.participants == 1)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "room count never went back to 1");
+    }
+}
+
+#[tokio::test]
+async fn nodes_serve_their_own_peers_through_a_redis_outage_and_recover() {
+    let mut redis = TestRedis::start().await;
+    let first = TestServer::with_config(cluster_config(&redis)).await;
+    let second = TestServer::with_config(cluster_config(&redis)).await;
+    let mut ada = TestClient::connect(&first.ws_url()).await;
+    let mut cy = TestClient::connect(&first.ws_url()).await;
+    let mut bob = TestClient::connect(&second.ws_url()).await;
+    ada.join("r", "Ada").await;
+    cy.join("r", "Cy").await;
+    bob.join("r", "Bob").await;
+    ada.recv().await; // Cy joined
+    ada.recv().await; // Bob joined
+    cy.recv().await; // Bob joined
+
+    redis.stop();
+    let lost = Instant::now();
+    while noom_tests::http::get(first.addr, "/healthz", &[])
+        .await
+        .status
+        == 200
+    {
+        assert!(
+            lost.elapsed() < Duration::from_secs(5),
+            "node 1 never noticed Redis was gone"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The node still serves the peers connected to it.
+    ada.send(chat("still talking")).await;
+    for member in [&mut ada, &mut cy] {
+        let message = match member.recv().await {
+            ServerMessage::Chat(message) => message,
+            other => panic!("expected chat, got {other:?}"),
+        };
+        assert_eq!(message.text.as_str(), "still talking");
+    }
+
+    redis.restart().await; // empty: every node registers its peers again
+    wait_until_healthy(first.addr).await;
+    wait_until_healthy(second.addr).await;
+
+    // A new join across nodes works and sees everyone.
+    let mut dan = TestClient::connect(&second.ws_url()).await;
+    let joined = dan.join("r", "Dan").await;
+    let mut names: Vec<_> = joined
+        .peers
+        .iter()
+        .map(|p| p.nickname.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ada", "Bob", "Cy"]);
+    // Ada hears of Dan (skipping any flap of Bob while the nodes re-registered).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match ada.recv().await {
+            ServerMessage::PeerJoined(p) if p.nickname.as_str() == "Dan" => break,
+            ServerMessage::PeerJoined(_) | ServerMessage::PeerLeft(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(Instant::now() < deadline);
+    }
+    // And messages cross nodes again.
+    ada.send(chat("welcome back")).await;
+    loop {
+        if let ServerMessage::Chat(message) = bob.recv().await {
+            assert_eq!(message.text.as_str(), "welcome back");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn room_size_holds_across_nodes_under_a_race() {
+    let redis = TestRedis::start().await;
+    let config = Config {
+        max_room_size: 3,
+        ..cluster_config(&redis)
+    };
+    let first = TestServer::with_config(config.clone()).await;
+    let second = TestServer::with_config(config).await;
+    let mut clients = Vec::new();
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &first } else { &second };
+        clients.push(TestClient::connect(&node.ws_url()).await);
+    }
+    let outcomes = futures_util::future::join_all(clients.iter_mut().enumerate().map(
+        |(i, client)| async move {
+            client
+                .send(noom_tests::client::join_message("race", &format!("p{i}")))
+                .await;
+            match client.recv().await {
+                ServerMessage::Joined(_) => true,
+                ServerMessage::Error(e) if e.code == ErrorCode::RoomFull => false,
+                other => panic!("unexpected {other:?}"),
+            }
+        },
+    ))
+    .await;
+    assert_eq!(
+        outcomes.iter().filter(|joined| **joined).count(),
+        3,
+        "{outcomes:?}"
+    );
+}
