@@ -98,11 +98,18 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
     response
 }
 
-/// The WebSocket settings: small buffers, because an idle connection should cost little
-/// (tungstenite's default read buffer is 128 KiB), and the message size limit.
+/// How much tungstenite reads from the socket at once. It zeroes this much for every
+/// connection as soon as it first reads, so it is most of what an idle connection costs: 512
+/// bytes hold a whole ICE candidate or chat frame, and the buffer grows for the rare large frame
+/// (an SDP offer) only while it is read. 4 KiB here cost 10.2 KiB per idle connection, 512
+/// bytes 6.4 KiB (`noom-load idle`, docs/benchmarks.md); tungstenite's default is 128 KiB.
+const READ_BUFFER_BYTES: usize = 512;
+
+/// The WebSocket settings: a small read buffer (see [`READ_BUFFER_BYTES`]), frames written
+/// straight through, and the message size limit.
 fn websocket_config(config: &Config) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_message_size(Some(config.max_frame_bytes))
         // A frame is read whole before the message limit is checked, so the socket stays in
