@@ -94,6 +94,16 @@ async fn a_meeting_from_lobby_to_leaving() {
     ana.click("enter-room").await;
     join(&ana, None).await;
     let ben = browser.open(&room_url).await;
+    ben.wait_for(
+        "Ben's microphone meter to move",
+        &format!(
+            "document.querySelector({}).getAttribute('aria-valuenow') > 0",
+            js(&testid("mic-level"))
+        ),
+        WAIT,
+    )
+    .await;
+    ben.screenshot(&artifact("pre-join.png")).await;
     join(&ben, Some("Ben")).await;
     let cy = browser.open(&room_url).await;
     let clicked = join(&cy, Some("Cy")).await;
@@ -127,14 +137,16 @@ async fn a_meeting_from_lobby_to_leaving() {
         .wait_for("the lobby to count 3", &room_count_is(3), WAIT)
         .await;
 
-    let shot = workspace_root().join("tests/artifacts/three-person-call.png");
-    ana.screenshot(&shot).await;
-    println!("screenshot: {}", shot.display());
-    let phone = workspace_root().join("tests/artifacts/three-person-call-phone.png");
+    ana.screenshot(&artifact("three-person-call.png")).await;
+    lobby.screenshot(&artifact("lobby.png")).await;
     ben.resize(390, 844).await;
-    ben.screenshot(&phone).await;
+    ben.screenshot(&artifact("three-person-call-phone.png"))
+        .await;
     ben.resize(1280, 800).await;
-    println!("screenshot: {}", phone.display());
+    println!(
+        "screenshots: {}",
+        workspace_root().join("tests/artifacts").display()
+    );
 
     // Chat: text arrives once in each other page, as text (never as HTML).
     let text = "Hello <b>team</b> & welcome";
@@ -307,6 +319,11 @@ async fn a_meeting_from_lobby_to_leaving() {
 
     browser.close().await;
     server.shutdown().await;
+}
+
+/// Where the screenshots go (`tests/artifacts/`, ignored by git).
+fn artifact(name: &str) -> std::path::PathBuf {
+    workspace_root().join("tests/artifacts").join(name)
 }
 
 /// Waits for pre-join with the camera and microphone ready, sets the nickname when given, and

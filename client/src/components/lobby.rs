@@ -26,11 +26,13 @@ pub fn Lobby() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let rooms = RwSignal::new(Vec::<RoomInfo>::new());
     let link = RwSignal::new(Link::Connecting);
+    let max_room_size = RwSignal::new(0_u32);
 
     let socket = StoredValue::new_local(None::<Signaling>);
     match Signaling::connect(
         move |message| match message {
-            ServerMessage::Welcome(_) => {
+            ServerMessage::Welcome(welcome) => {
+                max_room_size.try_set(welcome.max_room_size);
                 link.try_set(Link::Open);
                 socket.with_value(|s| {
                     if let Some(s) = s {
@@ -137,7 +139,7 @@ pub fn Lobby() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Link::Open => view! { <RoomList rooms=rooms.read_only() on_pick=enter.clone() /> }.into_any(),
+                    Link::Open => view! { <RoomList rooms=rooms.read_only() max_room_size=max_room_size.read_only() on_pick=enter.clone() /> }.into_any(),
                 }}
             </section>
         </main>

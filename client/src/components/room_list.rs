@@ -7,6 +7,8 @@ use noom_shared::RoomInfo;
 pub fn RoomList(
     /// The latest room list from the server.
     rooms: ReadSignal<Vec<RoomInfo>>,
+    /// The server's room size limit, to mark full rooms.
+    max_room_size: ReadSignal<u32>,
     /// Called with a room's name when the user picks it.
     on_pick: impl Fn(String) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -26,6 +28,7 @@ pub fn RoomList(
                             let name = room.name.to_string();
                             let people = if room.participants == 1 { "person" } else { "people" };
                             let picked = name.clone();
+                            let full = move || room.participants >= max_room_size.get();
                             view! {
                                 <li data-testid="room-item" data-room=name.clone()>
                                     <span class="room-name">{name.clone()}</span>
@@ -37,9 +40,10 @@ pub fn RoomList(
                                     <button
                                         class="secondary"
                                         aria-label=format!("Join {name}")
+                                        disabled=full
                                         on:click=move |_| on_pick(picked.clone())
                                     >
-                                        "Join"
+                                        {move || if full() { "Full" } else { "Join" }}
                                     </button>
                                 </li>
                             }
