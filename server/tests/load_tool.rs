@@ -41,5 +41,5 @@ async fn a_short_relay_run_delivers_every_signal() {
     assert_eq!(report["misrouted"], 0);
 
     let _ = stop.send(());
-    server.await.unwrap();
+    server.await.unwrap().unwrap();
 }
