@@ -311,7 +311,8 @@ impl Session {
                     p.status.set(update.status);
                 }
             }
-            ServerMessage::Left(_) => {}
+            // Resuming a lost connection is not used by this client yet.
+            ServerMessage::Left(_) | ServerMessage::Session(_) | ServerMessage::Resumed(_) => {}
             ServerMessage::Error(error) => self.on_error(error.code, &error.message),
         }
     }

@@ -8,9 +8,10 @@
 //! Run with `cargo bench -p noom-server`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use noom_server::{Hub, Outgoing};
+use noom_server::{Hub, Outgoing, ResumePolicy};
 use noom_shared::{
-    ChatSend, ChatText, ClientMessage, Envelope, Join, Nickname, PeerId, RoomName, ServerMessage,
+    ChatSend, ChatText, ClientMessage, Envelope, Join, Nickname, PeerId, ResumeToken, RoomName,
+    ServerMessage,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -30,7 +31,11 @@ fn room(
     Vec<mpsc::Receiver<Message>>,
     Vec<mpsc::Sender<Message>>,
 ) {
-    let mut hub = Hub::new(Some(members));
+    let resume = ResumePolicy {
+        grace_ms: 0,
+        new_token: || ResumeToken::new("0123456789abcdef").unwrap_or_else(|_| unreachable!()),
+    };
+    let mut hub = Hub::new(Some(members), resume);
     let (mut queues, mut receivers) = (Vec::new(), Vec::new());
     for index in 0..members {
         hub.connect(peer(index));

@@ -53,6 +53,11 @@ pub struct Config {
     #[arg(long, env = "NOOM_SEND_QUEUE", default_value_t = 256)]
     pub send_queue: usize,
 
+    /// How long the seat of a connection that was lost (not closed) is kept for the client to
+    /// resume it, unseen by the room. 0 turns resuming off.
+    #[arg(long, env = "NOOM_RESUME_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub resume_grace: Duration,
+
     /// Redis to share rooms with other nodes (`redis://host:6379`). Without it this node
     /// serves alone, in memory. Every node of a cluster must use the same max room size.
     #[arg(long, env = "NOOM_REDIS_URL")]
@@ -73,6 +78,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             idle_timeout: Duration::from_secs(60),
             send_queue: 256,
+            resume_grace: Duration::from_secs(30),
             redis_url: None,
         }
     }

@@ -21,12 +21,16 @@ use crate::switchboard::{ConnHandle, Switchboard};
 /// Why a connection ended, and so which close frame (if any) it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
-    /// The client closed or the socket broke.
-    Gone,
+    /// The client closed the connection (a close frame): it left.
+    Closed,
+    /// The socket broke without a close frame: the client may come back to `resume`.
+    Lost,
     /// Nothing heard for the idle timeout.
     Silent,
     /// Its queue filled up: the writer is stuck, so no close frame can be sent.
     TooSlow,
+    /// A newer connection resumed this one's seat.
+    Replaced,
     TooLarge,
     Abusive,
     ServerStopping,
@@ -35,8 +39,9 @@ enum Ending {
 impl Ending {
     fn close_frame(self) -> Option<CloseFrame> {
         let (code, reason) = match self {
-            Ending::Gone | Ending::TooSlow => return None,
+            Ending::Closed | Ending::Lost | Ending::TooSlow => return None,
             Ending::Silent => (CloseCode::Away, "no ping answered"),
+            Ending::Replaced => (CloseCode::Away, "resumed on a newer connection"),
             Ending::TooLarge => (CloseCode::Size, "message too large"),
             Ending::Abusive => (CloseCode::Policy, "rate limit exceeded"),
             Ending::ServerStopping => (CloseCode::Away, "server shutting down"),
@@ -60,54 +65,51 @@ pub(crate) async fn serve<S>(
     let peer = new_peer_id();
     let (sink, mut stream) = socket.split();
     let (queue, queued) = mpsc::channel(config.send_queue.max(1));
-    let kick = CancellationToken::new();
-    board.connect(
-        peer.clone(),
-        ConnHandle {
-            queue: queue.clone(),
-            kick: kick.clone(),
-        },
-    );
+    let handle = ConnHandle {
+        queue,
+        kick: CancellationToken::new(),
+        replaced: CancellationToken::new(),
+    };
+    board.connect(peer.clone(), handle.clone());
     debug!(peer = %peer, "connected");
     let writer = tokio::spawn(write_loop(sink, queued, config.idle_timeout / 3));
 
-    let ending = read_loop(
-        &mut stream,
-        &peer,
-        &board,
-        &config,
-        &queue,
-        &kick,
-        &shutdown,
-    )
-    .await;
+    let mut peer = peer;
+    let ending = read_loop(&mut stream, &mut peer, &board, &config, &handle, &shutdown).await;
 
-    board.disconnect(&peer);
+    // A socket that broke keeps its seat for a while, for the client to come back; any other
+    // ending (closed, silent for the whole idle timeout, too slow, refused) leaves at once.
+    match ending {
+        // Its seat now belongs to the newer connection.
+        Ending::Replaced => {}
+        _ => board.disconnect(&peer, ending == Ending::Lost),
+    }
     if ending == Ending::TooSlow {
         writer.abort();
     } else {
         if let Some(frame) = ending.close_frame() {
-            let _ = queue.try_send(Message::Close(Some(frame)));
+            let _ = handle.queue.try_send(Message::Close(Some(frame)));
         }
-        drop(queue);
+        drop(handle);
         let mut writer = writer;
         if timeout(Duration::from_secs(2), &mut writer).await.is_err() {
             writer.abort();
         }
     }
     match ending {
-        Ending::Gone | Ending::ServerStopping => debug!(peer = %peer, ?ending, "disconnected"),
+        Ending::Closed | Ending::Lost | Ending::ServerStopping => {
+            debug!(peer = %peer, ?ending, "disconnected");
+        }
         _ => info!(peer = %peer, ?ending, "dropped connection"),
     }
 }
 
 async fn read_loop<S>(
     stream: &mut S,
-    peer: &PeerId,
+    peer: &mut PeerId,
     board: &Switchboard,
     config: &Config,
-    queue: &mpsc::Sender<Message>,
-    kick: &CancellationToken,
+    conn: &ConnHandle,
     shutdown: &CancellationToken,
 ) -> Ending
 where
@@ -117,19 +119,20 @@ where
     loop {
         let next = tokio::select! {
             () = shutdown.cancelled() => return Ending::ServerStopping,
-            () = kick.cancelled() => return Ending::TooSlow,
+            () = conn.kick.cancelled() => return Ending::TooSlow,
+            () = conn.replaced.cancelled() => return Ending::Replaced,
             next = timeout(config.idle_timeout, stream.next()) => next,
         };
         let message = match next {
             Err(_) => return Ending::Silent,
-            Ok(None) => return Ending::Gone,
+            Ok(None) => return Ending::Lost,
             Ok(Some(Err(WsError::Capacity(_)))) => {
                 board.reply_error(peer, None, ErrorCode::TooLarge, "message too large");
                 return Ending::TooLarge;
             }
             Ok(Some(Err(err))) => {
                 debug!(peer = %peer, cause = %err, "read failed");
-                return Ending::Gone;
+                return Ending::Lost;
             }
             Ok(Some(Ok(message))) => message,
         };
@@ -146,7 +149,7 @@ where
                 }
                 continue;
             }
-            Message::Close(_) => return Ending::Gone,
+            Message::Close(_) => return Ending::Closed,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
         match limiter.check(Instant::now()) {
@@ -165,12 +168,17 @@ where
             Verdict::Abuse => return Ending::Abusive,
         }
         match Envelope::<ClientMessage>::decode(&text) {
-            Ok(envelope) => board.handle(peer, envelope),
+            Ok(envelope) => {
+                if let Some(seat) = board.handle(peer, envelope) {
+                    debug!(from = %peer, to = %seat, "resumed a held seat");
+                    *peer = seat;
+                }
+            }
             Err(err) => board.reply_error(peer, err.id, err.code, &err.message),
         }
         // The writer ends once the socket cannot be written to: stop reading as well.
-        if queue.is_closed() {
-            return Ending::Gone;
+        if conn.queue.is_closed() {
+            return Ending::Lost;
         }
     }
 }

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use noom_shared::{
     ChatMessage, ChatText, ClientMessage, Envelope, ErrorCode, Joined, Left, Nickname, PeerId,
-    PeerInfo, PeerLeft, PeerStatus, PeerStatusUpdate, RoomInfo, RoomName, Rooms, ServerMessage,
-    SignalData, SignalFrom,
+    PeerInfo, PeerLeft, PeerStatus, PeerStatusUpdate, ResumeToken, RoomInfo, RoomName, Rooms,
+    ServerMessage, Session, SignalData, SignalFrom,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,17 @@ pub enum Decision {
     Reply(Outgoing),
     /// Apply this event.
     Apply(Event),
+    /// Give the sender the seat this token holds (see [`Hub::resume`]); local to this node.
+    Resume(ResumeToken),
+}
+
+/// How seats are held for connections that are lost rather than closed.
+#[derive(Debug, Clone, Copy)]
+pub struct ResumePolicy {
+    /// How long a lost connection's seat is kept for a `resume`.
+    pub grace_ms: u64,
+    /// Makes a fresh secret token (random in the server, predictable in tests).
+    pub new_token: fn() -> ResumeToken,
 }
 
 #[derive(Debug)]
@@ -81,6 +92,22 @@ struct Peer {
     /// The room and the nickname used in it; `None` while in the lobby.
     membership: Option<(RoomName, Nickname)>,
     status: PeerStatus,
+    /// A local member's resume token.
+    token: Option<ResumeToken>,
+    /// Set when a local member's connection was lost: its seat is kept until then (ms).
+    held_until: Option<u64>,
+}
+
+impl Peer {
+    fn new(local: bool) -> Self {
+        Self {
+            local,
+            membership: None,
+            status: PeerStatus::default(),
+            token: None,
+            held_until: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -97,42 +124,121 @@ pub struct Hub {
     peers: HashMap<PeerId, Peer>,
     rooms: BTreeMap<RoomName, Room>,
     room_list_changed: bool,
+    resume: ResumePolicy,
+    /// Which local member each resume token belongs to.
+    tokens: HashMap<ResumeToken, PeerId>,
 }
 
 type Refusal = (ErrorCode, &'static str);
 
 impl Hub {
-    pub fn new(max_room_size: Option<usize>) -> Self {
+    pub fn new(max_room_size: Option<usize>, resume: ResumePolicy) -> Self {
         Self {
             max_room_size,
             peers: HashMap::new(),
             rooms: BTreeMap::new(),
             room_list_changed: false,
+            resume,
+            tokens: HashMap::new(),
         }
     }
 
     /// A new connection to this node, in the lobby.
     pub fn connect(&mut self, peer: PeerId) {
-        self.peers.insert(
-            peer,
-            Peer {
-                local: true,
-                membership: None,
-                status: PeerStatus::default(),
-            },
-        );
+        self.peers.insert(peer, Peer::new(true));
     }
 
-    /// A local connection closed. A peer in the lobby is forgotten at once; one in a room
-    /// becomes a `Gone` event, for the room to hear of.
-    pub fn disconnect(&mut self, peer: &PeerId) -> Option<Event> {
-        let in_room = self.peers.get(peer)?.membership.is_some();
-        if in_room {
-            Some(Event::Gone { peer: peer.clone() })
-        } else {
+    /// A local connection ended. A peer in the lobby is forgotten at once. One in a room
+    /// becomes a `Gone` event for the room to hear of, unless the connection was `lost` (not
+    /// closed): then its seat is held for a `resume`, and the room hears nothing yet.
+    pub fn disconnect(&mut self, peer: &PeerId, lost: bool, now_ms: u64) -> Option<Event> {
+        let grace_ms = self.resume.grace_ms;
+        let state = self.peers.get_mut(peer)?;
+        if state.membership.is_none() {
             self.peers.remove(peer);
             None
+        } else if lost && grace_ms > 0 && state.token.is_some() {
+            state.held_until = Some(now_ms + grace_ms);
+            None
+        } else {
+            Some(Event::Gone { peer: peer.clone() })
         }
+    }
+
+    /// The seats held past their time: `Gone` events for their rooms.
+    pub fn expire_held_seats(&mut self, now_ms: u64) -> Vec<Event> {
+        self.peers
+            .iter_mut()
+            .filter(|(_, p)| p.held_until.is_some_and(|until| until <= now_ms))
+            .map(|(id, p)| {
+                p.held_until = None;
+                Event::Gone { peer: id.clone() }
+            })
+            .collect()
+    }
+
+    /// Gives the lobby connection `from` the seat of `token`: held since its connection was
+    /// lost, or still taken by a connection the client has given up on (a network change is
+    /// often seen by the client first). The connection becomes that peer again (same id, same
+    /// room) and the room sees nothing. Returns the peer id the
+    /// connection now has and its messages (`resumed`, statuses, a fresh `session`), or the
+    /// refusal.
+    pub fn resume(
+        &mut self,
+        from: &PeerId,
+        token: &ResumeToken,
+        id: Option<u32>,
+    ) -> Result<(PeerId, Vec<Outgoing>), Outgoing> {
+        let refuse = |code, text: &str| Outgoing {
+            to: vec![from.clone()],
+            id,
+            message: ServerMessage::error(code, text),
+        };
+        if self.membership(from).is_some() {
+            return Err(refuse(
+                ErrorCode::AlreadyInRoom,
+                "leave your room before resuming another seat",
+            ));
+        }
+        let Some(seat) = self
+            .tokens
+            .get(token)
+            .filter(|seat| self.peers.get(*seat).is_some_and(|p| p.local))
+            .cloned()
+        else {
+            return Err(refuse(
+                ErrorCode::InvalidToken,
+                "this seat is no longer held: join again",
+            ));
+        };
+        self.peers.remove(from);
+        self.tokens.remove(token);
+        let Some((room, _)) = self.membership(&seat).cloned() else {
+            return Err(refuse(
+                ErrorCode::InvalidToken,
+                "this seat is no longer held: join again",
+            ));
+        };
+        if let Some(state) = self.peers.get_mut(&seat) {
+            state.held_until = None;
+        }
+        let others: Vec<PeerId> = self
+            .members(&room)
+            .into_iter()
+            .filter(|p| *p != seat)
+            .collect();
+        let mut out = vec![Outgoing {
+            to: vec![seat.clone()],
+            id,
+            message: ServerMessage::Resumed(Joined {
+                room,
+                peer_id: seat.clone(),
+                peers: self.peer_infos(&others),
+            }),
+        }];
+        self.tell_statuses(&seat, &others, &mut out);
+        self.issue_session(&seat, &mut out);
+        Ok((seat, out))
     }
 
     /// Decides and applies at once: how a single node handles a request.
@@ -145,6 +251,10 @@ impl Hub {
         match self.decide(from, envelope, now_ms) {
             Decision::Reply(reply) => vec![reply],
             Decision::Apply(event) => self.apply(event),
+            Decision::Resume(token) => match self.resume(from, &token, None) {
+                Ok((_, out)) => out,
+                Err(refusal) => vec![refusal],
+            },
         }
     }
 
@@ -202,6 +312,7 @@ impl Hub {
             ClientMessage::SetStatus(status) => {
                 self.room_of(from).map(|_| Event::Status { peer, status })
             }
+            ClientMessage::Resume(resume) => return Decision::Resume(resume.token),
         };
         match checked {
             Ok(event) => Decision::Apply(event),
@@ -408,44 +519,25 @@ impl Hub {
         let existing = room.members.clone();
         room.members.push(peer.clone());
         self.room_list_changed = true;
-        let state = self.peers.entry(peer.clone()).or_insert(Peer {
-            local: false,
-            membership: None,
-            status: PeerStatus::default(),
-        });
+        let state = self
+            .peers
+            .entry(peer.clone())
+            .or_insert_with(|| Peer::new(false));
         state.membership = Some((room_name.clone(), nickname.clone()));
         state.status = PeerStatus::default();
 
         if state.local {
-            let peers = existing
-                .iter()
-                .filter_map(|id| {
-                    Some(PeerInfo {
-                        peer_id: id.clone(),
-                        nickname: self.membership(id)?.1.clone(),
-                    })
-                })
-                .collect();
             out.push(Outgoing {
                 to: vec![peer.clone()],
                 id: request,
                 message: ServerMessage::Joined(Joined {
                     room: room_name,
                     peer_id: peer.clone(),
-                    peers,
+                    peers: self.peer_infos(&existing),
                 }),
             });
-            for other in &existing {
-                if let Some(status) = self.peers.get(other).map(|p| p.status)
-                    && status != PeerStatus::default()
-                {
-                    out.push(Outgoing {
-                        to: vec![peer.clone()],
-                        id: None,
-                        message: status_update(other, status),
-                    });
-                }
-            }
+            self.tell_statuses(&peer, &existing, out);
+            self.issue_session(&peer, out);
         }
         if !existing.is_empty() {
             out.push(Outgoing {
@@ -459,8 +551,60 @@ impl Hub {
         }
     }
 
+    fn peer_infos(&self, peers: &[PeerId]) -> Vec<PeerInfo> {
+        peers
+            .iter()
+            .filter_map(|id| {
+                Some(PeerInfo {
+                    peer_id: id.clone(),
+                    nickname: self.membership(id)?.1.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Tells `peer` the status of each of `others` that is not the default.
+    fn tell_statuses(&self, peer: &PeerId, others: &[PeerId], out: &mut Vec<Outgoing>) {
+        for other in others {
+            if let Some(status) = self.peers.get(other).map(|p| p.status)
+                && status != PeerStatus::default()
+            {
+                out.push(Outgoing {
+                    to: vec![peer.clone()],
+                    id: None,
+                    message: status_update(other, status),
+                });
+            }
+        }
+    }
+
+    /// Gives a local member a fresh resume token, and tells it.
+    fn issue_session(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) {
+        let token = (self.resume.new_token)();
+        let Some(state) = self.peers.get_mut(peer) else {
+            return;
+        };
+        if let Some(old) = state.token.replace(token.clone()) {
+            self.tokens.remove(&old);
+        }
+        self.tokens.insert(token.clone(), peer.clone());
+        out.push(Outgoing {
+            to: vec![peer.clone()],
+            id: None,
+            message: ServerMessage::Session(Session {
+                resume_token: token,
+                grace_ms: self.resume.grace_ms,
+            }),
+        });
+    }
+
     /// Takes `peer` out of its room, telling the others; returns the room it was in.
     fn leave_room(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) -> Option<RoomName> {
+        let state = self.peers.get_mut(peer)?;
+        state.held_until = None;
+        if let Some(token) = state.token.take() {
+            self.tokens.remove(&token);
+        }
         let (room_name, _) = self.peers.get_mut(peer)?.membership.take()?;
         self.room_list_changed = true;
         let room = self.rooms.get_mut(&room_name)?;
@@ -555,8 +699,29 @@ mod tests {
         })
     }
 
+    fn test_policy() -> ResumePolicy {
+        fn counting_token() -> ResumeToken {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ResumeToken::new(&format!("token{n:016}")).unwrap()
+        }
+        ResumePolicy {
+            grace_ms: 1000,
+            new_token: counting_token,
+        }
+    }
+
+    fn session_token(out: &[Outgoing]) -> ResumeToken {
+        out.iter()
+            .find_map(|o| match &o.message {
+                ServerMessage::Session(s) => Some(s.resume_token.clone()),
+                _ => None,
+            })
+            .expect("a session message")
+    }
+
     fn hub_with(ids: &[&str], max: usize) -> Hub {
-        let mut hub = Hub::new(Some(max));
+        let mut hub = Hub::new(Some(max), test_policy());
         for id in ids {
             hub.connect(peer(id));
         }
@@ -568,7 +733,7 @@ mod tests {
         let mut hub = hub_with(&["a", "b"], 8);
         send(&mut hub, "a", join("r", "Ada"));
         let out = send(&mut hub, "b", join("r", "Bob"));
-        assert_eq!(out.len(), 2);
+        assert_eq!(out.len(), 3);
         assert_eq!(out[0].to, vec![peer("b")]);
         assert_eq!(out[0].id, Some(1));
         let ServerMessage::Joined(joined) = &out[0].message else {
@@ -581,8 +746,9 @@ mod tests {
                 nickname: Nickname::new("Ada").unwrap()
             }]
         );
-        assert_eq!(out[1].to, vec![peer("a")]);
-        assert!(matches!(&out[1].message, ServerMessage::PeerJoined(p) if p.peer_id == peer("b")));
+        assert!(matches!(&out[1].message, ServerMessage::Session(s) if s.grace_ms == 1000));
+        assert_eq!(out[2].to, vec![peer("a")]);
+        assert!(matches!(&out[2].message, ServerMessage::PeerJoined(p) if p.peer_id == peer("b")));
     }
 
     #[test]
@@ -667,7 +833,7 @@ mod tests {
             error_code(&send(&mut hub, "b", ClientMessage::Leave(Empty {}))),
             Some(ErrorCode::NotInRoom)
         );
-        let gone = hub.disconnect(&peer("a")).unwrap();
+        let gone = hub.disconnect(&peer("a"), false, 0).unwrap();
         assert!(hub.apply(gone).is_empty());
         assert!(hub.room_list().rooms.is_empty());
         assert_eq!(hub.lobby().collect::<Vec<_>>(), vec![&peer("b")]);
@@ -709,7 +875,7 @@ mod tests {
         send(&mut hub, "a", join("r", "A"));
         assert_eq!(hub.take_room_list_change().unwrap().rooms.len(), 1);
         assert!(hub.take_room_list_change().is_none());
-        let gone = hub.disconnect(&peer("a")).unwrap();
+        let gone = hub.disconnect(&peer("a"), false, 0).unwrap();
         hub.apply(gone);
         assert!(hub.take_room_list_change().unwrap().rooms.is_empty());
     }
@@ -733,7 +899,7 @@ mod tests {
         };
         assert_eq!(joined.peers[0].peer_id, peer("r1"));
         // The remote peer is told by its own node, which applies the same event.
-        assert_eq!(out[1].to, vec![peer("r1")]);
+        assert_eq!(out[2].to, vec![peer("r1")]);
         assert_eq!(hub.lobby().count(), 0);
         // A remote leave removes the peer entirely.
         let out = hub.apply(Event::Leave {
@@ -812,5 +978,62 @@ mod tests {
         let json = serde_json::to_string(&signal).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), signal);
         assert!(serde_json::from_str::<Event>(r#"{"kind":"gone","peer":"bad id"}"#).is_err());
+    }
+
+    #[test]
+    fn a_lost_connection_holds_its_seat_and_resumes_unseen() {
+        let mut hub = hub_with(&["a", "b"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        let token = session_token(&send(&mut hub, "b", join("r", "B")));
+        assert_eq!(
+            hub.disconnect(&peer("b"), true, 100),
+            None,
+            "held, nobody told"
+        );
+        assert_eq!(hub.room_list().rooms[0].participants, 2);
+
+        hub.connect(peer("b2"));
+        let (seat, out) = hub.resume(&peer("b2"), &token, Some(7)).unwrap();
+        assert_eq!(seat, peer("b"));
+        assert!(
+            out.iter().all(|o| o.to == vec![peer("b")]),
+            "only the resumer hears of it"
+        );
+        let ServerMessage::Resumed(resumed) = &out[0].message else {
+            panic!("{out:?}")
+        };
+        assert_eq!((resumed.peer_id.clone(), out[0].id), (peer("b"), Some(7)));
+        assert_eq!(resumed.peers[0].peer_id, peer("a"));
+        let fresh = session_token(&out);
+        assert_ne!(fresh, token, "tokens are used once");
+        assert_eq!(hub.lobby().count(), 0);
+
+        hub.connect(peer("b3"));
+        let refusal = hub.resume(&peer("b3"), &token, None).unwrap_err();
+        assert!(
+            matches!(&refusal.message, ServerMessage::Error(e) if e.code == ErrorCode::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn a_held_seat_expires_into_gone_and_a_closed_one_goes_at_once() {
+        let mut hub = hub_with(&["a", "b", "c"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        let token = session_token(&send(&mut hub, "b", join("r", "B")));
+        send(&mut hub, "c", join("r", "C"));
+        assert_eq!(
+            hub.disconnect(&peer("c"), false, 0),
+            Some(Event::Gone { peer: peer("c") })
+        );
+
+        hub.disconnect(&peer("b"), true, 100);
+        assert!(hub.expire_held_seats(1099).is_empty());
+        let expired = hub.expire_held_seats(1100);
+        assert_eq!(expired, vec![Event::Gone { peer: peer("b") }]);
+        assert!(hub.expire_held_seats(5000).is_empty(), "expired once");
+        let out = hub.apply(expired[0].clone());
+        assert!(matches!(&out[0].message, ServerMessage::PeerLeft(p) if p.peer_id == peer("b")));
+        hub.connect(peer("late"));
+        assert!(hub.resume(&peer("late"), &token, None).is_err());
     }
 }

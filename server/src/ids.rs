@@ -1,4 +1,10 @@
-use noom_shared::PeerId;
+use noom_shared::{PeerId, ResumeToken};
+
+/// A fresh resume token: 128 random bits as 32 hex digits.
+pub(crate) fn new_resume_token() -> ResumeToken {
+    let hex = format!("{}{}", new_peer_id(), new_peer_id());
+    ResumeToken::new(&hex).unwrap_or_else(|_| unreachable!("hex digits are a valid token"))
+}
 
 /// A fresh random peer id: 16 hex digits (64 bits), so ids are unique across nodes too.
 pub(crate) fn new_peer_id() -> PeerId {

@@ -23,5 +23,5 @@ mod switchboard;
 
 pub use cluster::ClusterError;
 pub use config::{Config, IceServers};
-pub use hub::{Hub, Outgoing};
+pub use hub::{Hub, Outgoing, ResumePolicy};
 pub use server::{bind, run};

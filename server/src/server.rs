@@ -62,7 +62,7 @@ pub async fn run(
         }
         None => None,
     };
-    tokio::spawn(push_room_lists(board, stop.clone()));
+    tokio::spawn(run_chores(board, stop.clone()));
 
     tokio::pin!(shutdown);
     loop {
@@ -101,10 +101,10 @@ pub async fn run(
     Ok(())
 }
 
-async fn push_room_lists(board: Arc<Switchboard>, stop: CancellationToken) {
+async fn run_chores(board: Arc<Switchboard>, stop: CancellationToken) {
     let mut ticks = interval(ROOM_LIST_PUSH_EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     while stop.run_until_cancelled(ticks.tick()).await.is_some() {
-        board.push_room_list();
+        board.tick();
     }
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
-    ServerMessage, Welcome,
+    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, ResumeToken,
+    RoomName, ServerMessage, Welcome,
 };
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::Message;
@@ -19,7 +19,7 @@ use tracing::warn;
 
 use crate::Config;
 use crate::cluster::ClusterLink;
-use crate::hub::{Decision, Event, Hub, Outgoing};
+use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy};
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub(crate) struct ConnHandle {
     pub(crate) queue: mpsc::Sender<Message>,
     /// Cancelled when the connection must be dropped for being too slow.
     pub(crate) kick: CancellationToken,
+    /// Cancelled when a newer connection resumed this one's seat.
+    pub(crate) replaced: CancellationToken,
 }
 
 pub(crate) struct Switchboard {
@@ -51,6 +53,10 @@ impl Switchboard {
                         .redis_url
                         .is_none()
                         .then_some(config.max_room_size as usize),
+                    ResumePolicy {
+                        grace_ms: config.resume_grace.as_millis() as u64,
+                        new_token: crate::ids::new_resume_token,
+                    },
                 ),
                 conns: HashMap::new(),
             }),
@@ -87,33 +93,50 @@ impl Switchboard {
         self.cluster.get().is_none_or(ClusterLink::is_online)
     }
 
-    /// Removes a connection, telling its room.
-    pub(crate) fn disconnect(&self, peer: &PeerId) {
+    /// Removes a connection. A closed one leaves its room; a `lost` one keeps its seat for a
+    /// while, for a `resume`.
+    pub(crate) fn disconnect(&self, peer: &PeerId, lost: bool) {
         let gone = {
             let mut state = self.lock();
             state.conns.remove(peer);
-            state.hub.disconnect(peer)
+            state.hub.disconnect(peer, lost, now_ms())
         };
         if let Some(gone) = gone {
             self.commit(gone);
         }
     }
 
-    pub(crate) fn handle(&self, from: &PeerId, envelope: Envelope<ClientMessage>) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let decision = {
+    /// Handles one message from the connection known as `from`. Returns the connection's new
+    /// peer id when the message resumed a held seat.
+    pub(crate) fn handle(
+        &self,
+        from: &PeerId,
+        envelope: Envelope<ClientMessage>,
+    ) -> Option<PeerId> {
+        let id = envelope.id;
+        let event = {
             let mut state = self.lock();
-            match state.hub.decide(from, envelope, now_ms) {
+            match state.hub.decide(from, envelope, now_ms()) {
                 Decision::Reply(reply) => {
                     state.deliver(vec![reply]);
-                    return;
+                    return None;
                 }
+                Decision::Resume(token) => return state.resume(from, &token, id),
                 Decision::Apply(event) => event,
             }
         };
-        self.commit(decision);
+        self.commit(event);
+        None
+    }
+
+    /// The periodic chores: seats held too long are given up, and the lobby gets the room
+    /// list if it changed.
+    pub(crate) fn tick(&self) {
+        let expired = self.lock().hub.expire_held_seats(now_ms());
+        for gone in expired {
+            self.commit(gone);
+        }
+        self.push_room_list();
     }
 
     /// Applies an event here, or hands it to the cluster to be applied everywhere.
@@ -165,7 +188,7 @@ impl Switchboard {
 
     /// Pushes the room list to every lobby connection if it changed since the last push.
     /// Called on a timer, so a burst of joins costs one frame per lobby connection per tick.
-    pub(crate) fn push_room_list(&self) {
+    fn push_room_list(&self) {
         let mut state = self.lock();
         let Some(rooms) = state.hub.take_room_list_change() else {
             return;
@@ -188,6 +211,26 @@ impl Switchboard {
 }
 
 impl State {
+    /// Moves the connection `from` into the seat `token` holds.
+    fn resume(&mut self, from: &PeerId, token: &ResumeToken, id: Option<u32>) -> Option<PeerId> {
+        match self.hub.resume(from, token, id) {
+            Ok((seat, out)) => {
+                if let Some(previous) = self.conns.remove(&seat) {
+                    previous.replaced.cancel();
+                }
+                if let Some(conn) = self.conns.remove(from) {
+                    self.conns.insert(seat.clone(), conn);
+                }
+                self.deliver(out);
+                Some(seat)
+            }
+            Err(refusal) => {
+                self.deliver(vec![refusal]);
+                None
+            }
+        }
+    }
+
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, id, message } in out {
             let frame = Message::text(Envelope::with_id(message, id).encode());
@@ -207,4 +250,10 @@ impl State {
             }
         }
     }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     /// The target of a `signal` is not in the sender's room.
     UnknownPeer,
     RateLimited,
+    /// A `resume` token that is unknown, used, or expired: join again instead.
+    InvalidToken,
 }
 
 impl ErrorCode {
@@ -34,11 +36,12 @@ impl ErrorCode {
             Self::AlreadyInRoom => "already_in_room",
             Self::UnknownPeer => "unknown_peer",
             Self::RateLimited => "rate_limited",
+            Self::InvalidToken => "invalid_token",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         Self::BadMessage,
         Self::TooLarge,
         Self::InvalidRoom,
@@ -49,6 +52,7 @@ impl ErrorCode {
         Self::AlreadyInRoom,
         Self::UnknownPeer,
         Self::RateLimited,
+        Self::InvalidToken,
     ];
 
     /// Parses a wire code; used to recover a precise code from a validation error.

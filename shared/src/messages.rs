@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::envelope::{DecodeError, Message, parse_payload, unknown_type};
-use crate::{ChatText, ErrorCode, Nickname, PeerId, RoomName};
+use crate::{ChatText, ErrorCode, Nickname, PeerId, ResumeToken, RoomName};
 
 macro_rules! messages {
     ($(#[$meta:meta])* pub enum $name:ident {
@@ -63,6 +63,8 @@ messages! {
         SetNickname(SetNickname) = "set_nickname",
         /// Tell the room about the sender's microphone, camera and raised hand.
         SetStatus(PeerStatus) = "set_status",
+        /// From the lobby: take back the seat a lost connection held.
+        Resume(Resume) = "resume",
     }
 }
 
@@ -80,6 +82,10 @@ messages! {
         Chat(ChatMessage) = "chat",
         PeerUpdated(PeerInfo) = "peer_updated",
         PeerStatus(PeerStatusUpdate) = "peer_status",
+        /// After `joined` or `resumed`: how to resume if the connection is lost.
+        Session(Session) = "session",
+        /// Answer to `resume`: the seat is back, under its old peer id.
+        Resumed(Joined) = "resumed",
         Error(ErrorPayload) = "error",
     }
 }
@@ -103,6 +109,18 @@ pub struct SignalTo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSend {
     pub text: ChatText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub token: ResumeToken,
+}
+
+/// How long the server holds a seat after a connection is lost, and the token to take it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub resume_token: ResumeToken,
+    pub grace_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

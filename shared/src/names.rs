@@ -182,6 +182,25 @@ impl PeerId {
     }
 }
 
+string_newtype!(
+    /// A secret that lets a connection take back a seat its previous connection lost: 16 to
+    /// 64 ASCII letters and digits, chosen by the server.
+    ResumeToken
+);
+
+impl ResumeToken {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        if (16..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue {
+                code: ErrorCode::InvalidToken,
+                reason: "not a resume token",
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,6 +77,13 @@ fn client_messages() {
         None,
         r#"{"type":"set_status","payload":{"muted":true,"camera_off":false,"hand_raised":true}}"#,
     );
+    golden(
+        ClientMessage::Resume(Resume {
+            token: ResumeToken::new("0123456789abcdef0123456789abcdef").unwrap(),
+        }),
+        Some(5),
+        r#"{"type":"resume","payload":{"token":"0123456789abcdef0123456789abcdef"},"id":5}"#,
+    );
 }
 
 #[test]
@@ -177,6 +184,23 @@ fn server_messages() {
         }),
         None,
         r#"{"type":"peer_status","payload":{"peer_id":"p1","muted":false,"camera_off":true,"hand_raised":false}}"#,
+    );
+    golden(
+        ServerMessage::Session(Session {
+            resume_token: ResumeToken::new("0123456789abcdef0123456789abcdef").unwrap(),
+            grace_ms: 30_000,
+        }),
+        None,
+        r#"{"type":"session","payload":{"resume_token":"0123456789abcdef0123456789abcdef","grace_ms":30000}}"#,
+    );
+    golden(
+        ServerMessage::Resumed(Joined {
+            room: room("standup"),
+            peer_id: peer("p2"),
+            peers: vec![],
+        }),
+        Some(5),
+        r#"{"type":"resumed","payload":{"room":"standup","peer_id":"p2","peers":[]},"id":5}"#,
     );
     golden(
         ServerMessage::error(ErrorCode::RoomFull, "room is full"),

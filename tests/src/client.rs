@@ -3,7 +3,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use noom_shared::{
     ClientMessage, Envelope, ErrorCode, ErrorPayload, Join, Joined, Nickname, PeerId, RoomName,
-    Rooms, ServerMessage, Welcome,
+    Rooms, ServerMessage, Session, Welcome,
 };
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -17,12 +17,15 @@ pub const WAIT: Duration = Duration::from_secs(5);
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A protocol client over a real WebSocket. `recv` sets aside the room-list pushes a lobby
-/// connection gets unasked (kept in `room_pushes`), so tests read the messages they are about.
+/// connection gets unasked (kept in `room_pushes`) and `session` messages (the latest kept in
+/// `session`), so tests read the messages they are about.
 pub struct TestClient {
     pub socket: Socket,
     pub welcome: Welcome,
     /// Unsolicited `rooms` messages received so far, oldest first.
     pub room_pushes: Vec<Rooms>,
+    /// The latest `session` (resume token) received.
+    pub session: Option<Session>,
     next_id: u32,
 }
 
@@ -42,6 +45,7 @@ impl TestClient {
                 protocol: 0,
             },
             room_pushes: Vec::new(),
+            session: None,
             next_id: 0,
         };
         match client.recv().await {
@@ -72,17 +76,9 @@ impl TestClient {
         self.socket.send(frame).await.expect("send a frame");
     }
 
-    /// The next message and its id, skipping room-list pushes.
+    /// The next message and its id, skipping what [`set_aside`](Self::set_aside) keeps.
     pub async fn recv_envelope(&mut self) -> Envelope<ServerMessage> {
-        loop {
-            let envelope = self.recv_any().await;
-            match envelope.message {
-                ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
-                    self.room_pushes.push(rooms)
-                }
-                _ => return envelope,
-            }
-        }
+        self.recv_envelope_within(WAIT).await
     }
 
     pub async fn recv(&mut self) -> ServerMessage {
@@ -91,23 +87,52 @@ impl TestClient {
 
     /// Like [`recv`](Self::recv), waiting up to `wait` instead of [`WAIT`].
     pub async fn recv_within(&mut self, wait: Duration) -> ServerMessage {
+        self.recv_envelope_within(wait).await.message
+    }
+
+    async fn recv_envelope_within(&mut self, wait: Duration) -> Envelope<ServerMessage> {
         loop {
             let envelope = self.recv_any_within(wait).await;
-            match envelope.message {
-                ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
-                    self.room_pushes.push(rooms)
-                }
-                message => return message,
+            if !self.set_aside(&envelope) {
+                return envelope;
             }
         }
     }
 
+    /// Keeps a room-list push or a `session` aside, and says whether it did.
+    fn set_aside(&mut self, envelope: &Envelope<ServerMessage>) -> bool {
+        match &envelope.message {
+            ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
+                self.room_pushes.push(rooms.clone());
+            }
+            ServerMessage::Session(session) => self.session = Some(session.clone()),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The latest `session`, waiting for it if none has come yet.
+    pub async fn recv_session(&mut self) -> Session {
+        while self.session.is_none() {
+            let envelope = self.recv_any().await;
+            assert!(
+                self.set_aside(&envelope),
+                "expected session, got {:?}",
+                envelope.message
+            );
+        }
+        self.session.clone().expect("a session was just set aside")
+    }
+
     /// The next room-list push.
     pub async fn recv_room_push(&mut self) -> Rooms {
-        let envelope = self.recv_any().await;
-        match envelope.message {
-            ServerMessage::Rooms(rooms) if envelope.id.is_none() => rooms,
-            other => panic!("expected a room-list push, got {other:?}"),
+        loop {
+            let envelope = self.recv_any().await;
+            match envelope.message {
+                ServerMessage::Rooms(rooms) if envelope.id.is_none() => return rooms,
+                ServerMessage::Session(session) => self.session = Some(session),
+                other => panic!("expected a room-list push, got {other:?}"),
+            }
         }
     }
 
@@ -149,19 +174,18 @@ impl TestClient {
         }
     }
 
-    /// Asserts that no message other than a room-list push arrives for `window`.
+    /// Asserts that no message other than those set aside arrives for `window`.
     pub async fn expect_silence(&mut self, window: Duration) {
         let deadline = tokio::time::Instant::now() + window;
         while let Ok(frame) = tokio::time::timeout_at(deadline, self.socket.next()).await {
             match frame {
                 Some(Ok(Message::Text(text))) => {
                     let envelope = Envelope::<ServerMessage>::decode(&text).expect("valid message");
-                    match envelope.message {
-                        ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
-                            self.room_pushes.push(rooms)
-                        }
-                        other => panic!("expected silence, got {other:?}"),
-                    }
+                    assert!(
+                        self.set_aside(&envelope),
+                        "expected silence, got {:?}",
+                        envelope.message
+                    );
                 }
                 Some(Ok(_)) => {}
                 other => panic!("expected silence, the socket ended: {other:?}"),

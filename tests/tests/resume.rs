@@ -1,0 +1,158 @@
+//! Resuming a lost connection: the seat is held, taken back unseen, or given up after the
+//! grace period. Run on one node and on a two-node cluster (reconnecting to the same node).
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::time::{Duration, Instant};
+
+use noom_server::Config;
+use noom_shared::*;
+use noom_tests::{Deployment, TestClient, Topology};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+fn resume(token: &ResumeToken) -> ClientMessage {
+    ClientMessage::Resume(Resume {
+        token: token.clone(),
+    })
+}
+
+fn chat(text: &str) -> ClientMessage {
+    ClientMessage::Chat(ChatSend {
+        text: ChatText::new(text).unwrap(),
+    })
+}
+
+/// Ada and Bob in one room, on different nodes of a cluster.
+async fn two_in_a_room(deployment: &Deployment) -> (TestClient, TestClient) {
+    let mut ada = TestClient::connect(&deployment.url()).await;
+    let mut bob = TestClient::connect(&deployment.url()).await;
+    ada.join("r", "Ada").await;
+    bob.join("r", "Bob").await;
+    ada.recv().await; // Bob joined
+    (ada, bob)
+}
+
+async fn a_lost_connection_is_resumed_without_the_room_noticing(topology: Topology) {
+    let deployment = Deployment::start(topology, Config::default()).await;
+    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let session = bob.recv_session().await;
+    assert_eq!(session.grace_ms, 30_000);
+    let bob_id = bob.peer_id().clone();
+    let bob_node = deployment.nodes.len() - 1;
+    drop(bob); // the socket breaks: no close frame
+
+    let mut back = TestClient::connect(&deployment.nodes[bob_node].ws_url()).await;
+    let id = back.send(resume(&session.resume_token)).await;
+    let envelope = back.recv_envelope().await;
+    assert_eq!(envelope.id, Some(id));
+    let ServerMessage::Resumed(resumed) = envelope.message else {
+        panic!("expected resumed, got {:?}", envelope.message)
+    };
+    assert_eq!(
+        resumed.peer_id, bob_id,
+        "the old peer id, so others' connections still fit"
+    );
+    assert_eq!(resumed.peers[0].peer_id, *ada.peer_id());
+    ada.expect_silence(Duration::from_millis(300)).await;
+
+    // The resumed connection is Bob in every way.
+    ada.send(ClientMessage::Signal(SignalTo {
+        to: bob_id.clone(),
+        data: SignalData::from_json("{}").unwrap(),
+    }))
+    .await;
+    assert!(matches!(back.recv().await, ServerMessage::Signal(s) if s.from == *ada.peer_id()));
+    back.send(chat("I'm back")).await;
+    let ServerMessage::Chat(message) = ada.recv().await else {
+        panic!("expected chat")
+    };
+    assert_eq!((message.from, message.nickname.as_str()), (bob_id, "Bob"));
+    // A fresh token replaces the used one, which no longer works.
+    assert_ne!(back.recv_session().await.resume_token, session.resume_token);
+    let mut thief = TestClient::connect(&deployment.nodes[bob_node].ws_url()).await;
+    thief.send(resume(&session.resume_token)).await;
+    thief.expect_error(ErrorCode::InvalidToken).await;
+}
+
+async fn a_seat_not_taken_back_in_time_is_given_up(topology: Topology) {
+    let config = Config {
+        resume_grace: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let deployment = Deployment::start(topology, config).await;
+    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let token = bob.recv_session().await.resume_token;
+    let bob_id = bob.peer_id().clone();
+    let lost = Instant::now();
+    drop(bob);
+    assert_eq!(
+        ada.recv().await,
+        ServerMessage::PeerLeft(PeerLeft { peer_id: bob_id })
+    );
+    let waited = lost.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250),
+        "left after {waited:?}, before the grace ended"
+    );
+
+    let mut late = TestClient::connect(&deployment.url()).await;
+    late.send(resume(&token)).await;
+    late.expect_error(ErrorCode::InvalidToken).await;
+}
+
+async fn a_clean_close_leaves_at_once(topology: Topology) {
+    let deployment = Deployment::start(topology, Config::default()).await;
+    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let bob_id = bob.peer_id().clone();
+    let closed = Instant::now();
+    bob.socket.close(None).await.unwrap();
+    assert_eq!(
+        ada.recv().await,
+        ServerMessage::PeerLeft(PeerLeft { peer_id: bob_id })
+    );
+    assert!(closed.elapsed() < Duration::from_secs(1));
+}
+
+async fn a_resume_takes_over_a_connection_that_still_looks_alive(topology: Topology) {
+    let deployment = Deployment::start(topology, Config::default()).await;
+    let (mut ada, mut stale) = two_in_a_room(&deployment).await;
+    let token = stale.recv_session().await.resume_token;
+    let bob_node = deployment.nodes.len() - 1;
+    let mut fresh = TestClient::connect(&deployment.nodes[bob_node].ws_url()).await;
+    fresh.send(resume(&token)).await;
+    assert!(
+        matches!(fresh.recv().await, ServerMessage::Resumed(r) if r.peer_id == *stale.peer_id())
+    );
+    assert_eq!(
+        stale.close_code().await,
+        Some(CloseCode::Away),
+        "the old connection is closed"
+    );
+    ada.expect_silence(Duration::from_millis(300)).await;
+    fresh.send(chat("still me")).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat(c) if c.text.as_str() == "still me"));
+}
+
+macro_rules! on_each_topology {
+    ($($test:ident),* $(,)?) => {
+        mod single_node {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Topology::SingleNode).await;
+            })*
+        }
+        mod two_nodes {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Topology::TwoNodes).await;
+            })*
+        }
+    };
+}
+
+on_each_topology!(
+    a_lost_connection_is_resumed_without_the_room_noticing,
+    a_seat_not_taken_back_in_time_is_given_up,
+    a_clean_close_leaves_at_once,
+    a_resume_takes_over_a_connection_that_still_looks_alive,
+);
