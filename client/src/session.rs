@@ -102,6 +102,9 @@ pub struct Session {
 
 #[derive(Default)]
 struct Inner {
+    /// The room page's reactive owner: signals made later, from socket callbacks, belong to it
+    /// and are freed with the page.
+    owner: Option<Owner>,
     signaling: Option<Signaling>,
     welcome: Option<Welcome>,
     self_id: Option<PeerId>,
@@ -139,7 +142,10 @@ impl Session {
                 problem: RwSignal::new(None),
             },
             notice: RwSignal::new(None),
-            inner: StoredValue::new_local(Inner::default()),
+            inner: StoredValue::new_local(Inner {
+                owner: Owner::current(),
+                ..Inner::default()
+            }),
         };
         match Signaling::connect(
             move |message| session.handle(message),
@@ -442,7 +448,7 @@ impl Session {
     }
 
     fn add_participant(self, peer: &PeerInfo, is_self: bool) -> Participant {
-        let participant = Participant {
+        let make = || Participant {
             id: peer.peer_id.clone(),
             is_self,
             nickname: RwSignal::new(peer.nickname.to_string()),
@@ -450,6 +456,11 @@ impl Session {
             stream: RwSignal::new_local(None),
             link: RwSignal::new(LinkState::Connecting),
             speaking: RwSignal::new(false),
+        };
+        let owner = self.inner.with_value(|i| i.owner.clone());
+        let participant = match owner {
+            Some(owner) => owner.with(make),
+            None => make(),
         };
         self.participants
             .update(|list| list.push(participant.clone()));
@@ -535,8 +546,10 @@ impl Session {
         });
     }
 
+    /// Ends the visit with a message: links closed and tracks stopped, as on leaving.
     fn fail(self, message: &str) {
         if !self.inner.try_with_value(|i| i.closed).unwrap_or(true) {
+            self.shutdown();
             self.phase.set(Phase::Failed(message.to_owned()));
         }
     }

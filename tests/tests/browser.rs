@@ -14,7 +14,8 @@
 //! 6. a fourth person who blocked the camera is told so in words, and finds the room full;
 //! 7. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
 //! 8. the fourth person then joins with the microphone only, sees and hears both others, and
-//!    is heard.
+//!    is heard;
+//! 9. the server stops: the call ends with a message, every peer connection closed.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -317,8 +318,22 @@ async fn a_meeting_from_lobby_to_leaving() {
         );
     }
 
-    browser.close().await;
+    // The server goes away: the call ends with a message in words, every link closed.
     server.shutdown().await;
+    ana.wait_for(
+        "Ana to be told the connection is lost",
+        &format!("document.querySelector({})", js(&testid("room-error"))),
+        WAIT,
+    )
+    .await;
+    assert!(
+        ana.text()
+            .await
+            .contains("Lost the connection to the server")
+    );
+    assert_eq!(ana.eval("window.__noom.peers.size").await, Value::from(0));
+
+    browser.close().await;
 }
 
 /// Where the screenshots go (`tests/artifacts/`, ignored by git).
