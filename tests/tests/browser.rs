@@ -15,7 +15,8 @@
 //! 7. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
 //! 8. the fourth person then joins with the microphone only, sees and hears both others, and
 //!    is heard;
-//! 9. the server stops: the call ends with a message, every peer connection closed.
+//! 9. someone who blocked both camera and microphone is offered to watch and listen;
+//! 10. the server stops: the call ends with a message, every peer connection closed.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -317,6 +318,21 @@ async fn a_meeting_from_lobby_to_leaving() {
             after.get(&dan_id)
         );
     }
+
+    // With both camera and microphone blocked, pre-join offers to watch and listen.
+    let eve = browser
+        .open_blocking(&room_url, &["camera", "microphone"])
+        .await;
+    eve.wait_for(
+        "Eve to be offered to watch and listen",
+        &format!(
+            "document.querySelector({}).textContent.includes('You can join to watch and listen.')",
+            js(&testid("media-problems"))
+        ),
+        WAIT,
+    )
+    .await;
+    assert!(eve.text().await.contains("Microphone blocked"));
 
     // The server goes away: the call ends with a message in words, every link closed.
     server.shutdown().await;
