@@ -6,11 +6,13 @@
 //! socket and every link and stops every track.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use leptos::prelude::*;
 use noom_shared::{
     ChatMessage, ChatSend, ChatText, ClientMessage, ErrorCode, Join, Joined, Nickname, PeerId,
-    PeerInfo, PeerStatus, RoomName, ServerMessage, SignalFrom, SignalTo, Welcome,
+    PeerInfo, PeerStatus, Resume, RoomName, ServerMessage, Session as Lease, SignalFrom, SignalTo,
+    Welcome,
 };
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
@@ -18,7 +20,7 @@ use web_sys::MediaStream;
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
-use crate::signaling::Signaling;
+use crate::signaling::{Ending, Signaling};
 
 /// Where the visit is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,9 @@ pub struct Session {
     pub devices: LocalDevices,
     /// A recoverable error from the server (bad nickname, rate limit), in words.
     pub notice: RwSignal<Option<String>>,
+    /// The socket dropped during the call and the seat is being taken back (`resume`); the
+    /// peer connections carry on meanwhile.
+    pub reconnecting: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -111,10 +116,19 @@ struct Inner {
     /// The nickname sent in `join`.
     nickname: Option<Nickname>,
     links: HashMap<PeerId, PeerLink>,
+    /// The latest `session`: the token that takes the seat back after a dropped socket.
+    lease: Option<Lease>,
+    /// While reconnecting: when the server gives the seat up (ms since the epoch).
+    resume_deadline: Option<f64>,
     meters: HashMap<PeerId, LevelMeter>,
     next_chat_key: usize,
     closed: bool,
 }
+
+/// How long to wait between attempts to reach the server again.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+const LOST: &str = "Lost the connection to the server. Reload to try again.";
 
 /// How loud the audio must be for a tile to show as speaking.
 const SPEAKING_LEVEL: f64 = 0.12;
@@ -142,22 +156,55 @@ impl Session {
                 problem: RwSignal::new(None),
             },
             notice: RwSignal::new(None),
+            reconnecting: RwSignal::new(false),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()
             }),
         };
-        match Signaling::connect(
-            move |message| session.handle(message),
-            move || session.fail("Lost the connection to the server. Reload to try again."),
-        ) {
-            Ok(signaling) => session
-                .inner
-                .update_value(|i| i.signaling = Some(signaling)),
-            Err(err) => session.fail(&format!("Cannot reach the server: {err}")),
-        }
+        session.connect();
         spawn_local(session.acquire_media());
         session
+    }
+
+    /// Opens the socket (again, when reconnecting).
+    fn connect(self) {
+        if self.inner.try_with_value(|i| i.closed).unwrap_or(true) {
+            return;
+        }
+        match Signaling::connect(
+            move |message| self.handle(message),
+            move |ending| self.connection_lost(ending),
+        ) {
+            Ok(signaling) => self.inner.update_value(|i| i.signaling = Some(signaling)),
+            Err(err) => self.fail(&format!("Cannot reach the server: {err}")),
+        }
+    }
+
+    /// The socket ended. After a drop in a call the server holds our seat for a grace period:
+    /// keep the peer connections and try to take the seat back until then. Otherwise (closed by
+    /// the server, or not in a call) the visit is over.
+    fn connection_lost(self, ending: Ending) {
+        let now = js_sys::Date::now();
+        let retry = self.inner.try_update_value(|i| {
+            i.signaling = None;
+            if ending == Ending::Closed {
+                return None;
+            }
+            let grace = i.lease.as_ref().map(|lease| lease.grace_ms)?;
+            // Millisecond durations fit an f64 exactly.
+            #[allow(clippy::cast_precision_loss)]
+            let deadline = *i.resume_deadline.get_or_insert(now + grace as f64);
+            Some(now < deadline && !i.closed)
+        });
+        match retry {
+            Some(Some(true)) => {
+                self.reconnecting.set(true);
+                set_timeout(move || self.connect(), RECONNECT_DELAY);
+            }
+            Some(_) => self.fail(LOST),
+            None => {}
+        }
     }
 
     /// Asks for the camera and microphone, then lists devices (labels need permission).
@@ -317,17 +364,57 @@ impl Session {
                     p.status.set(update.status);
                 }
             }
-            // Resuming a lost connection is not used by this client yet.
-            ServerMessage::Left(_) | ServerMessage::Session(_) | ServerMessage::Resumed(_) => {}
+            ServerMessage::Session(lease) => self.inner.update_value(|i| i.lease = Some(lease)),
+            ServerMessage::Resumed(resumed) => self.on_resumed(resumed),
+            ServerMessage::Left(_) => {}
             ServerMessage::Error(error) => self.on_error(error.code, &error.message),
         }
     }
 
     fn on_welcome(self, welcome: Welcome) {
         self.max_room_size.set(welcome.max_room_size);
-        self.inner.update_value(|i| i.welcome = Some(welcome));
-        self.send(ClientMessage::ListRooms(Default::default()));
-        self.phase.set(Phase::PreJoin);
+        let reconnecting = self.reconnecting.get_untracked();
+        let lease = self
+            .inner
+            .try_update_value(|i| {
+                i.welcome = Some(welcome);
+                i.lease.take().filter(|_| reconnecting)
+            })
+            .flatten();
+        match (reconnecting, lease) {
+            // Back after a drop: take the seat back (each token works once).
+            (true, Some(lease)) => self.send(ClientMessage::Resume(Resume {
+                token: lease.resume_token,
+            })),
+            (true, None) => self.fail(LOST),
+            (false, _) => {
+                self.send(ClientMessage::ListRooms(Default::default()));
+                self.phase.set(Phase::PreJoin);
+            }
+        }
+    }
+
+    /// `resumed`: the seat is ours again under the same peer id, so every peer connection still
+    /// fits. Catch up with who left or came meanwhile.
+    fn on_resumed(self, resumed: Joined) {
+        self.inner.update_value(|i| i.resume_deadline = None);
+        self.reconnecting.set(false);
+        let gone: Vec<PeerId> = self.participants.with_untracked(|list| {
+            list.iter()
+                .filter(|p| !p.is_self && !resumed.peers.iter().any(|q| q.peer_id == p.id))
+                .map(|p| p.id.clone())
+                .collect()
+        });
+        for id in &gone {
+            self.remove_peer(id);
+        }
+        for peer in &resumed.peers {
+            if self.participant(&peer.peer_id).is_none() {
+                self.notice_line(format!("{} joined", peer.nickname));
+                self.add_participant(peer, false);
+            }
+        }
+        self.apply_toggles();
     }
 
     fn on_joined(self, joined: Joined) {
@@ -391,6 +478,8 @@ impl Session {
     fn on_error(self, code: ErrorCode, message: &str) {
         match code {
             ErrorCode::RoomFull => self.phase.set(Phase::Full),
+            // The held seat is gone (expired, or the server restarted).
+            ErrorCode::InvalidToken => self.fail(LOST),
             ErrorCode::InvalidNickname | ErrorCode::InvalidRoom | ErrorCode::AlreadyInRoom
                 if self.phase.get_untracked() == Phase::Joining =>
             {

@@ -9,9 +9,19 @@ use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::future::{Either, select};
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::Message;
+use gloo_net::websocket::WebSocketError::{ConnectionClose, ConnectionError};
 use gloo_net::websocket::futures::WebSocket;
 use noom_shared::{ClientMessage, Envelope, ServerMessage};
 use wasm_bindgen_futures::spawn_local;
+
+/// How a socket ended, when it was not closed by us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The server closed it with a close frame (shutting down, idle, replaced).
+    Closed,
+    /// It broke without a close frame (network drop): the server may hold our seat.
+    Dropped,
+}
 
 /// A handle to the open socket; clones share it.
 #[derive(Clone)]
@@ -21,40 +31,54 @@ pub struct Signaling {
 
 impl Signaling {
     /// Opens `ws(s)://<this host>/ws`. `on_message` receives every decoded server message;
-    /// `on_closed` runs once when the socket ends for any reason other than [`Signaling::close`].
+    /// `on_ended` runs once when the socket ends for any reason other than [`Signaling::close`].
     pub fn connect(
         mut on_message: impl FnMut(ServerMessage) + 'static,
-        on_closed: impl FnOnce() + 'static,
+        on_ended: impl FnOnce(Ending) + 'static,
     ) -> Result<Self, String> {
         let socket = WebSocket::open(&socket_url()?).map_err(|err| err.to_string())?;
         let (outgoing, mut queue) = unbounded::<ClientMessage>();
 
         spawn_local(async move {
             let (mut sink, mut stream) = socket.split();
-            let lost = loop {
+            let ending = loop {
                 match select(queue.next(), stream.next()).await {
                     Either::Left((Some(message), _)) => {
                         let frame = Message::Text(Envelope::new(message).encode());
                         if sink.send(frame).await.is_err() {
-                            break true;
+                            break Some(Ending::Dropped);
                         }
                     }
                     // `close` was called.
-                    Either::Left((None, _)) => break false,
+                    Either::Left((None, _)) => break None,
                     Either::Right((Some(Ok(Message::Text(text))), _)) => {
                         match Envelope::<ServerMessage>::decode(&text) {
                             Ok(envelope) => on_message(envelope.message),
                             Err(err) => leptos::logging::warn!("undecodable server frame: {err}"),
                         }
                     }
-                    Either::Right((Some(Ok(Message::Bytes(_))), _)) => {}
-                    Either::Right((Some(Err(_)) | None, _)) => break true,
+                    // Binary frames are not protocol; after an `error` event comes the `close`
+                    // event that tells how the socket ended.
+                    Either::Right((
+                        Some(Ok(Message::Bytes(_))) | Some(Err(ConnectionError)),
+                        _,
+                    )) => {}
+                    Either::Right((Some(Err(ConnectionClose(event))), _)) => {
+                        break Some(if event.was_clean {
+                            Ending::Closed
+                        } else {
+                            Ending::Dropped
+                        });
+                    }
+                    Either::Right((Some(Err(_)) | None, _)) => {
+                        break Some(Ending::Dropped);
+                    }
                 }
             };
             // Dropping both halves closes the socket (gloo-net closes on drop).
             drop((sink, stream));
-            if lost {
-                on_closed();
+            if let Some(ending) = ending {
+                on_ended(ending);
             }
         });
 
@@ -66,7 +90,7 @@ impl Signaling {
         let _ = self.outgoing.unbounded_send(message);
     }
 
-    /// Closes the socket. Nothing more is sent, and `on_closed` does not run.
+    /// Closes the socket. Nothing more is sent, and `on_ended` does not run.
     pub fn close(&self) {
         self.outgoing.close_channel();
     }

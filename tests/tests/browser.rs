@@ -11,12 +11,14 @@
 //! 3. a chat message appears once in every page, as text;
 //! 4. mute and camera-off show on the others' tiles; a remote tile lights up while speaking;
 //! 5. switching microphone mid-call reaches every link with no renegotiation;
-//! 6. a fourth person who blocked the camera is told so in words, and finds the room full;
-//! 7. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
-//! 8. the fourth person then joins with the microphone only, sees and hears both others, and
+//! 6. a dropped network: the socket breaks, the seat is taken back (`resume`), nobody sees a
+//!    leave, chat works again and media never stopped;
+//! 7. a fourth person who blocked the camera is told so in words, and finds the room full;
+//! 8. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
+//! 9. the fourth person then joins with the microphone only, sees and hears both others, and
 //!    is heard;
-//! 9. someone who blocked both camera and microphone is offered to watch and listen;
-//! 10. the server stops: the call ends with a message, every peer connection closed.
+//! 10. someone who blocked both camera and microphone is offered to watch and listen;
+//! 11. the server stops: the call ends with a message, every peer connection closed.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use noom_server::Config;
 use noom_tests::TestServer;
 use noom_tests::browser::{Browser, Page, WAIT, js, testid};
+use noom_tests::proxy::CutProxy;
 use noom_tests::server::workspace_root;
 use serde_json::Value;
 
@@ -77,8 +80,10 @@ async fn a_meeting_from_lobby_to_leaving() {
         )
         .await;
 
-    // Ana comes through the lobby form; Ben and Cy follow the invite link (a deep link).
-    let ana = browser.open(&format!("{base}/")).await;
+    // Ana comes through the lobby form, over a network that will drop later; Ben and Cy follow
+    // the invite link (a deep link).
+    let ana_network = CutProxy::start(server.addr).await;
+    let ana = browser.open(&format!("{}/", ana_network.http_url())).await;
     ana.fill("nickname", " ").await;
     ana.fill("room-name", ROOM).await;
     ana.click("enter-room").await;
@@ -238,6 +243,42 @@ async fn a_meeting_from_lobby_to_leaving() {
         "switching needs no renegotiation"
     );
     assert_media_flows("Ben", &ben).await;
+
+    // Ana's network drops (her socket breaks with no close frame): she takes her seat back,
+    // nobody sees her leave, and the call goes on over the same peer connections.
+    ana_network.cut();
+    ana.wait_for(
+        "Ana to show that she is reconnecting",
+        &format!("document.querySelector({})", js(&testid("reconnecting"))),
+        WAIT,
+    )
+    .await;
+    ana.wait_for(
+        "Ana to be back",
+        &format!("!document.querySelector({})", js(&testid("reconnecting"))),
+        WAIT,
+    )
+    .await;
+    ana.fill("chat-input", "Back again").await;
+    ana.click("chat-send").await;
+    for (name, page) in [("Ben", &ben), ("Cy", &cy)] {
+        page.wait_for(
+            &format!("{name} to get Ana's message after her reconnection"),
+            &format!("{} === 1", chat_copies("Back again")),
+            WAIT,
+        )
+        .await;
+        assert!(
+            !page.text().await.contains("Ana left"),
+            "{name} never saw Ana leave"
+        );
+        assert_eq!(
+            page.count(&testid("tile")).await,
+            3,
+            "{name} still has 3 tiles"
+        );
+    }
+    assert_media_flows("Ana", &ana).await;
 
     // A fourth person, who blocked the camera, is told so in words, then finds the room full.
     let dan = browser.open_blocking(&room_url, &["camera"]).await;

@@ -29,6 +29,11 @@ pub fn CallView(session: Session) -> impl IntoView {
         <div class="call" class:chat-open=move || chat_open.get()>
             <header class="call-header">
                 <h1 class="call-room">{session.room.get_value().to_string()}</h1>
+                <Show when=move || session.reconnecting.get()>
+                    <span class="reconnecting" role="status" data-testid="reconnecting">
+                        "Connection lost, reconnecting…"
+                    </span>
+                </Show>
                 <span class="count" data-testid="participant-count" data-count=count>
                     {move || match count() {
                         1 => "1 person".to_owned(),

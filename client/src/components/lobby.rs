@@ -45,7 +45,7 @@ pub fn Lobby() -> impl IntoView {
             }
             _ => {}
         },
-        move || {
+        move |_| {
             link.try_set(Link::Lost);
         },
     ) {
