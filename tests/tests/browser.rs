@@ -195,6 +195,8 @@ async fn a_meeting_from_lobby_to_leaving() {
         .await;
     }
 
+    cy.screenshot(&artifact("chat-and-mute.png")).await;
+
     // Camera off: Cy's tile shows it to the others.
     let cy_id = self_peer_id(&cy).await;
     cy.click("toggle-camera").await;
