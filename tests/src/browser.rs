@@ -50,11 +50,11 @@ impl Browser {
             "Chromium not found at {} (install Debian's `chromium`, or set NOOM_CHROMIUM)",
             executable.display()
         );
-        let profile = std::env::temp_dir().join(format!(
-            "noom-chromium-{}-{}",
-            std::process::id(),
-            Instant::now().elapsed().as_nanos()
-        ));
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let profile =
+            std::env::temp_dir().join(format!("noom-chromium-{}-{stamp}", std::process::id()));
         let config = BrowserConfig::builder()
             .chrome_executable(&executable)
             .user_data_dir(&profile)
@@ -139,18 +139,18 @@ impl Browser {
         page
     }
 
-    /// Closes Chromium and removes its profile.
+    /// Closes Chromium and waits for it to exit (the profile is removed on drop).
     pub async fn close(mut self) {
         let _ = self.inner.close().await;
         let _ = self.inner.wait().await;
-        self.handler.abort();
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
 impl Drop for Browser {
+    /// After a failed test: chromiumoxide kills the process; the profile goes too.
     fn drop(&mut self) {
         self.handler.abort();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
