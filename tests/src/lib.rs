@@ -10,3 +10,23 @@ pub mod server;
 
 pub use client::TestClient;
 pub use server::{Deployment, TestServer, Topology};
+
+/// Runs each listed `async fn(Topology)` as two tests: on a single node (`single_node::name`)
+/// and on a two-node cluster sharing Redis (`two_nodes::name`).
+#[macro_export]
+macro_rules! on_each_topology {
+    ($($test:ident),* $(,)?) => {
+        mod single_node {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test($crate::Topology::SingleNode).await;
+            })*
+        }
+        mod two_nodes {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test($crate::Topology::TwoNodes).await;
+            })*
+        }
+    };
+}

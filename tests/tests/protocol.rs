@@ -152,15 +152,23 @@ async fn closing_the_socket_is_announced_as_peer_left(topology: Topology) {
     );
 }
 
-async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room(topology: Topology) {
-    let server = Deployment::start(topology, Config::default()).await;
+/// Ada and Bob in room `r` (Ada told of Bob), Eve in another room.
+async fn ada_and_bob_in_r_eve_elsewhere(
+    server: &Deployment,
+) -> (TestClient, TestClient, TestClient) {
     let mut ada = TestClient::connect(&server.url()).await;
     let mut bob = TestClient::connect(&server.url()).await;
     let mut eve = TestClient::connect(&server.url()).await;
     ada.join("r", "Ada").await;
     bob.join("r", "Bob").await;
     eve.join("elsewhere", "Eve").await;
-    ada.recv().await;
+    ada.recv().await; // Bob joined
+    (ada, bob, eve)
+}
+
+async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room(topology: Topology) {
+    let server = Deployment::start(topology, Config::default()).await;
+    let (mut ada, mut bob, mut eve) = ada_and_bob_in_r_eve_elsewhere(&server).await;
 
     let offer = r#"{"description":{"type":"offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}}"#;
     bob.send(signal(ada.peer_id(), offer)).await;
@@ -186,13 +194,7 @@ async fn signal_is_relayed_untouched_to_one_peer_of_the_same_room(topology: Topo
 
 async fn chat_reaches_everyone_in_the_room_with_server_time(topology: Topology) {
     let server = Deployment::start(topology, Config::default()).await;
-    let mut ada = TestClient::connect(&server.url()).await;
-    let mut bob = TestClient::connect(&server.url()).await;
-    let mut eve = TestClient::connect(&server.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
-    eve.join("other", "Eve").await;
-    ada.recv().await;
+    let (mut ada, mut bob, mut eve) = ada_and_bob_in_r_eve_elsewhere(&server).await;
 
     let before = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -346,25 +348,7 @@ async fn state_errors_not_in_room_already_in_room_room_full(topology: Topology) 
     assert_eq!(cy.join("r", "Cy").await.peers.len(), 1);
 }
 
-/// Runs each test once on a single node and once on a two-node cluster.
-macro_rules! on_each_topology {
-    ($($test:ident),* $(,)?) => {
-        mod single_node {
-            $(#[tokio::test]
-            async fn $test() {
-                super::$test(super::Topology::SingleNode).await;
-            })*
-        }
-        mod two_nodes {
-            $(#[tokio::test]
-            async fn $test() {
-                super::$test(super::Topology::TwoNodes).await;
-            })*
-        }
-    };
-}
-
-on_each_topology!(
+noom_tests::on_each_topology!(
     welcome_announces_peer_id_ice_servers_and_limits,
     list_rooms_answers_with_counts_and_the_request_id,
     join_lists_peers_already_there_and_tells_them,

@@ -133,24 +133,7 @@ async fn a_resume_takes_over_a_connection_that_still_looks_alive(topology: Topol
     assert!(matches!(ada.recv().await, ServerMessage::Chat(c) if c.text.as_str() == "still me"));
 }
 
-macro_rules! on_each_topology {
-    ($($test:ident),* $(,)?) => {
-        mod single_node {
-            $(#[tokio::test]
-            async fn $test() {
-                super::$test(super::Topology::SingleNode).await;
-            })*
-        }
-        mod two_nodes {
-            $(#[tokio::test]
-            async fn $test() {
-                super::$test(super::Topology::TwoNodes).await;
-            })*
-        }
-    };
-}
-
-on_each_topology!(
+noom_tests::on_each_topology!(
     a_lost_connection_is_resumed_without_the_room_noticing,
     a_seat_not_taken_back_in_time_is_given_up,
     a_clean_close_leaves_at_once,
