@@ -165,6 +165,11 @@ impl Hub {
         }
     }
 
+    /// Whether `peer`'s seat is held for a `resume`.
+    pub fn is_held(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|p| p.held_until.is_some())
+    }
+
     /// The seats held past their time: `Gone` events for their rooms.
     pub fn expire_held_seats(&mut self, now_ms: u64) -> Vec<Event> {
         self.peers

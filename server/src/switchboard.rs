@@ -42,6 +42,10 @@ pub(crate) struct Switchboard {
 struct State {
     hub: Hub,
     conns: HashMap<PeerId, ConnHandle>,
+    /// Messages for held seats, delivered when the seat is resumed (an offer from someone who
+    /// joined meanwhile must not be lost); at most `parked_limit` each.
+    parked: HashMap<PeerId, Vec<Message>>,
+    parked_limit: usize,
 }
 
 impl Switchboard {
@@ -59,6 +63,8 @@ impl Switchboard {
                     },
                 ),
                 conns: HashMap::new(),
+                parked: HashMap::new(),
+                parked_limit: config.send_queue,
             }),
             ice_servers: config.ice_servers.0.clone(),
             max_room_size: config.max_room_size,
@@ -99,7 +105,11 @@ impl Switchboard {
         let gone = {
             let mut state = self.lock();
             state.conns.remove(peer);
-            state.hub.disconnect(peer, lost, now_ms())
+            let gone = state.hub.disconnect(peer, lost, now_ms());
+            if state.hub.is_held(peer) {
+                state.parked.insert(peer.clone(), Vec::new());
+            }
+            gone
         };
         if let Some(gone) = gone {
             self.commit(gone);
@@ -132,7 +142,13 @@ impl Switchboard {
     /// The periodic chores: seats held too long are given up, and the lobby gets the room
     /// list if it changed.
     pub(crate) fn tick(&self) {
-        let expired = self.lock().hub.expire_held_seats(now_ms());
+        let expired = {
+            let mut state = self.lock();
+            let expired = state.hub.expire_held_seats(now_ms());
+            let State { hub, parked, .. } = &mut *state;
+            parked.retain(|peer, _| hub.is_held(peer));
+            expired
+        };
         for gone in expired {
             self.commit(gone);
         }
@@ -222,6 +238,13 @@ impl State {
                     self.conns.insert(seat.clone(), conn);
                 }
                 self.deliver(out);
+                if let (Some(missed), Some(conn)) =
+                    (self.parked.remove(&seat), self.conns.get(&seat))
+                {
+                    for frame in missed {
+                        let _ = conn.queue.try_send(frame);
+                    }
+                }
                 Some(seat)
             }
             Err(refusal) => {
@@ -236,6 +259,11 @@ impl State {
             let frame = Message::text(Envelope::with_id(message, id).encode());
             for peer in &to {
                 let Some(conn) = self.conns.get(peer) else {
+                    if let Some(missed) = self.parked.get_mut(peer)
+                        && missed.len() < self.parked_limit
+                    {
+                        missed.push(frame.clone());
+                    }
                     continue;
                 };
                 match conn.queue.try_send(frame.clone()) {

@@ -74,6 +74,39 @@ async fn a_lost_connection_is_resumed_without_the_room_noticing(topology: Topolo
     thief.expect_error(ErrorCode::InvalidToken).await;
 }
 
+async fn what_a_held_seat_missed_is_delivered_after_resuming(topology: Topology) {
+    let deployment = Deployment::start(topology, Config::default()).await;
+    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let token = bob.recv_session().await.resume_token;
+    let bob_id = bob.peer_id().clone();
+    let bob_node = deployment.nodes.len() - 1;
+    drop(bob);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the server sees the socket break
+
+    let offer = r#"{"description":{"type":"offer","sdp":"v=0\r\n"}}"#;
+    ada.send(ClientMessage::Signal(SignalTo {
+        to: bob_id.clone(),
+        data: SignalData::from_json(offer).unwrap(),
+    }))
+    .await;
+    ada.send(chat("are you there?")).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat(_)));
+
+    let mut back = TestClient::connect(&deployment.nodes[bob_node].ws_url()).await;
+    back.send(resume(&token)).await;
+    assert!(matches!(back.recv().await, ServerMessage::Resumed(_)));
+    let ServerMessage::Signal(signal) = back.recv().await else {
+        panic!("expected the missed offer")
+    };
+    assert_eq!(
+        (signal.from, signal.data.as_json()),
+        (ada.peer_id().clone(), offer)
+    );
+    assert!(
+        matches!(back.recv().await, ServerMessage::Chat(c) if c.text.as_str() == "are you there?")
+    );
+}
+
 async fn a_seat_not_taken_back_in_time_is_given_up(topology: Topology) {
     let config = Config {
         resume_grace: Duration::from_millis(300),
@@ -135,6 +168,7 @@ async fn a_resume_takes_over_a_connection_that_still_looks_alive(topology: Topol
 
 noom_tests::on_each_topology!(
     a_lost_connection_is_resumed_without_the_room_noticing,
+    what_a_held_seat_missed_is_delivered_after_resuming,
     a_seat_not_taken_back_in_time_is_given_up,
     a_clean_close_leaves_at_once,
     a_resume_takes_over_a_connection_that_still_looks_alive,
