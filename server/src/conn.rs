@@ -3,12 +3,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use noom_shared::{ClientMessage, Envelope, ErrorCode, PeerId};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
@@ -199,7 +202,7 @@ where
         let Some(mut message) = first else { break };
         loop {
             let closing = matches!(message, Message::Close(_));
-            if sink.feed(message).await.is_err() {
+            if feed(&mut sink, message).await.is_err() {
                 return;
             }
             if closing {
@@ -216,4 +219,77 @@ where
         }
     }
     let _ = timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+/// Text messages longer than this go out in several frames. tungstenite formats each frame into
+/// a per-connection buffer that keeps its largest size for the life of the connection, so every
+/// lobby client that once received a 25 KiB room list (500 rooms) would hold 25 KiB; fragments
+/// cap that at this size. Browsers reassemble fragmented messages themselves.
+const MAX_FRAGMENT_BYTES: usize = 4 * 1024;
+
+/// Queues `message` in the sink, fragmenting a long text (see [`MAX_FRAGMENT_BYTES`]).
+async fn feed<S>(sink: &mut S, message: Message) -> Result<(), WsError>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    match message {
+        Message::Text(text) if text.len() > MAX_FRAGMENT_BYTES => {
+            for frame in fragments(text.into()) {
+                sink.feed(frame).await?;
+            }
+            Ok(())
+        }
+        message => sink.feed(message).await,
+    }
+}
+
+/// A text message as a first frame and continuation frames of at most [`MAX_FRAGMENT_BYTES`],
+/// sharing the message's bytes. A fragment may end inside a UTF-8 sequence: only the whole
+/// message has to be valid (RFC 6455, section 5.6).
+fn fragments(text: Bytes) -> Vec<Message> {
+    let count = text.len().div_ceil(MAX_FRAGMENT_BYTES);
+    (0..count)
+        .map(|index| {
+            let start = index * MAX_FRAGMENT_BYTES;
+            let chunk = text.slice(start..(start + MAX_FRAGMENT_BYTES).min(text.len()));
+            let opcode = if index == 0 {
+                Data::Text
+            } else {
+                Data::Continue
+            };
+            Message::Frame(Frame::message(
+                chunk,
+                OpCode::Data(opcode),
+                index + 1 == count,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_fragmented_and_reassemble() {
+        let text = "é".repeat(5_000); // 10,000 bytes, cut inside a character at 4,096
+        let frames = fragments(Bytes::from(text.clone()));
+        assert_eq!(frames.len(), 3);
+        let mut joined = Vec::new();
+        for (index, frame) in frames.into_iter().enumerate() {
+            let Message::Frame(frame) = frame else {
+                panic!("expected a raw frame")
+            };
+            let header = frame.header();
+            let expected = if index == 0 {
+                Data::Text
+            } else {
+                Data::Continue
+            };
+            assert_eq!(header.opcode, OpCode::Data(expected));
+            assert_eq!(header.is_final, index == 2);
+            joined.extend_from_slice(frame.payload());
+        }
+        assert_eq!(joined, text.as_bytes());
+    }
 }

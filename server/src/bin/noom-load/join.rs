@@ -2,11 +2,13 @@
 //! every client has `joined` and knows each of its K - 1 room-mates (from `joined.peers` or
 //! `peer_joined`), and counts the `rooms` pushes each one received while in the lobby: the
 //! server coalesces them, so a storm costs each lobby client a frame per tick, not per join.
+//! `--watchers` lobby clients stay in the lobby throughout: they count every push, and the last
+//! list they hold must show every room of the storm, full.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use noom_shared::{PeerId, ServerMessage};
+use noom_shared::{PeerId, Rooms, ServerMessage};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
@@ -27,7 +29,13 @@ pub struct Args {
     /// Seconds after which a client that is not fully joined counts as incomplete.
     #[arg(long, default_value_t = 30)]
     within: u64,
+    /// Lobby clients that watch the room list throughout and never join.
+    #[arg(long, default_value_t = 0)]
+    watchers: usize,
 }
+
+/// How long watchers keep listening after the storm: a few room-list ticks.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// How one client's storm went.
 struct Outcome {
@@ -42,12 +50,19 @@ struct Outcome {
 
 pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     let room_size = args.room_size.max(1);
-    let opened = connect_many(&target.url, args.clients, target.batch).await?;
+    let mut opened = connect_many(&target.url, args.clients + args.watchers, target.batch).await?;
     anyhow::ensure!(
         opened.failures.is_empty(),
         "could not connect everyone: {}",
         opened.failures.join("; ")
     );
+    let stop_watching = CancellationToken::new();
+    let watchers: Vec<_> = opened
+        .conns
+        .split_off(args.clients)
+        .into_iter()
+        .map(|conn| tokio::spawn(watch(conn, stop_watching.clone())))
+        .collect();
     let ids: Vec<PeerId> = opened.conns.iter().map(|c| c.peer.clone()).collect();
     let tag = client::run_tag();
     let go = CancellationToken::new();
@@ -81,7 +96,23 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     {
         outcomes.push(outcome?);
     }
+    sleep(SETTLE).await;
     let after = Usage::read(target.pid)?;
+    stop_watching.cancel();
+    let mut watched = Vec::with_capacity(watchers.len());
+    for watcher in watchers {
+        watched.push(watcher.await?);
+    }
+    let expected: HashMap<String, u32> = (0..args.clients)
+        .map(|index| format!("join-{tag}-{}", index / room_size))
+        .fold(HashMap::new(), |mut rooms, name| {
+            *rooms.entry(name).or_default() += 1;
+            rooms
+        });
+    let stale_lists = watched
+        .iter()
+        .filter(|(_, last)| !shows(last, &tag, &expected))
+        .count() as u64;
     let incomplete =
         (args.clients - outcomes.iter().filter(|o| o.done_at.is_some()).count()) as u64;
     let mut per_client = Latencies::new();
@@ -111,7 +142,23 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
         round(total_frames as f64 / frames.len().max(1) as f64),
         "",
     );
+    if !watched.is_empty() {
+        let counts: Vec<u64> = watched.iter().map(|(count, _)| *count).collect();
+        report.add("watchers", counts.len() as u64, "");
+        report.add(
+            "watcher_frames_max",
+            counts.iter().copied().max().unwrap_or(0),
+            "",
+        );
+        report.add(
+            "watcher_frames_mean",
+            round(counts.iter().sum::<u64>() as f64 / counts.len() as f64),
+            "",
+        );
+        report.add("watchers_with_a_stale_list", stale_lists, "");
+    }
     report.server_usage(before, after, 0);
+    report.expect_zero("watchers whose last room list is wrong", stale_lists);
     report.expect_zero("clients not fully joined in time", incomplete);
     report.expect_zero("peers announced to the wrong room", strangers);
     drop(outcomes);
@@ -176,4 +223,31 @@ async fn member(
             }
         }
     }
+}
+
+/// A lobby client that only listens: returns how many room-list pushes it got, and the last.
+async fn watch(mut conn: Conn, stop: CancellationToken) -> (u64, Option<Rooms>) {
+    let (mut count, mut last) = (0, None);
+    while let Some(Ok(Some(envelope))) = stop
+        .run_until_cancelled(client::recv(&mut conn.stream))
+        .await
+    {
+        if let ServerMessage::Rooms(rooms) = envelope.message {
+            count += 1;
+            last = Some(rooms);
+        }
+    }
+    (count, last)
+}
+
+/// Whether `list` shows exactly the rooms of this run (`join-<tag>-…`) with their final counts.
+fn shows(list: &Option<Rooms>, tag: &str, expected: &HashMap<String, u32>) -> bool {
+    let prefix = format!("join-{tag}-");
+    let ours: HashMap<String, u32> = list
+        .iter()
+        .flat_map(|list| &list.rooms)
+        .filter(|room| room.name.starts_with(&prefix))
+        .map(|room| (room.name.to_string(), room.participants))
+        .collect();
+    ours == *expected
 }
