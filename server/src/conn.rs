@@ -77,14 +77,13 @@ pub(crate) async fn serve<S>(
     debug!(peer = %peer, "connected");
     let writer = tokio::spawn(write_loop(sink, queued, config.idle_timeout / 3));
 
-    let mut peer = peer;
-    let ending = read_loop(&mut stream, &mut peer, &board, &config, &handle, &shutdown).await;
+    let ending = read_loop(&mut stream, &peer, &board, &config, &handle, &shutdown).await;
 
     // A socket that broke keeps its seat for a while, for the client to come back; any other
     // ending (closed, silent for the whole idle timeout, too slow, refused) leaves at once.
     match ending {
         // Its seat now belongs to the newer connection.
-        Ending::Replaced => {}
+        Ending::Replaced => board.replaced(&peer),
         _ => board.disconnect(&peer, ending == Ending::Lost),
     }
     if ending == Ending::TooSlow {
@@ -109,7 +108,7 @@ pub(crate) async fn serve<S>(
 
 async fn read_loop<S>(
     stream: &mut S,
-    peer: &mut PeerId,
+    peer: &PeerId,
     board: &Switchboard,
     config: &Config,
     conn: &ConnHandle,
@@ -171,12 +170,7 @@ where
             Verdict::Abuse => return Ending::Abusive,
         }
         match Envelope::<ClientMessage>::decode(&text) {
-            Ok(envelope) => {
-                if let Some(seat) = board.handle(peer, envelope) {
-                    debug!(from = %peer, to = %seat, "resumed a held seat");
-                    *peer = seat;
-                }
-            }
+            Ok(envelope) => board.handle(peer, envelope),
             Err(err) => board.reply_error(peer, err.id, err.code, &err.message),
         }
         // The writer ends once the socket cannot be written to: stop reading as well.

@@ -31,6 +31,20 @@ pub enum Event {
         peer: PeerId,
         room: RoomName,
         nickname: Nickname,
+        /// The member's resume token (every node learns it, so any node can resume the seat).
+        #[serde(default)]
+        token: Option<ResumeToken>,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    /// The connection `conn` (in the lobby of the node it is on) takes the seat `seat`, which
+    /// held `old_token`; the seat's token becomes `token`.
+    Resume {
+        seat: PeerId,
+        conn: PeerId,
+        room: RoomName,
+        old_token: ResumeToken,
+        token: ResumeToken,
         #[serde(default)]
         request: Option<u32>,
     },
@@ -72,8 +86,6 @@ pub enum Decision {
     Reply(Outgoing),
     /// Apply this event.
     Apply(Event),
-    /// Give the sender the seat this token holds (see [`Hub::resume`]); local to this node.
-    Resume(ResumeToken),
 }
 
 /// How seats are held for connections that are lost rather than closed.
@@ -92,7 +104,7 @@ struct Peer {
     /// The room and the nickname used in it; `None` while in the lobby.
     membership: Option<(RoomName, Nickname)>,
     status: PeerStatus,
-    /// A local member's resume token.
+    /// The member's resume token.
     token: Option<ResumeToken>,
     /// Set when a local member's connection was lost: its seat is kept until then (ms).
     held_until: Option<u64>,
@@ -125,7 +137,7 @@ pub struct Hub {
     rooms: BTreeMap<RoomName, Room>,
     room_list_changed: bool,
     resume: ResumePolicy,
-    /// Which local member each resume token belongs to.
+    /// Which member each resume token belongs to.
     tokens: HashMap<ResumeToken, PeerId>,
 }
 
@@ -182,70 +194,6 @@ impl Hub {
             .collect()
     }
 
-    /// Gives the lobby connection `from` the seat of `token`: held since its connection was
-    /// lost, or still taken by a connection the client has given up on (a network change is
-    /// often seen by the client first). The connection becomes that peer again (same id, same
-    /// room) and the room sees nothing. Returns the peer id the
-    /// connection now has and its messages (`resumed`, statuses, a fresh `session`), or the
-    /// refusal.
-    pub fn resume(
-        &mut self,
-        from: &PeerId,
-        token: &ResumeToken,
-        id: Option<u32>,
-    ) -> Result<(PeerId, Vec<Outgoing>), Outgoing> {
-        let refuse = |code, text: &str| Outgoing {
-            to: vec![from.clone()],
-            id,
-            message: ServerMessage::error(code, text),
-        };
-        if self.membership(from).is_some() {
-            return Err(refuse(
-                ErrorCode::AlreadyInRoom,
-                "leave your room before resuming another seat",
-            ));
-        }
-        let Some(seat) = self
-            .tokens
-            .get(token)
-            .filter(|seat| self.peers.get(*seat).is_some_and(|p| p.local))
-            .cloned()
-        else {
-            return Err(refuse(
-                ErrorCode::InvalidToken,
-                "this seat is no longer held: join again",
-            ));
-        };
-        self.peers.remove(from);
-        self.tokens.remove(token);
-        let Some((room, _)) = self.membership(&seat).cloned() else {
-            return Err(refuse(
-                ErrorCode::InvalidToken,
-                "this seat is no longer held: join again",
-            ));
-        };
-        if let Some(state) = self.peers.get_mut(&seat) {
-            state.held_until = None;
-        }
-        let others: Vec<PeerId> = self
-            .members(&room)
-            .into_iter()
-            .filter(|p| *p != seat)
-            .collect();
-        let mut out = vec![Outgoing {
-            to: vec![seat.clone()],
-            id,
-            message: ServerMessage::Resumed(Joined {
-                room,
-                peer_id: seat.clone(),
-                peers: self.peer_infos(&others),
-            }),
-        }];
-        self.tell_statuses(&seat, &others, &mut out);
-        self.issue_session(&seat, &mut out);
-        Ok((seat, out))
-    }
-
     /// Decides and applies at once: how a single node handles a request.
     pub fn handle(
         &mut self,
@@ -256,10 +204,6 @@ impl Hub {
         match self.decide(from, envelope, now_ms) {
             Decision::Reply(reply) => vec![reply],
             Decision::Apply(event) => self.apply(event),
-            Decision::Resume(token) => match self.resume(from, &token, None) {
-                Ok((_, out)) => out,
-                Err(refusal) => vec![refusal],
-            },
         }
     }
 
@@ -284,6 +228,7 @@ impl Hub {
                 peer,
                 room: join.room,
                 nickname: join.nickname,
+                token: Some((self.resume.new_token)()),
                 request: id,
             }),
             ClientMessage::Leave(_) => self
@@ -317,7 +262,7 @@ impl Hub {
             ClientMessage::SetStatus(status) => {
                 self.room_of(from).map(|_| Event::Status { peer, status })
             }
-            ClientMessage::Resume(resume) => return Decision::Resume(resume.token),
+            ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
         };
         match checked {
             Ok(event) => Decision::Apply(event),
@@ -338,9 +283,32 @@ impl Hub {
                 peer,
                 room,
                 nickname,
+                token,
                 request,
             } => {
-                self.join(peer, room, nickname, request, &mut out);
+                self.join(peer, room, nickname, token, request, &mut out);
+            }
+            Event::Resume {
+                seat,
+                conn,
+                old_token,
+                token,
+                request,
+                ..
+            } => {
+                if !self.resume_fits(&seat, &old_token) {
+                    if self.is_local(&conn) {
+                        out.push(invalid_token(&conn, request));
+                    }
+                } else if self.is_local(&conn) {
+                    self.adopt_seat(&seat, &conn, token, request, &mut out);
+                } else {
+                    self.set_token(&seat, token);
+                    if let Some(state) = self.peers.get_mut(&seat) {
+                        state.local = false;
+                        state.held_until = None;
+                    }
+                }
             }
             Event::Leave { peer, request } => {
                 let local = self.is_local(&peer);
@@ -419,15 +387,21 @@ impl Hub {
         out
     }
 
-    /// The local peers that are in rooms, with their room and nickname (for a cluster node to
-    /// register them again after losing Redis).
-    pub fn local_members(&self) -> Vec<(PeerId, RoomName, Nickname)> {
+    /// A join event for each local member (for a cluster node to register them again after
+    /// losing Redis, tokens included).
+    pub fn local_member_joins(&self) -> Vec<Event> {
         self.peers
             .iter()
             .filter(|(_, p)| p.local)
             .filter_map(|(id, p)| {
                 let (room, nickname) = p.membership.clone()?;
-                Some((id.clone(), room, nickname))
+                Some(Event::Join {
+                    peer: id.clone(),
+                    room,
+                    nickname,
+                    token: p.token.clone(),
+                    request: None,
+                })
             })
             .collect()
     }
@@ -457,6 +431,7 @@ impl Hub {
                         peer: peer.clone(),
                         room: room.clone(),
                         nickname: nickname.clone(),
+                        token: None,
                         request: None,
                     }));
                 }
@@ -511,6 +486,7 @@ impl Hub {
         peer: PeerId,
         room_name: RoomName,
         nickname: Nickname,
+        token: Option<ResumeToken>,
         request: Option<u32>,
         out: &mut Vec<Outgoing>,
     ) {
@@ -530,8 +506,12 @@ impl Hub {
             .or_insert_with(|| Peer::new(false));
         state.membership = Some((room_name.clone(), nickname.clone()));
         state.status = PeerStatus::default();
+        if let Some(token) = token {
+            self.set_token(&peer, token);
+        }
+        let local = self.is_local(&peer);
 
-        if state.local {
+        if local {
             out.push(Outgoing {
                 to: vec![peer.clone()],
                 id: request,
@@ -542,7 +522,7 @@ impl Hub {
                 }),
             });
             self.tell_statuses(&peer, &existing, out);
-            self.issue_session(&peer, out);
+            self.announce_session(&peer, out);
         }
         if !existing.is_empty() {
             out.push(Outgoing {
@@ -583,24 +563,101 @@ impl Hub {
         }
     }
 
-    /// Gives a local member a fresh resume token, and tells it.
-    fn issue_session(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) {
-        let token = (self.resume.new_token)();
+    /// Gives `peer` a new resume token, forgetting its old one.
+    fn set_token(&mut self, peer: &PeerId, token: ResumeToken) {
         let Some(state) = self.peers.get_mut(peer) else {
             return;
         };
         if let Some(old) = state.token.replace(token.clone()) {
             self.tokens.remove(&old);
         }
-        self.tokens.insert(token.clone(), peer.clone());
+        self.tokens.insert(token, peer.clone());
+    }
+
+    /// Tells a local member its resume token.
+    fn announce_session(&self, peer: &PeerId, out: &mut Vec<Outgoing>) {
+        if let Some(token) = self.peers.get(peer).and_then(|p| p.token.clone()) {
+            out.push(Outgoing {
+                to: vec![peer.clone()],
+                id: None,
+                message: ServerMessage::Session(Session {
+                    resume_token: token,
+                    grace_ms: self.resume.grace_ms,
+                }),
+            });
+        }
+    }
+
+    /// A `resume` from the lobby connection `from`: the seat its token names, if any. The seat
+    /// may be held here, or still look alive (the client noticed the network change first),
+    /// or be on another node of a cluster.
+    fn check_resume(
+        &self,
+        from: &PeerId,
+        token: ResumeToken,
+        request: Option<u32>,
+    ) -> Result<Event, Refusal> {
+        if self.membership(from).is_some() {
+            return Err((
+                ErrorCode::AlreadyInRoom,
+                "leave your room before resuming another seat",
+            ));
+        }
+        let seat = self.tokens.get(&token).ok_or(invalid_token_refusal())?;
+        let (room, _) = self.membership(seat).ok_or(invalid_token_refusal())?;
+        Ok(Event::Resume {
+            seat: seat.clone(),
+            conn: from.clone(),
+            room: room.clone(),
+            old_token: token,
+            token: (self.resume.new_token)(),
+            request,
+        })
+    }
+
+    /// Whether a resume of `seat` with `old_token` still fits (tokens work once).
+    pub fn resume_fits(&self, seat: &PeerId, old_token: &ResumeToken) -> bool {
+        self.peers
+            .get(seat)
+            .is_some_and(|p| p.membership.is_some() && p.token.as_ref() == Some(old_token))
+    }
+
+    /// The local lobby connection `conn` becomes the member `seat`: same id, same room, and
+    /// nobody in the room is told.
+    fn adopt_seat(
+        &mut self,
+        seat: &PeerId,
+        conn: &PeerId,
+        token: ResumeToken,
+        request: Option<u32>,
+        out: &mut Vec<Outgoing>,
+    ) {
+        self.peers.remove(conn);
+        self.set_token(seat, token);
+        let Some(state) = self.peers.get_mut(seat) else {
+            return;
+        };
+        state.local = true;
+        state.held_until = None;
+        let Some((room, _)) = state.membership.clone() else {
+            return;
+        };
+        let others: Vec<PeerId> = self
+            .members(&room)
+            .into_iter()
+            .filter(|p| p != seat)
+            .collect();
         out.push(Outgoing {
-            to: vec![peer.clone()],
-            id: None,
-            message: ServerMessage::Session(Session {
-                resume_token: token,
-                grace_ms: self.resume.grace_ms,
+            to: vec![seat.clone()],
+            id: request,
+            message: ServerMessage::Resumed(Joined {
+                room,
+                peer_id: seat.clone(),
+                peers: self.peer_infos(&others),
             }),
         });
+        self.tell_statuses(seat, &others, out);
+        self.announce_session(seat, out);
     }
 
     /// Takes `peer` out of its room, telling the others; returns the room it was in.
@@ -647,6 +704,22 @@ impl Hub {
             .get(room)
             .map(|r| r.members.clone())
             .unwrap_or_default()
+    }
+}
+
+fn invalid_token_refusal() -> Refusal {
+    (
+        ErrorCode::InvalidToken,
+        "this seat is no longer held: join again",
+    )
+}
+
+fn invalid_token(to: &PeerId, request: Option<u32>) -> Outgoing {
+    let (code, text) = invalid_token_refusal();
+    Outgoing {
+        to: vec![to.clone()],
+        id: request,
+        message: ServerMessage::error(code, text),
     }
 }
 
@@ -890,6 +963,7 @@ mod tests {
             peer: peer(id),
             room: RoomName::new(room).unwrap(),
             nickname: Nickname::new(nick).unwrap(),
+            token: None,
             request: None,
         })
     }
@@ -947,13 +1021,10 @@ mod tests {
         assert_eq!((left.len(), joined.len()), (1, 1));
         assert_eq!(joined[0].to, vec![peer("a")]);
         assert_eq!(hub.room_list().rooms[0].participants, 2);
-        assert_eq!(
-            hub.local_members(),
-            vec![(
-                peer("a"),
-                RoomName::new("r").unwrap(),
-                Nickname::new("A").unwrap()
-            )]
+        let joins = hub.local_member_joins();
+        assert!(
+            matches!(&joins[..], [Event::Join { peer: p, token: Some(_), .. }] if *p == peer("a")),
+            "{joins:?}"
         );
     }
 
@@ -964,12 +1035,13 @@ mod tests {
             peer: peer("p1"),
             room: RoomName::new("r").unwrap(),
             nickname: Nickname::new("N").unwrap(),
+            token: None,
             request: Some(4),
         };
         let json = serde_json::to_string(&join).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"join","peer":"p1","room":"r","nickname":"N","request":4}"#
+            r#"{"kind":"join","peer":"p1","room":"r","nickname":"N","token":null,"request":4}"#
         );
         let from_lua: Event =
             serde_json::from_str(r#"{"room":"r","kind":"join","nickname":"N","peer":"p1"}"#)
@@ -985,6 +1057,12 @@ mod tests {
         assert!(serde_json::from_str::<Event>(r#"{"kind":"gone","peer":"bad id"}"#).is_err());
     }
 
+    fn resume(token: &ResumeToken) -> ClientMessage {
+        ClientMessage::Resume(noom_shared::Resume {
+            token: token.clone(),
+        })
+    }
+
     #[test]
     fn a_lost_connection_holds_its_seat_and_resumes_unseen() {
         let mut hub = hub_with(&["a", "b"], 8);
@@ -995,11 +1073,11 @@ mod tests {
             None,
             "held, nobody told"
         );
+        assert!(hub.is_held(&peer("b")));
         assert_eq!(hub.room_list().rooms[0].participants, 2);
 
         hub.connect(peer("b2"));
-        let (seat, out) = hub.resume(&peer("b2"), &token, Some(7)).unwrap();
-        assert_eq!(seat, peer("b"));
+        let out = send(&mut hub, "b2", resume(&token));
         assert!(
             out.iter().all(|o| o.to == vec![peer("b")]),
             "only the resumer hears of it"
@@ -1007,17 +1085,49 @@ mod tests {
         let ServerMessage::Resumed(resumed) = &out[0].message else {
             panic!("{out:?}")
         };
-        assert_eq!((resumed.peer_id.clone(), out[0].id), (peer("b"), Some(7)));
+        assert_eq!((resumed.peer_id.clone(), out[0].id), (peer("b"), Some(1)));
         assert_eq!(resumed.peers[0].peer_id, peer("a"));
-        let fresh = session_token(&out);
-        assert_ne!(fresh, token, "tokens are used once");
+        assert_ne!(session_token(&out), token, "tokens are used once");
+        assert!(!hub.is_held(&peer("b")));
         assert_eq!(hub.lobby().count(), 0);
 
         hub.connect(peer("b3"));
-        let refusal = hub.resume(&peer("b3"), &token, None).unwrap_err();
-        assert!(
-            matches!(&refusal.message, ServerMessage::Error(e) if e.code == ErrorCode::InvalidToken)
+        assert_eq!(
+            error_code(&send(&mut hub, "b3", resume(&token))),
+            Some(ErrorCode::InvalidToken)
         );
+    }
+
+    #[test]
+    fn a_seat_resumed_on_another_node_is_released_here() {
+        let mut hub = hub_with(&["a", "b"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        let token = session_token(&send(&mut hub, "b", join("r", "B")));
+        // The client reconnected to another node, whose connection id is unknown here.
+        let out = hub.apply(Event::Resume {
+            seat: peer("b"),
+            conn: peer("elsewhere"),
+            room: RoomName::new("r").unwrap(),
+            old_token: token.clone(),
+            token: ResumeToken::new("fresh0000000000000").unwrap(),
+            request: None,
+        });
+        assert!(out.is_empty(), "the room sees nothing");
+        assert_eq!(
+            hub.local_member_joins().len(),
+            1,
+            "only Ada is still this node's"
+        );
+        assert!(!hub.resume_fits(&peer("b"), &token));
+        // Bob's messages are still delivered (by his new node): he is a member everywhere.
+        let out = send(
+            &mut hub,
+            "a",
+            ClientMessage::Chat(ChatSend {
+                text: noom_shared::ChatText::new("hi").unwrap(),
+            }),
+        );
+        assert_eq!(out[0].to, vec![peer("a"), peer("b")]);
     }
 
     #[test]
@@ -1039,6 +1149,9 @@ mod tests {
         let out = hub.apply(expired[0].clone());
         assert!(matches!(&out[0].message, ServerMessage::PeerLeft(p) if p.peer_id == peer("b")));
         hub.connect(peer("late"));
-        assert!(hub.resume(&peer("late"), &token, None).is_err());
+        assert_eq!(
+            error_code(&send(&mut hub, "late", resume(&token))),
+            Some(ErrorCode::InvalidToken)
+        );
     }
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, ResumeToken,
-    RoomName, ServerMessage, Welcome,
+    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
+    ServerMessage, Welcome,
 };
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::Message;
@@ -46,6 +46,8 @@ struct State {
     /// joined meanwhile must not be lost); at most `parked_limit` each.
     parked: HashMap<PeerId, Vec<Message>>,
     parked_limit: usize,
+    /// Connection id → the seat it took by `resume`.
+    aliases: HashMap<PeerId, PeerId>,
 }
 
 impl Switchboard {
@@ -64,6 +66,7 @@ impl Switchboard {
                 ),
                 conns: HashMap::new(),
                 parked: HashMap::new(),
+                aliases: HashMap::new(),
                 parked_limit: config.send_queue,
             }),
             ice_servers: config.ice_servers.0.clone(),
@@ -99,11 +102,13 @@ impl Switchboard {
         self.cluster.get().is_none_or(ClusterLink::is_online)
     }
 
-    /// Removes a connection. A closed one leaves its room; a `lost` one keeps its seat for a
-    /// while, for a `resume`.
-    pub(crate) fn disconnect(&self, peer: &PeerId, lost: bool) {
+    /// Removes the connection that started as `conn`. A closed one leaves its room; a `lost`
+    /// one keeps its seat for a while, for a `resume`.
+    pub(crate) fn disconnect(&self, conn: &PeerId, lost: bool) {
         let gone = {
             let mut state = self.lock();
+            let peer = &state.identity(conn);
+            state.aliases.remove(conn);
             state.conns.remove(peer);
             let gone = state.hub.disconnect(peer, lost, now_ms());
             if state.hub.is_held(peer) {
@@ -116,27 +121,20 @@ impl Switchboard {
         }
     }
 
-    /// Handles one message from the connection known as `from`. Returns the connection's new
-    /// peer id when the message resumed a held seat.
-    pub(crate) fn handle(
-        &self,
-        from: &PeerId,
-        envelope: Envelope<ClientMessage>,
-    ) -> Option<PeerId> {
-        let id = envelope.id;
+    /// Handles one message from the connection that started as `conn`.
+    pub(crate) fn handle(&self, conn: &PeerId, envelope: Envelope<ClientMessage>) {
         let event = {
             let mut state = self.lock();
-            match state.hub.decide(from, envelope, now_ms()) {
+            let from = state.identity(conn);
+            match state.hub.decide(&from, envelope, now_ms()) {
                 Decision::Reply(reply) => {
                     state.deliver(vec![reply]);
-                    return None;
+                    return;
                 }
-                Decision::Resume(token) => return state.resume(from, &token, id),
                 Decision::Apply(event) => event,
             }
         };
         self.commit(event);
-        None
     }
 
     /// The periodic chores: seats held too long are given up, and the lobby gets the room
@@ -160,7 +158,7 @@ impl Switchboard {
         let event = match self.cluster.get() {
             Some(cluster) => match cluster.submit(event) {
                 Ok(()) => return,
-                Err(event) => event,
+                Err(event) => *event,
             },
             None => event,
         };
@@ -177,13 +175,30 @@ impl Switchboard {
         {
             return;
         }
+        let resumed = match &event {
+            Event::Resume {
+                seat,
+                conn,
+                old_token,
+                ..
+            } if state.hub.resume_fits(seat, old_token) => state.move_seat(seat, conn),
+            _ => None,
+        };
         let out = state.hub.apply(event);
         state.deliver(out);
+        if let Some(seat) = resumed {
+            state.deliver_missed(&seat);
+        }
     }
 
-    /// This node's peers that are in rooms.
-    pub(crate) fn local_members(&self) -> Vec<(PeerId, RoomName, Nickname)> {
-        self.lock().hub.local_members()
+    /// Forgets a connection whose seat a newer connection took.
+    pub(crate) fn replaced(&self, conn: &PeerId) {
+        self.lock().aliases.remove(conn);
+    }
+
+    /// A join event for each of this node's peers that are in rooms.
+    pub(crate) fn local_member_joins(&self) -> Vec<Event> {
+        self.lock().hub.local_member_joins()
     }
 
     /// Brings the other nodes' peers in line with the cluster's truth.
@@ -227,29 +242,36 @@ impl Switchboard {
 }
 
 impl State {
-    /// Moves the connection `from` into the seat `token` holds.
-    fn resume(&mut self, from: &PeerId, token: &ResumeToken, id: Option<u32>) -> Option<PeerId> {
-        match self.hub.resume(from, token, id) {
-            Ok((seat, out)) => {
-                if let Some(previous) = self.conns.remove(&seat) {
-                    previous.replaced.cancel();
-                }
-                if let Some(conn) = self.conns.remove(from) {
-                    self.conns.insert(seat.clone(), conn);
-                }
-                self.deliver(out);
-                if let (Some(missed), Some(conn)) =
-                    (self.parked.remove(&seat), self.conns.get(&seat))
-                {
-                    for frame in missed {
-                        let _ = conn.queue.try_send(frame);
-                    }
-                }
-                Some(seat)
+    /// The peer id the connection that started as `conn` has now (another after a resume).
+    fn identity(&self, conn: &PeerId) -> PeerId {
+        self.aliases.get(conn).unwrap_or(conn).clone()
+    }
+
+    /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
+    /// connection now serves the seat (returns the seat); a connection that still served the
+    /// seat here is told it was replaced. Parked messages stay only for a seat that stays here.
+    fn move_seat(&mut self, seat: &PeerId, conn: &PeerId) -> Option<PeerId> {
+        if let Some(previous) = self.conns.remove(seat) {
+            previous.replaced.cancel();
+        }
+        match self.conns.remove(conn) {
+            Some(handle) => {
+                self.conns.insert(seat.clone(), handle);
+                self.aliases.insert(conn.clone(), seat.clone());
+                Some(seat.clone())
             }
-            Err(refusal) => {
-                self.deliver(vec![refusal]);
+            None => {
+                self.parked.remove(seat);
                 None
+            }
+        }
+    }
+
+    /// Delivers what a held seat missed to its new connection.
+    fn deliver_missed(&mut self, seat: &PeerId) {
+        if let (Some(missed), Some(conn)) = (self.parked.remove(seat), self.conns.get(seat)) {
+            for frame in missed {
+                let _ = conn.queue.try_send(frame);
             }
         }
     }

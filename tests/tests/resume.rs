@@ -166,6 +166,45 @@ async fn a_resume_takes_over_a_connection_that_still_looks_alive(topology: Topol
     assert!(matches!(ada.recv().await, ServerMessage::Chat(c) if c.text.as_str() == "still me"));
 }
 
+#[tokio::test]
+async fn a_seat_is_resumed_on_another_node_of_the_cluster() {
+    let config = Config {
+        resume_grace: Duration::from_millis(500),
+        ..Config::default()
+    };
+    let deployment = Deployment::start(Topology::TwoNodes, config).await;
+    let (mut ada, mut bob) = two_in_a_room(&deployment).await; // Ada on node 0, Bob on node 1
+    let token = bob.recv_session().await.resume_token;
+    let bob_id = bob.peer_id().clone();
+    drop(bob);
+
+    // No sticky sessions: Bob's client comes back through the other node.
+    let mut back = TestClient::connect(&deployment.nodes[0].ws_url()).await;
+    back.send(resume(&token)).await;
+    let ServerMessage::Resumed(resumed) = back.recv().await else {
+        panic!("expected resumed")
+    };
+    assert_eq!(resumed.peer_id, bob_id);
+    // Past the grace period: the old node gave the seat up to the new one, so nobody is told
+    // that Bob left.
+    ada.expect_silence(Duration::from_millis(900)).await;
+
+    ada.send(ClientMessage::Signal(SignalTo {
+        to: bob_id.clone(),
+        data: SignalData::from_json("{}").unwrap(),
+    }))
+    .await;
+    assert!(matches!(back.recv().await, ServerMessage::Signal(s) if s.from == *ada.peer_id()));
+    back.send(chat("moved")).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat(c) if c.from == bob_id));
+    // His clean close now leaves at once, from his new node.
+    back.socket.close(None).await.unwrap();
+    assert_eq!(
+        ada.recv().await,
+        ServerMessage::PeerLeft(PeerLeft { peer_id: bob_id })
+    );
+}
+
 noom_tests::on_each_topology!(
     a_lost_connection_is_resumed_without_the_room_noticing,
     what_a_held_seat_missed_is_delivered_after_resuming,

@@ -61,11 +61,13 @@ impl ClusterLink {
 
     /// Hands an event to the cluster, or gives it back when the cluster cannot take it now
     /// (Redis is unreachable, or the queue is full) for the caller to apply on this node.
-    pub(crate) fn submit(&self, event: Event) -> Result<(), Event> {
+    pub(crate) fn submit(&self, event: Event) -> Result<(), Box<Event>> {
         if !self.is_online() {
-            return Err(event);
+            return Err(Box::new(event));
         }
-        self.queue.try_send(event).map_err(|err| err.into_inner())
+        self.queue
+            .try_send(event)
+            .map_err(|err| Box::new(err.into_inner()))
     }
 }
 
@@ -158,6 +160,7 @@ impl Cluster {
                 room,
                 nickname,
                 request,
+                ..
             } => {
                 let verdict: String = scripts::JOIN
                     .prepare_invoke()
@@ -184,6 +187,16 @@ impl Cluster {
                     .prepare_invoke()
                     .arg(&self.node)
                     .arg(peer.as_str())
+                    .arg(&json)
+                    .invoke_async(conn)
+                    .await?;
+            }
+            Event::Resume { seat, room, .. } => {
+                let _: String = scripts::MOVE
+                    .prepare_invoke()
+                    .arg(&self.node)
+                    .arg(seat.as_str())
+                    .arg(room.as_str())
                     .arg(&json)
                     .invoke_async(conn)
                     .await?;
@@ -265,18 +278,20 @@ impl Cluster {
         self.heartbeat(&mut conn).await?;
         let mut register = scripts::REGISTER.prepare_invoke();
         register.arg(&self.node);
-        for (peer, room, nickname) in self.board.local_members() {
-            let join = Event::Join {
-                peer: peer.clone(),
-                room: room.clone(),
-                nickname: nickname.clone(),
-                request: None,
-            };
-            register
-                .arg(peer.as_str())
-                .arg(room.as_str())
-                .arg(nickname.as_str())
-                .arg(serde_json::to_string(&join).unwrap_or_default());
+        for join in self.board.local_member_joins() {
+            if let Event::Join {
+                peer,
+                room,
+                nickname,
+                ..
+            } = &join
+            {
+                register
+                    .arg(peer.as_str())
+                    .arg(room.as_str())
+                    .arg(nickname.as_str())
+                    .arg(serde_json::to_string(&join).unwrap_or_default());
+            }
         }
         let _: String = register.invoke_async(&mut conn).await?;
         let truth = snapshot(&mut conn).await?;

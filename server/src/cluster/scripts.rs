@@ -73,6 +73,27 @@ return 'ok'
     )
 });
 
+/// ARGV: node, peer, room, resume event. Moves the member `peer` to `node` (the node its
+/// client reconnected to), so that it is reaped with that node from now on.
+pub(crate) static MOVE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local node, peer, room = ARGV[1], ARGV[2], ARGV[3]
+local key = 'noom:room:' .. room
+local raw = redis.call('HGET', key, peer)
+if raw then
+  local member = cjson.decode(raw)
+  redis.call('HDEL', 'noom:node:' .. member.node, peer)
+  member.node = node
+  redis.call('HSET', key, peer, cjson.encode(member))
+  redis.call('HSET', 'noom:node:' .. node, peer, room)
+end
+redis.call('PUBLISH', 'noom:events', ARGV[4])
+return 'ok'
+"#,
+    )
+});
+
 /// ARGV: node, peer, nickname, rename event.
 pub(crate) static RENAME: LazyLock<Script> = LazyLock::new(|| {
     script(
