@@ -6,6 +6,7 @@
 //! snippets on the app's `data-testid` attributes; a failed wait panics with what it waited
 //! for.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -194,7 +195,7 @@ impl Page {
     pub async fn wait_for(&self, what: &str, condition: &str, timeout: Duration) -> Duration {
         let started = Instant::now();
         let expression = format!(
-            "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
+            "(async () => {{ try {{ return !!(await ({condition})); }} catch (e) {{ return false; }} }})()"
         );
         loop {
             if self.try_eval(&expression).await == Ok(Value::Bool(true)) {
@@ -319,4 +320,121 @@ pub fn testid(id: &str) -> String {
 /// `text` as a JavaScript string literal.
 pub fn js(text: &str) -> String {
     Value::from(text).to_string()
+}
+
+/// Per remote peer: inbound video frames decoded and inbound audio packets received.
+pub const MEDIA_STATS: &str = r#"(async () => {
+    const out = {};
+    for (const [peer, pc] of (window.__noom ? window.__noom.peers : new Map())) {
+        let frames = 0, packets = 0;
+        (await pc.getStats()).forEach(r => {
+            if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0;
+            if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived || 0;
+        });
+        out[peer] = [frames, packets];
+    }
+    return out;
+})()"#;
+
+/// `dist/`, the release bundle the server serves; panics with how to build it when missing.
+pub fn built_dist() -> PathBuf {
+    let dist = crate::server::workspace_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "{} is missing: build the web client first with `scripts/build.sh` at the workspace root",
+        dist.join("index.html").display()
+    );
+    dist
+}
+
+/// Waits for pre-join with the camera and microphone ready, sets the nickname when given, and
+/// clicks Join; returns when Join was clicked, after seeing the call view.
+pub async fn join(page: &Page, nickname: Option<&str>) -> Instant {
+    page.wait_for(
+        "the camera preview",
+        "document.querySelector('.preview video') && document.querySelector('.preview video').srcObject",
+        WAIT,
+    )
+    .await;
+    if let Some(nickname) = nickname {
+        page.fill("prejoin-nickname", nickname).await;
+    }
+    let clicked = Instant::now();
+    page.click("join-button").await;
+    page.wait_for(
+        "the call view",
+        &format!(
+            "document.querySelector({})",
+            js(&testid("participant-count"))
+        ),
+        WAIT,
+    )
+    .await;
+    clicked
+}
+
+/// On every one of the `links` links of `page`: video frames decoded and audio packets received, and both rising;
+/// and every remote tile's `<video>` shows a picture.
+pub async fn assert_media_flows(name: &str, page: &Page, links: usize) {
+    let links_up = format!(
+        "{MEDIA_STATS}.then(s => Object.keys(s).length === {links} && \
+         Object.values(s).every(([frames, packets]) => frames > 0 && packets > 0))"
+    );
+    page.wait_for(
+        &format!("{name} to decode media from both others"),
+        &links_up,
+        WAIT,
+    )
+    .await;
+    let before = media_stats(page).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let after = media_stats(page).await;
+    assert_eq!(after.len(), links, "{name} has {links} peer connections");
+    for (peer, (frames, packets)) in &after {
+        let Some(&(frames_before, packets_before)) = before.get(peer) else {
+            panic!(
+                "{name}: the link to {peer} is new: links were replaced ({before:?} → {after:?})"
+            );
+        };
+        assert!(
+            *frames > frames_before,
+            "{name}: video from {peer} is not being decoded ({frames_before} → {frames} frames)"
+        );
+        assert!(
+            *packets > packets_before,
+            "{name}: audio from {peer} is not arriving ({packets_before} → {packets} packets)"
+        );
+    }
+    page.wait_for(
+        &format!("{name}'s remote tiles to show video"),
+        &format!(
+            "[...document.querySelectorAll('[data-testid=\"tile\"][data-self=\"false\"] video')]\
+             .filter(v => v.videoWidth > 0 && !v.paused).length === {links}"
+        ),
+        WAIT,
+    )
+    .await;
+}
+
+pub async fn media_stats(page: &Page) -> HashMap<String, (u64, u64)> {
+    let stats = page.eval(MEDIA_STATS).await;
+    let Value::Object(peers) = stats else {
+        panic!("unexpected stats: {stats}");
+    };
+    peers
+        .into_iter()
+        .map(|(peer, counts)| {
+            let count = |i: usize| counts[i].as_u64().unwrap_or(0);
+            (peer, (count(0), count(1)))
+        })
+        .collect()
+}
+
+/// The peer id on `page`'s own tile.
+pub async fn self_peer_id(page: &Page) -> String {
+    page.eval("document.querySelector('[data-testid=\"tile\"][data-self=\"true\"]').dataset.peer")
+        .await
+        .as_str()
+        .expect("the page has its own tile")
+        .to_owned()
 }
