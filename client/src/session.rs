@@ -20,6 +20,7 @@ use web_sys::MediaStream;
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
+use crate::rtc::stats::Quality;
 use crate::signaling::{Ending, Signaling};
 
 /// Where the visit is.
@@ -48,6 +49,8 @@ pub struct Participant {
     pub stream: RwSignal<Option<MediaStream>, LocalStorage>,
     pub link: RwSignal<LinkState>,
     pub speaking: RwSignal<bool>,
+    /// The link's quality from its last stats sample (remote participants only).
+    pub quality: RwSignal<Option<Quality>>,
 }
 
 /// One line of the chat panel.
@@ -102,6 +105,8 @@ pub struct Session {
     /// The socket dropped during the call and the seat is being taken back (`resume`); the
     /// peer connections carry on meanwhile.
     pub reconnecting: RwSignal<bool>,
+    /// Our raised hand, shown to everyone.
+    pub hand_raised: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -157,6 +162,7 @@ impl Session {
             },
             notice: RwSignal::new(None),
             reconnecting: RwSignal::new(false),
+            hand_raised: RwSignal::new(false),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()
@@ -265,6 +271,34 @@ impl Session {
         self.apply_toggles();
     }
 
+    /// Raises or lowers our hand for everyone.
+    pub fn toggle_hand(self) {
+        self.hand_raised.update(|up| *up = !*up);
+        self.apply_toggles();
+    }
+
+    /// Reads every link's stats and updates its participant's quality.
+    pub fn sample_stats(self) {
+        let Some(probes) = self.inner.try_with_value(|i| {
+            i.links
+                .iter()
+                .map(|(id, link)| (id.clone(), link.stats()))
+                .collect::<Vec<_>>()
+        }) else {
+            return;
+        };
+        for (id, probe) in probes {
+            let Some(participant) = self.participant(&id) else {
+                continue;
+            };
+            spawn_local(async move {
+                if let Ok(quality) = probe.sample().await {
+                    participant.quality.try_set(Some(quality));
+                }
+            });
+        }
+    }
+
     /// Switches to another camera or microphone; in a call, every link sends the new track
     /// through `RTCRtpSender.replaceTrack`, with no renegotiation.
     pub fn switch_device(self, kind: Kind, device: String) {
@@ -361,6 +395,9 @@ impl Session {
             }
             ServerMessage::PeerStatus(update) => {
                 if let Some(p) = self.participant(&update.peer_id) {
+                    if update.status.hand_raised && !p.status.get_untracked().hand_raised {
+                        self.notice_line(format!("{} raised a hand", p.nickname.get_untracked()));
+                    }
                     p.status.set(update.status);
                 }
             }
@@ -545,6 +582,7 @@ impl Session {
             stream: RwSignal::new_local(None),
             link: RwSignal::new(LinkState::Connecting),
             speaking: RwSignal::new(false),
+            quality: RwSignal::new(None),
         };
         let owner = self.inner.with_value(|i| i.owner.clone());
         let participant = match owner {
@@ -600,7 +638,7 @@ impl Session {
         let status = PeerStatus {
             muted: !mic_on,
             camera_off: !camera_on,
-            hand_raised: false,
+            hand_raised: self.hand_raised.get_untracked(),
         };
         if let Some(me) = self
             .participants

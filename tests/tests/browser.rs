@@ -9,7 +9,10 @@
 //!    rising, and every remote `<video>` playing; the time from Join to the first decoded frame
 //!    is printed; the lobby counts 3; screenshots at laptop and phone width;
 //! 3. a chat message appears once in every page, as text;
-//! 4. mute and camera-off show on the others' tiles; a remote tile lights up while speaking;
+//! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
+//!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
+//!    from each other person and every remote tile a quality indicator; the shortcuts dialog
+//!    opens and Escape closes it; camera-off shows; a remote tile lights up while speaking;
 //! 5. switching microphone mid-call reaches every link with no renegotiation;
 //! 6. a dropped network: the socket breaks, the seat is taken back (`resume`), nobody sees a
 //!    leave, chat works again and media never stopped;
@@ -20,12 +23,14 @@
 //! 10. someone who blocked both camera and microphone is offered to watch and listen;
 //! 11. the server stops: the call ends with a message, every peer connection closed.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use noom_server::Config;
 use noom_tests::TestServer;
-use noom_tests::browser::{Browser, Page, WAIT, js, testid};
+use noom_tests::browser::{
+    Browser, MEDIA_STATS, Page, WAIT, assert_media_flows, built_dist, join, js, media_stats,
+    self_peer_id, testid,
+};
 use noom_tests::proxy::CutProxy;
 use noom_tests::server::workspace_root;
 use serde_json::Value;
@@ -33,33 +38,13 @@ use serde_json::Value;
 const ROOM: &str = "e2e standup";
 const MAX_ROOM_SIZE: u32 = 3;
 
-/// Per remote peer: inbound video frames decoded and inbound audio packets received.
-const MEDIA_STATS: &str = r#"(async () => {
-    const out = {};
-    for (const [peer, pc] of (window.__noom ? window.__noom.peers : new Map())) {
-        let frames = 0, packets = 0;
-        (await pc.getStats()).forEach(r => {
-            if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0;
-            if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived || 0;
-        });
-        out[peer] = [frames, packets];
-    }
-    return out;
-})()"#;
-
 /// Every link's local SDP, to tell whether anything was renegotiated.
 const LOCAL_SDPS: &str =
     "[...window.__noom.peers.values()].map(pc => pc.localDescription && pc.localDescription.sdp)";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_from_lobby_to_leaving() {
-    let dist = workspace_root().join("dist");
-    assert!(
-        dist.join("index.html").is_file(),
-        "{} is missing: build the web client first with \
-         `trunk build --release --offline --skip-version-check` at the workspace root",
-        dist.join("index.html").display()
-    );
+    let dist = built_dist();
     let server = TestServer::with_config(Config {
         static_dir: dist,
         max_room_size: MAX_ROOM_SIZE,
@@ -138,7 +123,7 @@ async fn a_meeting_from_lobby_to_leaving() {
         .await;
     }
     for (name, page) in people {
-        assert_media_flows(name, page).await;
+        assert_media_flows(name, page, 2).await;
     }
     lobby
         .wait_for("the lobby to count 3", &room_count_is(3), WAIT)
@@ -197,8 +182,76 @@ async fn a_meeting_from_lobby_to_leaving() {
 
     cy.screenshot(&artifact("chat-and-mute.png")).await;
 
-    // Camera off: Cy's tile shows it to the others.
+    // Raise hand: Cy raises a hand; Ana and Ben see it on Cy's tile and at the top of the
+    // people list; Cy lowers it with the `h` shortcut and it goes for everyone.
     let cy_id = self_peer_id(&cy).await;
+    cy.click("toggle-hand").await;
+    let hand_shown = format!(
+        "document.querySelector('[data-testid=\"tile\"][data-peer=\"{cy_id}\"] {}') && \
+         document.querySelector('[data-testid=\"person\"]').dataset.peer === '{cy_id}' && \
+         document.querySelector('[data-testid=\"person\"]').dataset.hand === 'true'",
+        testid("tile-hand")
+    );
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        page.wait_for(&format!("{name} to see Cy's hand"), &hand_shown, WAIT)
+            .await;
+    }
+    ben.click("toggle-people").await;
+    ben.screenshot(&artifact("raised-hand.png")).await;
+    cy.eval(
+        "document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'h', bubbles: true }))",
+    )
+    .await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        page.wait_for(
+            &format!("{name} to see Cy's hand lowered"),
+            &format!("document.querySelector('[data-peer=\"{cy_id}\"][data-hand=\"false\"]')"),
+            WAIT,
+        )
+        .await;
+    }
+
+    // Stats: Ana's stats panel shows a bitrate from each of the others, and every remote tile
+    // has a connection indicator.
+    ana.click("toggle-stats").await;
+    ana.wait_for(
+        "Ana's stats panel to show a bitrate from both others",
+        &format!(
+            "[...document.querySelectorAll({})].filter(td => Number(td.dataset.kbps) > 0).length === 2",
+            js(&testid("stats-in"))
+        ),
+        WAIT,
+    )
+    .await;
+    let rates = ana
+        .eval(&format!(
+            "[...document.querySelectorAll({})].map(td => td.textContent)",
+            js(&testid("stats-in"))
+        ))
+        .await;
+    println!("Ana's stats panel, received: {rates}");
+    assert_eq!(
+        ana.count(&format!("[data-self=\"false\"] {}", testid("tile-quality")))
+            .await,
+        2,
+        "every remote tile shows its connection quality"
+    );
+    ana.screenshot(&artifact("stats-panel.png")).await;
+    ana.click("show-shortcuts").await;
+    ana.wait_for(
+        "the shortcuts dialog",
+        &format!("document.querySelector({})", js(&testid("help-dialog"))),
+        WAIT,
+    )
+    .await;
+    ana.screenshot(&artifact("shortcuts.png")).await;
+    ana.eval("document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))")
+        .await;
+    for page in [&ana, &ben] {
+        open_chat(page).await;
+    }
+
+    // Camera off: Cy's tile shows it to the others.
     cy.click("toggle-camera").await;
     ana.wait_for(
         "Ana to see Cy's camera off",
@@ -244,7 +297,7 @@ async fn a_meeting_from_lobby_to_leaving() {
         sdp_before,
         "switching needs no renegotiation"
     );
-    assert_media_flows("Ben", &ben).await;
+    assert_media_flows("Ben", &ben, 2).await;
 
     // Ana's network drops (her socket breaks with no close frame): she takes her seat back,
     // nobody sees her leave, and the call goes on over the same peer connections.
@@ -280,7 +333,7 @@ async fn a_meeting_from_lobby_to_leaving() {
             "{name} still has 3 tiles"
         );
     }
-    assert_media_flows("Ana", &ana).await;
+    assert_media_flows("Ana", &ana, 2).await;
 
     // A fourth person, who blocked the camera, is told so in words, then finds the room full.
     let dan = browser.open_blocking(&room_url, &["camera"]).await;
@@ -340,7 +393,7 @@ async fn a_meeting_from_lobby_to_leaving() {
     dan.eval(&format!("location.href = {}", js(&room_url)))
         .await;
     join(&dan, Some("Dan")).await;
-    assert_media_flows("Dan", &dan).await;
+    assert_media_flows("Dan", &dan, 2).await;
     let dan_id = self_peer_id(&dan).await;
     for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
         page.wait_for(
@@ -400,83 +453,6 @@ fn artifact(name: &str) -> std::path::PathBuf {
     workspace_root().join("tests/artifacts").join(name)
 }
 
-/// Waits for pre-join with the camera and microphone ready, sets the nickname when given, and
-/// clicks Join; returns when Join was clicked, after seeing the call view.
-async fn join(page: &Page, nickname: Option<&str>) -> Instant {
-    page.wait_for(
-        "the camera preview",
-        "document.querySelector('.preview video') && document.querySelector('.preview video').srcObject",
-        WAIT,
-    )
-    .await;
-    if let Some(nickname) = nickname {
-        page.fill("prejoin-nickname", nickname).await;
-    }
-    let clicked = Instant::now();
-    page.click("join-button").await;
-    page.wait_for(
-        "the call view",
-        &format!(
-            "document.querySelector({})",
-            js(&testid("participant-count"))
-        ),
-        WAIT,
-    )
-    .await;
-    clicked
-}
-
-/// On every link of `page`: video frames decoded and audio packets received, and both rising;
-/// and every remote tile's `<video>` shows a picture.
-async fn assert_media_flows(name: &str, page: &Page) {
-    let links_up = format!(
-        "{MEDIA_STATS}.then(s => Object.keys(s).length === 2 && \
-         Object.values(s).every(([frames, packets]) => frames > 0 && packets > 0))"
-    );
-    page.wait_for(
-        &format!("{name} to decode media from both others"),
-        &links_up,
-        WAIT,
-    )
-    .await;
-    let before = media_stats(page).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let after = media_stats(page).await;
-    assert_eq!(after.len(), 2, "{name} has two peer connections");
-    for (peer, (frames, packets)) in &after {
-        let (frames_before, packets_before) = before[peer];
-        assert!(
-            *frames > frames_before,
-            "{name}: video from {peer} is not being decoded ({frames_before} → {frames} frames)"
-        );
-        assert!(
-            *packets > packets_before,
-            "{name}: audio from {peer} is not arriving ({packets_before} → {packets} packets)"
-        );
-    }
-    page.wait_for(
-        &format!("{name}'s remote tiles to show video"),
-        "[...document.querySelectorAll('[data-testid=\"tile\"][data-self=\"false\"] video')]\
-         .filter(v => v.videoWidth > 0 && !v.paused).length === 2",
-        WAIT,
-    )
-    .await;
-}
-
-async fn media_stats(page: &Page) -> HashMap<String, (u64, u64)> {
-    let stats = page.eval(MEDIA_STATS).await;
-    let Value::Object(peers) = stats else {
-        panic!("unexpected stats: {stats}");
-    };
-    peers
-        .into_iter()
-        .map(|(peer, counts)| {
-            let count = |i: usize| counts[i].as_u64().unwrap_or(0);
-            (peer, (count(0), count(1)))
-        })
-        .collect()
-}
-
 async fn open_chat(page: &Page) {
     let closed = page
         .eval(&format!(
@@ -505,12 +481,4 @@ fn room_count_is(count: u32) -> String {
         js(ROOM),
         testid("room-count")
     )
-}
-
-async fn self_peer_id(page: &Page) -> String {
-    page.eval("document.querySelector('[data-testid=\"tile\"][data-self=\"true\"]').dataset.peer")
-        .await
-        .as_str()
-        .expect("the page has its own tile")
-        .to_owned()
 }

@@ -1,32 +1,66 @@
 use std::time::Duration;
 
+use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::components::chat_panel::ChatPanel;
 use crate::components::controls::Controls;
+use crate::components::help_dialog::HelpDialog;
+use crate::components::people_panel::PeoplePanel;
+use crate::components::side_panel::{self, SidePanel};
+use crate::components::stats_panel::StatsPanel;
 use crate::components::tile::Tile;
 use crate::session::{Participant, Session};
 
 /// How often the speaking highlight follows the audio levels.
 const LEVEL_SAMPLING: Duration = Duration::from_millis(150);
 
+/// How often each link's stats are read for the quality indicators.
+const STATS_SAMPLING: Duration = Duration::from_secs(1);
+
 /// Narrower than this, the chat starts closed so the video gets the screen.
 const WIDE_SCREEN_PX: f64 = 900.0;
 
 /// The call: a header with the room and the participant count, the grid of tiles (self
-/// included), the chat panel and the control bar.
+/// included), a side column (chat, people or stats) and the control bar. Keyboard shortcuts
+/// (listed by `?`) work anywhere but in a text field.
 #[component]
 pub fn CallView(session: Session) -> impl IntoView {
     let wide = web_sys::window()
         .and_then(|w| w.inner_width().ok()?.as_f64())
         .is_some_and(|width| width >= WIDE_SCREEN_PX);
-    let chat_open = RwSignal::new(wide);
+    let panel = RwSignal::new(wide.then_some(SidePanel::Chat));
+    let help_open = RwSignal::new(false);
     if let Ok(handle) = set_interval_with_handle(move || session.sample_levels(), LEVEL_SAMPLING) {
         on_cleanup(move || handle.clear());
     }
+    if let Ok(handle) = set_interval_with_handle(move || session.sample_stats(), STATS_SAMPLING) {
+        on_cleanup(move || handle.clear());
+    }
+    let keys = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        if ev.key() == "Escape" {
+            help_open.set(false);
+            return;
+        }
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || in_text_field(&ev) {
+            return;
+        }
+        match ev.key().as_str() {
+            "m" | "M" => session.toggle_mic(),
+            "v" | "V" => session.toggle_camera(),
+            "h" | "H" => session.toggle_hand(),
+            "c" | "C" => side_panel::toggle(panel, SidePanel::Chat),
+            "?" => help_open.update(|o| *o = !*o),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+    on_cleanup(move || keys.remove());
     let count = move || session.participants.with(Vec::len);
+    let shown = move |which| Signal::derive(move || panel.get() == Some(which));
     view! {
-        <div class="call" class:chat-open=move || chat_open.get()>
+        <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
                 <h1 class="call-room">{session.room.get_value().to_string()}</h1>
                 <Show when=move || session.reconnecting.get()>
@@ -46,8 +80,18 @@ pub fn CallView(session: Session) -> impl IntoView {
                     <Tile participant />
                 </For>
             </main>
-            <ChatPanel session open=chat_open />
-            <Controls session chat_open />
+            <ChatPanel session open=shown(SidePanel::Chat) />
+            <PeoplePanel session open=shown(SidePanel::People) />
+            <StatsPanel session open=shown(SidePanel::Stats) />
+            <Controls session panel help_open />
+            <HelpDialog open=help_open />
         </div>
     }
+}
+
+/// Whether a key press is typing (in an input, a select or a text area), not a shortcut.
+fn in_text_field(ev: &KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }

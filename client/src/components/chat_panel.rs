@@ -9,7 +9,7 @@ use crate::session::{ChatKind, ChatLine, Session};
 pub fn ChatPanel(
     session: Session,
     /// Whether the panel is shown.
-    open: RwSignal<bool>,
+    open: Signal<bool>,
 ) -> impl IntoView {
     let list = NodeRef::<Div>::new();
     let input = NodeRef::<Input>::new();
@@ -33,7 +33,7 @@ pub fn ChatPanel(
         }
     };
     view! {
-        <aside class="chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
+        <aside id="panel-chat" class="side chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
             <h2>"Chat"</h2>
             <div class="chat-lines" node_ref=list aria-live="polite">
                 <For each=move || session.chat.get() key=|line: &ChatLine| line.key let:line>

@@ -5,17 +5,21 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::components::device_picker::DevicePicker;
+use crate::components::side_panel::{PanelButton, SidePanel};
 use crate::components::toggle_button::ToggleButton;
 use crate::rtc::media::{Access, Kind};
 use crate::session::Session;
 
-/// The call's control bar: microphone, camera, device settings (switch camera or microphone
-/// mid-call), chat, copy invite link, leave. Every control is a labelled button.
+/// The call's control bar: microphone, camera, raise hand, device settings (switch camera or
+/// microphone mid-call), the side panels (chat, people, stats), copy invite link, shortcuts,
+/// leave. Every control is a labelled button.
 #[component]
 pub fn Controls(
     session: Session,
-    /// Whether the chat panel is open.
-    chat_open: RwSignal<bool>,
+    /// The side column's open panel.
+    panel: RwSignal<Option<SidePanel>>,
+    /// Whether the keyboard shortcuts dialog is open.
+    help_open: RwSignal<bool>,
 ) -> impl IntoView {
     let d = session.devices;
     let settings_open = RwSignal::new(false);
@@ -46,6 +50,13 @@ pub fn Controls(
             Duration::from_secs(5),
         );
     };
+    let raised_hands = Signal::derive(move || {
+        session.participants.with(|list| {
+            list.iter()
+                .filter(|p| p.status.with(|s| s.hand_raised))
+                .count()
+        })
+    });
     view! {
         <nav class="controls" aria-label="Call controls">
             <ToggleButton
@@ -66,6 +77,16 @@ pub fn Controls(
                 enabled=Signal::derive(move || d.video.get() == Some(Access::Granted))
                 toggle=move || session.toggle_camera()
             />
+            <button
+                type="button"
+                class="hand-button"
+                class:raised=move || session.hand_raised.get()
+                aria-pressed=move || session.hand_raised.get().to_string()
+                data-testid="toggle-hand"
+                on:click=move |_| session.toggle_hand()
+            >
+                {move || if session.hand_raised.get() { "Lower hand" } else { "Raise hand" }}
+            </button>
             <div class="menu">
                 <button
                     type="button"
@@ -82,16 +103,20 @@ pub fn Controls(
                     <p class="error" role="alert">{move || d.problem.get()}</p>
                 </div>
             </div>
-            <button
-                type="button"
-                aria-pressed=move || chat_open.get().to_string()
-                data-testid="toggle-chat"
-                on:click=move |_| chat_open.update(|o| *o = !*o)
-            >
-                "Chat"
-            </button>
+            <PanelButton open=panel which=SidePanel::Chat />
+            <PanelButton open=panel which=SidePanel::People count=raised_hands />
+            <PanelButton open=panel which=SidePanel::Stats />
             <button type="button" data-testid="copy-invite" on:click=copy_invite>
                 "Copy invite link"
+            </button>
+            <button
+                type="button"
+                aria-label="Keyboard shortcuts"
+                title="Keyboard shortcuts (?)"
+                data-testid="show-shortcuts"
+                on:click=move |_| help_open.set(true)
+            >
+                "?"
             </button>
             <span class="toast" role="status">{move || copied.get()}</span>
             <button

@@ -1,15 +1,18 @@
 use leptos::prelude::*;
 
+use crate::components::quality_indicator::QualityIndicator;
 use crate::components::stream_video::StreamVideo;
 use crate::rtc::peer::LinkState;
 use crate::session::Participant;
 
 /// One participant in the grid: their video (or their initial when the camera is off), name,
-/// microphone state, connection state, and a highlight while they speak.
+/// microphone state, a raised hand, connection state and quality, and a highlight while they
+/// speak.
 #[component]
 pub fn Tile(participant: Participant) -> impl IntoView {
     let p = participant;
     let muted = move || p.status.with(|s| s.muted);
+    let hand = move || p.status.with(|s| s.hand_raised);
     let camera_off = move || p.status.with(|s| s.camera_off) || p.stream.with(Option::is_none);
     let initial = move || {
         p.nickname
@@ -31,17 +34,22 @@ pub fn Tile(participant: Participant) -> impl IntoView {
             data-peer=p.id.to_string()
             data-self=p.is_self.to_string()
             data-muted=move || muted().to_string()
+            data-hand=move || hand().to_string()
             data-camera-off=move || camera_off().to_string()
             data-link=move || connection().map_or("connected", |(state, _)| state)
             aria-label=move || p.nickname.get()
         >
             <StreamVideo stream=p.stream own=p.is_self />
             <div class="avatar" aria-hidden="true">{initial}</div>
+            <Show when=hand>
+                <span class="tile-hand" data-testid="tile-hand">"Hand raised"</span>
+            </Show>
             <div class="tile-label">
                 <span class="tile-name" data-testid="tile-name">
                     {move || p.nickname.get()}
                     {p.is_self.then_some(" (you)")}
                 </span>
+                <QualityIndicator quality=p.quality />
                 <Show when=muted>
                     <span class="badge" data-testid="tile-muted" title="Microphone off">
                         "Muted"

@@ -5,3 +5,4 @@ mod debug;
 pub mod level;
 pub mod media;
 pub mod peer;
+pub mod stats;

@@ -27,6 +27,7 @@ use web_sys::{
 
 use super::debug;
 use super::media::{Kind, first_track};
+use super::stats::StatsProbe;
 
 /// Who sends the first offer on this link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,7 @@ pub struct PeerLink {
     remote: PeerId,
     pc: RtcPeerConnection,
     inbox: UnboundedSender<SignalData>,
+    stats: StatsProbe,
     _handlers: Handlers,
 }
 
@@ -121,6 +123,7 @@ impl PeerLink {
         debug::register(&remote, &pc);
         Ok(Self {
             remote,
+            stats: StatsProbe::new(pc.clone()),
             pc,
             inbox,
             _handlers: handlers,
@@ -140,6 +143,11 @@ impl PeerLink {
                 let _ = sender.replace_track(Some(track));
             }
         }
+    }
+
+    /// A handle that reads this connection's quality (`getStats`).
+    pub fn stats(&self) -> StatsProbe {
+        self.stats.clone()
     }
 
     /// Closes the connection; no handler runs after this.

@@ -1,0 +1,36 @@
+use leptos::prelude::*;
+
+use crate::rtc::stats::{Grade, Quality};
+
+/// Three signal bars for a link's quality (good, fair, poor), with the numbers in the tooltip
+/// and for screen readers.
+#[component]
+pub fn QualityIndicator(
+    /// The link's last stats sample; nothing is shown before the first.
+    quality: RwSignal<Option<Quality>>,
+) -> impl IntoView {
+    move || {
+        quality.get().map(|q| {
+            let (grade, bars) = match q.grade() {
+                Grade::Good => ("good", 3),
+                Grade::Fair => ("fair", 2),
+                Grade::Poor => ("poor", 1),
+            };
+            let summary = format!("Connection {grade}: {}", q.summary());
+            view! {
+                <span
+                    class=format!("quality {grade}")
+                    data-testid="tile-quality"
+                    data-grade=grade
+                    title=summary.clone()
+                    role="img"
+                    aria-label=summary
+                >
+                    {(1..=3)
+                        .map(|i| view! { <span class="bar" class:lit=i <= bars></span> })
+                        .collect_view()}
+                </span>
+            }
+        })
+    }
+}

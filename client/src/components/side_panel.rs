@@ -1,0 +1,64 @@
+use leptos::prelude::*;
+
+/// The panels that share the call's side column; one is open at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SidePanel {
+    Chat,
+    People,
+    Stats,
+}
+
+impl SidePanel {
+    /// The panel's name, as its button and heading show it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Chat => "Chat",
+            Self::People => "People",
+            Self::Stats => "Stats",
+        }
+    }
+
+    fn testid(self) -> &'static str {
+        match self {
+            Self::Chat => "toggle-chat",
+            Self::People => "toggle-people",
+            Self::Stats => "toggle-stats",
+        }
+    }
+}
+
+/// Opens `which` in the side column, or closes it when it is already open.
+pub fn toggle(open: RwSignal<Option<SidePanel>>, which: SidePanel) {
+    open.update(|o| *o = if *o == Some(which) { None } else { Some(which) });
+}
+
+/// The control-bar button that opens or closes one side panel (`aria-pressed` while open).
+#[component]
+pub fn PanelButton(
+    /// The side column's open panel.
+    open: RwSignal<Option<SidePanel>>,
+    /// The panel this button is for.
+    which: SidePanel,
+    /// How many items to show beside the name (raised hands, say); none when 0.
+    #[prop(optional, into)]
+    count: Option<Signal<usize>>,
+) -> impl IntoView {
+    let badge = move || {
+        count
+            .map(|c| c.get())
+            .filter(|n| *n > 0)
+            .map(|n| view! { <span class="count-badge">{n}</span> })
+    };
+    view! {
+        <button
+            type="button"
+            aria-pressed=move || (open.get() == Some(which)).to_string()
+            aria-controls=format!("panel-{}", which.title().to_lowercase())
+            data-testid=which.testid()
+            on:click=move |_| toggle(open, which)
+        >
+            {which.title()}
+            {badge}
+        </button>
+    }
+}

@@ -1,0 +1,61 @@
+use leptos::prelude::*;
+
+use crate::session::{Participant, Session};
+
+/// The numbers behind each tile's connection indicator: per remote participant, round-trip
+/// time, packet loss, and the bitrates received from them and sent to them.
+#[component]
+pub fn StatsPanel(
+    session: Session,
+    /// Whether the panel is shown.
+    open: Signal<bool>,
+) -> impl IntoView {
+    let remotes = move || {
+        session
+            .participants
+            .get()
+            .into_iter()
+            .filter(|p| !p.is_self)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <aside id="panel-stats" class="side" hidden=move || !open.get() aria-label="Stats" data-testid="stats-panel">
+            <h2>"Connection stats"</h2>
+            <Show
+                when=move || session.participants.with(|l| l.iter().any(|p| !p.is_self))
+                fallback=|| view! { <p class="hint">"Nobody else is here yet."</p> }
+            >
+                <table class="stats">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Who"</th>
+                            <th scope="col">"RTT"</th>
+                            <th scope="col">"Loss"</th>
+                            <th scope="col">"In"</th>
+                            <th scope="col">"Out"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=remotes key=|p: &Participant| p.id.clone() let:p>
+                            <tr data-testid="stats-row" data-peer=p.id.to_string()>
+                                <th scope="row">{move || p.nickname.get()}</th>
+                                {move || match p.quality.get() {
+                                    Some(q) => view! {
+                                        <td>{q.rtt_ms.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms"))}</td>
+                                        <td>{format!("{:.1}%", q.loss_percent)}</td>
+                                        <td data-testid="stats-in" data-kbps=format!("{:.0}", q.in_kbps)>
+                                            {format!("{:.0} kb/s", q.in_kbps)}
+                                        </td>
+                                        <td>{format!("{:.0} kb/s", q.out_kbps)}</td>
+                                    }
+                                    .into_any(),
+                                    None => view! { <td colspan="4" class="hint">"Measuring…"</td> }.into_any(),
+                                }}
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </Show>
+        </aside>
+    }
+}
