@@ -23,7 +23,7 @@ pub fn Tile(participant: Participant) -> impl IntoView {
         LinkState::Connected => None,
         LinkState::Connecting => Some(("connecting", "Connecting…")),
         LinkState::Interrupted => Some(("connecting", "Reconnecting…")),
-        LinkState::Failed => Some(("failed", "Connection failed")),
+        LinkState::Failed => Some(("failed", "Connection failed, retrying…")),
     };
     view! {
         <article

@@ -6,6 +6,7 @@
 //!   member, on the joiner's first offer) adds its tracks only after applying that offer, so its
 //!   tracks ride the offered transceivers and the answer needs no second round.
 //! * Later renegotiation from either side is perfect negotiation; the later joiner is polite.
+//! * A connection that fails restarts ICE (`restartIce`), which renegotiates as above.
 //! * Signals are applied one at a time, in arrival order. ICE candidates that arrive before a
 //!   remote description wait for it; an empty candidate string is ignored; `{"candidate": null}`
 //!   ends the remote candidates.
@@ -197,7 +198,12 @@ impl Handlers {
             let state = match link.pc.connection_state() {
                 RtcPeerConnectionState::Connected => LinkState::Connected,
                 RtcPeerConnectionState::Disconnected => LinkState::Interrupted,
-                RtcPeerConnectionState::Failed => LinkState::Failed,
+                RtcPeerConnectionState::Failed => {
+                    // New ICE credentials on both sides: `negotiationneeded` fires and perfect
+                    // negotiation carries the restart offer.
+                    link.restart_ice();
+                    LinkState::Failed
+                }
                 RtcPeerConnectionState::Closed => return,
                 _ => LinkState::Connecting,
             };
@@ -287,6 +293,18 @@ impl Negotiation {
         match JsFuture::from(added).await {
             Err(_) if self.ignore_offer.get() => Ok(()),
             result => result.map(drop),
+        }
+    }
+
+    /// `RTCPeerConnection.restartIce()` (not in web-sys yet).
+    fn restart_ice(&self) {
+        let restart = Reflect::get(&self.pc, &"restartIce".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(restart) = restart
+            && let Err(err) = restart.call0(&self.pc)
+        {
+            leptos::logging::warn!("ICE restart failed: {err:?}");
         }
     }
 
