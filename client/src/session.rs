@@ -107,6 +107,8 @@ pub struct Session {
     pub reconnecting: RwSignal<bool>,
     /// Our raised hand, shown to everyone.
     pub hand_raised: RwSignal<bool>,
+    /// The remote participant heard loudest most recently.
+    pub active_speaker: RwSignal<Option<PeerId>>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -163,6 +165,7 @@ impl Session {
             notice: RwSignal::new(None),
             reconnecting: RwSignal::new(false),
             hand_raised: RwSignal::new(false),
+            active_speaker: RwSignal::new(None),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()
@@ -353,22 +356,34 @@ impl Session {
         }
     }
 
-    /// Updates every participant's speaking highlight from its audio level.
+    /// Updates every participant's speaking highlight from its audio level, and the active
+    /// speaker.
     pub fn sample_levels(self) {
         let Some(levels) = self.inner.try_with_value(|i| {
             i.meters
                 .iter()
-                .map(|(id, meter)| (id.clone(), meter.level() > SPEAKING_LEVEL))
+                .map(|(id, meter)| (id.clone(), meter.level()))
                 .collect::<HashMap<_, _>>()
         }) else {
             return;
         };
         let mic_on = self.devices.mic_on.get_untracked();
+        let mut loudest: Option<(f64, PeerId)> = None;
         for p in self.participants.get_untracked() {
-            let speaking = levels.get(&p.id).copied().unwrap_or(false) && (mic_on || !p.is_self);
+            let level = levels.get(&p.id).copied().unwrap_or(0.0);
+            let speaking = level > SPEAKING_LEVEL && (mic_on || !p.is_self);
             if p.speaking.get_untracked() != speaking {
                 p.speaking.set(speaking);
             }
+            if speaking && !p.is_self && loudest.as_ref().is_none_or(|(max, _)| level > *max) {
+                loudest = Some((level, p.id.clone()));
+            }
+        }
+        // The last one heard stays the active speaker through a pause.
+        if let Some((_, id)) = loudest
+            && self.active_speaker.get_untracked().as_ref() != Some(&id)
+        {
+            self.active_speaker.set(Some(id));
         }
     }
 

@@ -12,7 +12,8 @@
 //! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
 //!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
 //!    from each other person and every remote tile a quality indicator; the shortcuts dialog
-//!    opens and Escape closes it; camera-off shows; a remote tile lights up while speaking;
+//!    opens and Escape closes it; the speaker layout shows one remote tile large; camera-off
+//!    shows; a remote tile lights up while speaking;
 //! 5. switching microphone mid-call reaches every link with no renegotiation;
 //! 6. a dropped network: the socket breaks, the seat is taken back (`resume`), nobody sees a
 //!    leave, chat works again and media never stopped;
@@ -247,6 +248,20 @@ async fn a_meeting_from_lobby_to_leaving() {
     ana.screenshot(&artifact("shortcuts.png")).await;
     ana.eval("document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))")
         .await;
+
+    // Speaker layout: one remote tile (the active speaker) large, the others in a strip.
+    ana.click("toggle-layout").await;
+    ana.wait_for(
+        "one large remote tile in the speaker layout",
+        "(() => { const f = document.querySelectorAll('.tile.featured'); \
+         const others = [...document.querySelectorAll('.tile:not(.featured)')]; \
+         return f.length === 1 && f[0].dataset.self === 'false' && others.length === 2 && \
+         others.every(t => t.offsetWidth * 2 < f[0].offsetWidth); })()",
+        WAIT,
+    )
+    .await;
+    ana.screenshot(&artifact("speaker-layout.png")).await;
+    ana.click("toggle-layout").await;
     for page in [&ana, &ben] {
         open_chat(page).await;
     }

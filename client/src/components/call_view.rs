@@ -22,8 +22,8 @@ const STATS_SAMPLING: Duration = Duration::from_secs(1);
 /// Narrower than this, the chat starts closed so the video gets the screen.
 const WIDE_SCREEN_PX: f64 = 900.0;
 
-/// The call: a header with the room and the participant count, the grid of tiles (self
-/// included), a side column (chat, people or stats) and the control bar. Keyboard shortcuts
+/// The call: a header with the room and the participant count, the tiles (self included) as a
+/// grid or, in the speaker layout, the active speaker large above a strip of the others, a side column (chat, people or stats) and the control bar. Keyboard shortcuts
 /// (listed by `?`) work anywhere but in a text field.
 #[component]
 pub fn CallView(session: Session) -> impl IntoView {
@@ -32,6 +32,15 @@ pub fn CallView(session: Session) -> impl IntoView {
         .is_some_and(|width| width >= WIDE_SCREEN_PX);
     let panel = RwSignal::new(wide.then_some(SidePanel::Chat));
     let help_open = RwSignal::new(false);
+    let speaker_layout = RwSignal::new(false);
+    // In the speaker layout: the active speaker, or else the first other person.
+    let featured = Memo::new(move |_| {
+        session.active_speaker.get().or_else(|| {
+            session
+                .participants
+                .with(|l| l.iter().find(|p| !p.is_self).map(|p| p.id.clone()))
+        })
+    });
     if let Ok(handle) = set_interval_with_handle(move || session.sample_levels(), LEVEL_SAMPLING) {
         on_cleanup(move || handle.clear());
     }
@@ -75,15 +84,27 @@ pub fn CallView(session: Session) -> impl IntoView {
                     }}
                 </span>
             </header>
-            <main class="grid" data-tiles=count aria-label="Participants">
+            <main
+                class="grid"
+                class:speaker=move || speaker_layout.get()
+                data-tiles=count
+                data-testid="tiles"
+                aria-label="Participants"
+            >
                 <For each=move || session.participants.get() key=|p: &Participant| p.id.clone() let:participant>
-                    <Tile participant />
+                    {
+                        let id = participant.id.clone();
+                        let featured = Signal::derive(move || {
+                            speaker_layout.get() && featured.with(|f| f.as_ref() == Some(&id))
+                        });
+                        view! { <Tile participant featured /> }
+                    }
                 </For>
             </main>
             <ChatPanel session open=shown(SidePanel::Chat) />
             <PeoplePanel session open=shown(SidePanel::People) />
             <StatsPanel session open=shown(SidePanel::Stats) />
-            <Controls session panel help_open />
+            <Controls session panel help_open speaker_layout />
             <HelpDialog open=help_open />
         </div>
     }

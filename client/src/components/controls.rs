@@ -10,7 +10,8 @@ use crate::components::toggle_button::ToggleButton;
 use crate::rtc::media::{Access, Kind};
 use crate::session::Session;
 
-/// The call's control bar: microphone, camera, raise hand, device settings (switch camera or
+/// The call's control bar: microphone, camera, raise hand, speaker or grid layout, device
+/// settings (switch camera or
 /// microphone mid-call), the side panels (chat, people, stats), copy invite link, shortcuts,
 /// leave. Every control is a labelled button.
 #[component]
@@ -20,6 +21,8 @@ pub fn Controls(
     panel: RwSignal<Option<SidePanel>>,
     /// Whether the keyboard shortcuts dialog is open.
     help_open: RwSignal<bool>,
+    /// Speaker layout (one large tile) rather than the grid.
+    speaker_layout: RwSignal<bool>,
 ) -> impl IntoView {
     let d = session.devices;
     let settings_open = RwSignal::new(false);
@@ -86,6 +89,14 @@ pub fn Controls(
                 on:click=move |_| session.toggle_hand()
             >
                 {move || if session.hand_raised.get() { "Lower hand" } else { "Raise hand" }}
+            </button>
+            <button
+                type="button"
+                aria-pressed=move || speaker_layout.get().to_string()
+                data-testid="toggle-layout"
+                on:click=move |_| speaker_layout.update(|s| *s = !*s)
+            >
+                {move || if speaker_layout.get() { "Grid view" } else { "Speaker view" }}
             </button>
             <div class="menu">
                 <button

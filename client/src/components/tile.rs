@@ -9,7 +9,12 @@ use crate::session::Participant;
 /// microphone state, a raised hand, connection state and quality, and a highlight while they
 /// speak.
 #[component]
-pub fn Tile(participant: Participant) -> impl IntoView {
+pub fn Tile(
+    participant: Participant,
+    /// Shown large, as the speaker layout's main tile.
+    #[prop(into)]
+    featured: Signal<bool>,
+) -> impl IntoView {
     let p = participant;
     let muted = move || p.status.with(|s| s.muted);
     let hand = move || p.status.with(|s| s.hand_raised);
@@ -29,6 +34,7 @@ pub fn Tile(participant: Participant) -> impl IntoView {
         <article
             class="tile"
             class:speaking=move || p.speaking.get()
+            class:featured=move || featured.get()
             class:camera-off=camera_off
             data-testid="tile"
             data-peer=p.id.to_string()
