@@ -85,7 +85,9 @@ impl Report {
             .unwrap_or(0);
         let mut out = format!("noom-load {}\n", self.scenario);
         for (key, value, unit) in &self.rows {
-            out += &format!("  {key:<width$}  {:>10} {unit}\n", value.to_string());
+            let line = format!("  {key:<width$}  {:>10} {unit}", value.to_string());
+            out += line.trim_end();
+            out += "\n";
         }
         if self.failures.is_empty() {
             out += "  result: ok\n";
