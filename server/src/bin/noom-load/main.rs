@@ -87,17 +87,17 @@ fn main() -> ExitCode {
     });
     // Connections still open close with the runtime; don't wait for their tasks.
     runtime.shutdown_background();
-    match outcome {
-        Ok(Ok(report)) => print(&report, cli.json),
-        Ok(Err(err)) => {
-            eprintln!("noom-load: {err:#}");
-            ExitCode::FAILURE
-        }
-        Err(_) => {
-            eprintln!("noom-load: gave up after --timeout {} s", cli.timeout);
-            ExitCode::FAILURE
-        }
+    let error = match outcome {
+        Ok(Ok(report)) => return print(&report, cli.json),
+        Ok(Err(err)) => format!("{err:#}"),
+        Err(_) => format!("gave up after --timeout {} s", cli.timeout),
+    };
+    eprintln!("noom-load: {error}");
+    if cli.json {
+        // `--json` always prints one object, so a script can read a failed run too.
+        println!("{}", serde_json::json!({ "ok": false, "error": error }));
     }
+    ExitCode::FAILURE
 }
 
 fn print(report: &Report, json: bool) -> ExitCode {
