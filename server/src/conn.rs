@@ -56,17 +56,18 @@ impl Ending {
     }
 }
 
-/// Runs one connection until it ends, then removes it from its room.
-pub(crate) async fn serve<S>(
-    socket: S,
+/// Runs one connection, given its socket's two halves, until it ends, then removes it from its
+/// room.
+pub(crate) async fn serve<W, R>(
+    (sink, mut stream): (W, R),
     board: Arc<Switchboard>,
     config: Arc<Config>,
     shutdown: CancellationToken,
 ) where
-    S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Send + 'static,
+    W: Sink<Message, Error = WsError> + Send + Unpin + 'static,
+    R: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let peer = new_peer_id();
-    let (sink, mut stream) = socket.split();
     let (queue, queued) = mpsc::channel(config.send_queue.max(1));
     let handle = ConnHandle {
         queue,

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use hyper::body::Incoming;
 use hyper::header::{
     CONNECTION, HOST, HeaderMap, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -70,14 +71,17 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
     app.sockets.spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket = WebSocketStream::from_raw_socket(
+                // Split here rather than in `serve`: a socket passed whole would keep its
+                // space in the connection's task for the connection's life (0.25 KiB each).
+                let halves = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
                     Some(ws_config),
                 )
-                .await;
+                .await
+                .split();
                 conn::serve(
-                    socket,
+                    halves,
                     task_app.board.clone(),
                     task_app.config.clone(),
                     task_app.shutdown.clone(),
