@@ -17,9 +17,9 @@ use clap::{Parser, Subcommand};
 
 use crate::report::Report;
 
-/// Load-tests a running Noom server.
+/// Load-tests a running Noom server with simulated clients over real WebSockets.
 #[derive(Debug, Parser)]
-#[command(name = "noom-load", version, about)]
+#[command(name = "noom-load", version)]
 struct Cli {
     /// The server's WebSocket URL.
     #[arg(long, default_value = "ws://127.0.0.1:8080/ws", global = true)]
