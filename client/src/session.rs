@@ -5,7 +5,9 @@
 //! callbacks can share it; [`Session::shutdown`] (run by the room page's `on_cleanup`) closes the
 //! socket and every link and stops every track.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -17,6 +19,7 @@ use noom_shared::{
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
+use crate::rtc::files::{self, FileMessage, FileOffer, MAX_FILE_BYTES};
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
@@ -73,6 +76,45 @@ pub enum ChatKind {
     Notice(String),
 }
 
+/// One file sent or being received, as the chat panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    /// Unique within the session, for keyed lists.
+    pub key: usize,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    /// Who sent it; `None` for ours.
+    pub from: Option<String>,
+    /// From 0 to 1: bytes queued (ours, summed over receivers) or arrived (theirs).
+    pub progress: RwSignal<f64>,
+    pub state: RwSignal<TransferState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferState {
+    /// Reading and checksumming our file.
+    Preparing,
+    Sending,
+    Receiving,
+    /// All bytes here; checking the SHA-256.
+    Checking,
+    /// Ours, handed to every receiver ("Sent to 2").
+    Sent(String),
+    /// Theirs, checksum matched: a download URL.
+    Verified(String),
+    /// In words.
+    Failed(String),
+}
+
+/// A file on its way to us.
+struct Incoming {
+    offer: FileOffer,
+    parts: js_sys::Array,
+    received: u64,
+    transfer: Transfer,
+}
+
 /// The local devices, as pre-join and the call controls show them.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalDevices {
@@ -109,6 +151,8 @@ pub struct Session {
     pub hand_raised: RwSignal<bool>,
     /// The remote participant heard loudest most recently.
     pub active_speaker: RwSignal<Option<PeerId>>,
+    /// Files sent and received, oldest first.
+    pub transfers: RwSignal<Vec<Transfer>>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -129,6 +173,12 @@ struct Inner {
     resume_deadline: Option<f64>,
     meters: HashMap<PeerId, LevelMeter>,
     next_chat_key: usize,
+    /// Files arriving, by sender and the sender's transfer id.
+    incoming: HashMap<(PeerId, u32), Incoming>,
+    next_transfer_id: u32,
+    next_transfer_key: usize,
+    /// Download URLs of received files, freed on shutdown.
+    file_urls: Vec<String>,
     closed: bool,
 }
 
@@ -166,6 +216,7 @@ impl Session {
             reconnecting: RwSignal::new(false),
             hand_raised: RwSignal::new(false),
             active_speaker: RwSignal::new(None),
+            transfers: RwSignal::new(Vec::new()),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()
@@ -262,6 +313,82 @@ impl Session {
         Ok(())
     }
 
+    /// Sends `file` to everyone in the call, peer to peer; refuses it in words when it is too
+    /// big or nobody is there. Progress and the outcome show in [`Session::transfers`].
+    pub fn send_file(self, file: web_sys::File) -> Result<(), String> {
+        let name = file.name();
+        // `File.size` is a whole number of bytes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let size = file.size() as u64;
+        if size > MAX_FILE_BYTES {
+            return Err(format!(
+                "{name} is {}: files up to {} can be sent.",
+                files::human_size(size),
+                files::human_size(MAX_FILE_BYTES)
+            ));
+        }
+        if size == 0 {
+            return Err(format!("{name} is empty."));
+        }
+        let channels: Vec<_> = self
+            .inner
+            .with_value(|i| i.links.values().filter_map(|link| link.files()).collect());
+        if channels.is_empty() {
+            return Err("Nobody else is here to send a file to.".to_owned());
+        }
+        let Some(transfer) = self.add_transfer(&name, size, &file.type_(), None) else {
+            return Ok(());
+        };
+        transfer.state.set(TransferState::Preparing);
+        spawn_local(async move {
+            let prepared = async {
+                let bytes = files::read(&file).await?;
+                let sha256 = files::sha256(&bytes).await?;
+                Ok::<_, String>((bytes, sha256))
+            };
+            let (bytes, sha256) = match prepared.await {
+                Ok(prepared) => prepared,
+                Err(err) => {
+                    transfer.state.try_set(TransferState::Failed(err));
+                    return;
+                }
+            };
+            let Some(id) = self.inner.try_update_value(|i| {
+                i.next_transfer_id += 1;
+                i.next_transfer_id
+            }) else {
+                return;
+            };
+            let offer = FileOffer {
+                id,
+                name: transfer.name.clone(),
+                size,
+                mime: transfer.mime.clone(),
+                sha256,
+            };
+            transfer.state.try_set(TransferState::Sending);
+            let total = size * channels.len() as u64;
+            let queued = Cell::new(0);
+            let progress = Progress::new(transfer.progress);
+            let on_sent = |n: u64| {
+                queued.set(queued.get() + n);
+                progress.report(queued.get(), total);
+            };
+            let sends = channels
+                .iter()
+                .map(|channel| channel.send_file(&offer, &bytes, &on_sent));
+            let results = futures_util::future::join_all(sends).await;
+            let delivered = results.iter().filter(|r| r.is_ok()).count();
+            let state = match (delivered, channels.len()) {
+                (0, _) => TransferState::Failed("Not sent: the others left".to_owned()),
+                (d, n) if d == n => TransferState::Sent(format!("Sent to {n}")),
+                (d, n) => TransferState::Sent(format!("Sent to {d} of {n}; {} left", n - d)),
+            };
+            transfer.state.try_set(state);
+        });
+        Ok(())
+    }
+
     /// Turns the microphone on or off for everyone, and tells the room.
     pub fn toggle_mic(self) {
         self.devices.mic_on.update(|on| *on = !*on);
@@ -350,7 +477,13 @@ impl Session {
         for link in links.values() {
             link.close();
         }
-        self.inner.try_update_value(|i| i.meters.clear());
+        self.inner.try_update_value(|i| {
+            i.meters.clear();
+            i.incoming.clear();
+            for url in i.file_urls.drain(..) {
+                files::revoke(&url);
+            }
+        });
         if let Some(Some(stream)) = self.devices.stream.try_get_untracked() {
             media::stop(&stream);
         }
@@ -557,6 +690,7 @@ impl Session {
             .or_else(|| MediaStream::new().ok());
         let Some(local) = local else { return };
         let to = remote.clone();
+        let files_from = remote.clone();
         let events = LinkEvents {
             signal: Box::new(move |data| {
                 self.send(ClientMessage::Signal(SignalTo {
@@ -576,6 +710,7 @@ impl Session {
             state: Box::new(move |state| {
                 participant.link.try_set(state);
             }),
+            files: Rc::new(move |message| self.on_file(&files_from, message)),
         };
         match PeerLink::new(remote.clone(), &ice_servers, role, &local, events) {
             Ok(link) => self.inner.update_value(|i| {
@@ -586,6 +721,142 @@ impl Session {
                 participant.link.set(LinkState::Failed);
             }
         }
+    }
+
+    /// Something arrived on `from`'s file channel.
+    fn on_file(self, from: &PeerId, message: FileMessage) {
+        match message {
+            FileMessage::Offer(offer) => {
+                let nickname = self
+                    .participant(from)
+                    .map(|p| p.nickname.get_untracked())
+                    .unwrap_or_default();
+                let Some(transfer) =
+                    self.add_transfer(&offer.name, offer.size, &offer.mime, Some(nickname))
+                else {
+                    return;
+                };
+                if offer.size > MAX_FILE_BYTES {
+                    transfer.state.set(TransferState::Failed(format!(
+                        "Refused: over {}",
+                        files::human_size(MAX_FILE_BYTES)
+                    )));
+                    return;
+                }
+                transfer.state.set(TransferState::Receiving);
+                let key = (from.clone(), offer.id);
+                let incoming = Incoming {
+                    offer,
+                    parts: js_sys::Array::new(),
+                    received: 0,
+                    transfer,
+                };
+                self.inner
+                    .try_update_value(|i| i.incoming.insert(key, incoming));
+            }
+            FileMessage::Chunk { id, data } => {
+                let key = (from.clone(), id);
+                let done = self.inner.try_update_value(|i| {
+                    let incoming = i.incoming.get_mut(&key)?;
+                    incoming.parts.push(&data);
+                    incoming.received += u64::from(data.length());
+                    Progress::new(incoming.transfer.progress)
+                        .report(incoming.received, incoming.offer.size);
+                    if incoming.received < incoming.offer.size {
+                        return None;
+                    }
+                    i.incoming.remove(&key)
+                });
+                if let Some(Some(incoming)) = done {
+                    spawn_local(self.check_file(incoming));
+                }
+            }
+            FileMessage::Closed => {
+                self.fail_incoming(from, "The sender's connection closed");
+            }
+        }
+    }
+
+    /// A file has fully arrived: check its SHA-256 and offer it for download.
+    async fn check_file(self, incoming: Incoming) {
+        let transfer = incoming.transfer;
+        transfer.state.try_set(TransferState::Checking);
+        let checked = async {
+            let (bytes, url) = files::assemble(&incoming.parts, &incoming.offer.mime).await?;
+            let sha256 = files::sha256(&bytes).await;
+            if sha256.as_ref() != Ok(&incoming.offer.sha256) {
+                files::revoke(&url);
+                return Err(sha256.err().unwrap_or_else(|| {
+                    "Damaged on the way: the checksum does not match".to_owned()
+                }));
+            }
+            Ok(url)
+        };
+        let state = match checked.await {
+            Ok(url) => {
+                let kept = self
+                    .inner
+                    .try_update_value(|i| i.file_urls.push(url.clone()));
+                if kept.is_none() {
+                    return files::revoke(&url);
+                }
+                TransferState::Verified(url)
+            }
+            Err(err) => TransferState::Failed(err),
+        };
+        transfer.state.try_set(state);
+    }
+
+    /// Ends files from `from` still arriving as failed.
+    fn fail_incoming(self, from: &PeerId, reason: &str) {
+        let failed = self.inner.try_update_value(|i| {
+            let keys: Vec<_> = i
+                .incoming
+                .keys()
+                .filter(|(peer, _)| peer == from)
+                .cloned()
+                .collect();
+            keys.iter()
+                .filter_map(|key| i.incoming.remove(key))
+                .map(|incoming| incoming.transfer)
+                .collect::<Vec<_>>()
+        });
+        for transfer in failed.into_iter().flatten() {
+            transfer
+                .state
+                .try_set(TransferState::Failed(reason.to_owned()));
+        }
+    }
+
+    /// A new row in the file list, its signals owned by the room page.
+    fn add_transfer(
+        self,
+        name: &str,
+        size: u64,
+        mime: &str,
+        from: Option<String>,
+    ) -> Option<Transfer> {
+        let key = self.inner.try_update_value(|i| {
+            i.next_transfer_key += 1;
+            i.next_transfer_key
+        })?;
+        let make = || Transfer {
+            key,
+            name: name.to_owned(),
+            size,
+            mime: mime.to_owned(),
+            from,
+            progress: RwSignal::new(0.0),
+            state: RwSignal::new(TransferState::Receiving),
+        };
+        let owner = self.inner.with_value(|i| i.owner.clone());
+        let transfer = match owner {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.transfers
+            .try_update(|list| list.push(transfer.clone()))?;
+        Some(transfer)
     }
 
     fn add_participant(self, peer: &PeerInfo, is_self: bool) -> Participant {
@@ -620,6 +891,8 @@ impl Session {
         let Some(gone) = self.participant(id) else {
             return;
         };
+        let nickname = gone.nickname.get_untracked();
+        self.fail_incoming(id, &format!("{nickname} left before it arrived"));
         self.participants
             .update(|list| list.retain(|p| &p.id != id));
         self.notice_line(format!("{} left", gone.nickname.get_untracked()));
@@ -693,6 +966,26 @@ impl Session {
         if !self.inner.try_with_value(|i| i.closed).unwrap_or(true) {
             self.shutdown();
             self.phase.set(Phase::Failed(message.to_owned()));
+        }
+    }
+}
+
+/// Sets a progress signal only when the whole percent changes, so a large file does not
+/// re-render its row for every chunk.
+struct Progress(RwSignal<f64>);
+
+impl Progress {
+    fn new(signal: RwSignal<f64>) -> Self {
+        Self(signal)
+    }
+
+    fn report(&self, done: u64, total: u64) {
+        // Byte counts up to 100 MiB times the room size fit an f64 exactly.
+        #[allow(clippy::cast_precision_loss)]
+        let now = done as f64 / total.max(1) as f64;
+        let before = self.0.try_get_untracked().unwrap_or(now);
+        if (now * 100.0).floor() != (before * 100.0).floor() || now >= 1.0 {
+            self.0.try_set(now);
         }
     }
 }

@@ -8,7 +8,9 @@
 //!    each other: on every link inbound video frames decoded and audio packets received, both
 //!    rising, and every remote `<video>` playing; the time from Join to the first decoded frame
 //!    is printed; the lobby counts 3; screenshots at laptop and phone width;
-//! 3. a chat message appears once in every page, as text;
+//! 3. a chat message appears once in every page, as text; a 5 MB file sent from the chat panel
+//!    arrives peer to peer in both other pages with the same SHA-256, and the transfer rate is
+//!    printed; a file over the size cap is refused in words;
 //! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
 //!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
 //!    from each other person and every remote tile a quality indicator; the shortcuts dialog
@@ -18,7 +20,8 @@
 //! 6. a dropped network: the socket breaks, the seat is taken back (`resume`), nobody sees a
 //!    leave, chat works again and media never stopped;
 //! 7. a fourth person who blocked the camera is told so in words, and finds the room full;
-//! 8. one person leaves: the others lose the tile within 2 s, the lobby counts 2;
+//! 8. one person leaves in the middle of sending a large file: the others' rows end as failed
+//!    rather than hanging; they lose the tile within 2 s, the lobby counts 2;
 //! 9. the fourth person then joins with the microphone only, sees and hears both others, and
 //!    is heard;
 //! 10. someone who blocked both camera and microphone is offered to watch and listen;
@@ -29,12 +32,14 @@ use std::time::Duration;
 use noom_server::Config;
 use noom_tests::TestServer;
 use noom_tests::browser::{
-    Browser, MEDIA_STATS, Page, WAIT, assert_media_flows, built_dist, join, js, media_stats,
-    self_peer_id, testid,
+    Browser, MEDIA_STATS, Page, WAIT, assert_media_flows, built_dist, file_state, join, js,
+    media_stats, pick_empty_file, pick_random_file, random_bytes, received_file, self_peer_id,
+    testid,
 };
 use noom_tests::proxy::CutProxy;
 use noom_tests::server::workspace_root;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 const ROOM: &str = "e2e standup";
 const MAX_ROOM_SIZE: u32 = 3;
@@ -165,6 +170,8 @@ async fn a_meeting_from_lobby_to_leaving() {
             "{name} renders chat text as text"
         );
     }
+
+    send_a_file(&ana, [("Ben", &ben), ("Cy", &cy)]).await;
 
     // Mute: Ben mutes, and Ana and Cy see it on Ben's tile.
     let ben_id = self_peer_id(&ben).await;
@@ -380,8 +387,26 @@ async fn a_meeting_from_lobby_to_leaving() {
         "the room-full message is in words"
     );
 
-    // Cy leaves: the others lose the tile within 2 s, and the lobby counts 2.
+    // Cy leaves while sending a large file: Ana's and Ben's rows for it end as failed.
+    let big = "big.bin";
+    pick_empty_file(&cy, "file-input", big, 90_000_000).await;
+    ana.wait_for(
+        "Ana to start receiving Cy's large file",
+        &format!("{} === 'receiving'", file_state(big)),
+        WAIT,
+    )
+    .await;
     cy.click("leave").await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        page.wait_for(
+            &format!("{name}'s row for Cy's file to fail"),
+            &format!("{} === 'failed'", file_state(big)),
+            WAIT,
+        )
+        .await;
+    }
+
+    // Cy has left: the others lose the tile within 2 s, and the lobby counts 2.
     let gone = format!("!document.querySelector('[data-peer=\"{cy_id}\"]')");
     for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
         let took = page
@@ -461,6 +486,78 @@ async fn a_meeting_from_lobby_to_leaving() {
     assert_eq!(ana.eval("window.__noom.peers.size").await, Value::from(0));
 
     browser.close().await;
+}
+
+/// Files: `from` sends 5 MB of random bytes from the chat panel; each of `to` gets a verified
+/// download with the same SHA-256, name, size and type. Prints the rate. Then a file over the cap
+/// is refused in words.
+async fn send_a_file(from: &Page, to: [(&str, &Page); 2]) {
+    const SIZE: usize = 5_000_000;
+    const NAME: &str = "noise.bin";
+    const MIME: &str = "application/x-noom-test";
+    let bytes = random_bytes(SIZE, 0x5eed_f11e);
+    let expected: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let started = std::time::Instant::now();
+    pick_random_file(from, "file-input", NAME, MIME, SIZE, 0x5eed_f11e).await;
+    for (name, page) in to {
+        page.wait_for(
+            &format!("{name} to receive and verify {NAME}"),
+            &format!("{} === 'verified'", file_state(NAME)),
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+    let took = started.elapsed();
+    for (name, page) in to {
+        let got = page.eval(&received_file(NAME)).await;
+        assert_eq!(
+            got["hash"],
+            Value::from(expected.as_str()),
+            "{name}'s copy of {NAME} is intact"
+        );
+        assert_eq!(
+            got["size"],
+            Value::from(SIZE),
+            "{name}'s copy has the right size"
+        );
+        assert_eq!(
+            got["type"],
+            Value::from(MIME),
+            "{name}'s copy has the right type"
+        );
+        assert_eq!(
+            got["download"],
+            Value::from(NAME),
+            "{name}'s copy has the right name"
+        );
+    }
+    from.wait_for(
+        "the sender's row to say it was sent to both",
+        &format!("{} === 'sent'", file_state(NAME)),
+        WAIT,
+    )
+    .await;
+    println!(
+        "file transfer: {:.1} MB to 2 people in {} ms, {:.1} MB/s to each ({:.1} MB/s sent)",
+        SIZE as f64 / 1e6,
+        took.as_millis(),
+        SIZE as f64 / 1e6 / took.as_secs_f64(),
+        2.0 * SIZE as f64 / 1e6 / took.as_secs_f64(),
+    );
+
+    pick_empty_file(from, "file-input", "huge.iso", 100_000_001).await;
+    from.wait_for(
+        "a file over the cap to be refused in words",
+        &format!(
+            "document.querySelector({}).textContent.includes('files up to 100 MB can be sent')",
+            js(&testid("file-error"))
+        ),
+        WAIT,
+    )
+    .await;
 }
 
 /// Where the screenshots go (`tests/artifacts/`, ignored by git).

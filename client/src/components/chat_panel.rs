@@ -1,10 +1,12 @@
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
 
+use crate::components::file_share::FileShare;
 use crate::session::{ChatKind, ChatLine, Session};
 
 /// The room's chat: messages with name and time, join and leave lines, a box to write in. The
-/// list follows new lines to the bottom. Text is always shown as text, never as HTML.
+/// list follows new lines to the bottom. Text is always shown as text, never as HTML. Files are
+/// sent from here too ([`FileShare`]).
 #[component]
 pub fn ChatPanel(
     session: Session,
@@ -58,6 +60,7 @@ pub fn ChatPanel(
                 <button class="primary" type="submit" data-testid="chat-send">"Send"</button>
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
+            <FileShare session />
         </aside>
     }
 }

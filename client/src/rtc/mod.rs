@@ -2,6 +2,7 @@
 //! `RTCPeerConnection` or `getUserMedia` themselves.
 
 mod debug;
+pub mod files;
 pub mod level;
 pub mod media;
 pub mod peer;

@@ -10,6 +10,8 @@
 //! * Signals are applied one at a time, in arrival order. ICE candidates that arrive before a
 //!   remote description wait for it; an empty candidate string is ignored; `{"candidate": null}`
 //!   ends the remote candidates.
+//! * Files travel on a negotiated data channel ([`FileChannel`]): the offerer creates it with its
+//!   tracks, so the first offer carries it; the answerer creates it on that offer.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -27,6 +29,7 @@ use web_sys::{
 };
 
 use super::debug;
+use super::files::{FileChannel, FileMessage};
 use super::media::{Kind, first_track};
 use super::stats::StatsProbe;
 
@@ -56,6 +59,8 @@ pub struct LinkEvents {
     /// The remote media, each time a track arrives.
     pub stream: Box<dyn Fn(MediaStream)>,
     pub state: Box<dyn Fn(LinkState)>,
+    /// What arrives on the file channel.
+    pub files: Rc<dyn Fn(FileMessage)>,
 }
 
 /// A peer connection and the handlers that drive it. [`PeerLink::close`] ends it.
@@ -64,6 +69,7 @@ pub struct PeerLink {
     pc: RtcPeerConnection,
     inbox: UnboundedSender<SignalData>,
     stats: StatsProbe,
+    shared: Rc<Negotiation>,
     _handlers: Handlers,
 }
 
@@ -83,6 +89,8 @@ struct Negotiation {
     /// Our tracks, added on the first remote offer for [`Role::Answer`].
     pending_tracks: RefCell<Option<MediaStream>>,
     early_candidates: RefCell<Vec<JsValue>>,
+    /// Made with the tracks for [`Role::Offer`], on the first remote offer for [`Role::Answer`].
+    files: RefCell<Option<FileChannel>>,
     events: LinkEvents,
 }
 
@@ -104,11 +112,15 @@ impl PeerLink {
             ignore_offer: Cell::new(false),
             pending_tracks: RefCell::new(None),
             early_candidates: RefCell::new(Vec::new()),
+            files: RefCell::new(None),
             events,
         });
         let handlers = Handlers::install(&shared);
         match role {
-            Role::Offer => add_tracks(&pc, local),
+            Role::Offer => {
+                shared.open_files();
+                add_tracks(&pc, local);
+            }
             Role::Answer => *shared.pending_tracks.borrow_mut() = Some(local.clone()),
         }
 
@@ -127,6 +139,7 @@ impl PeerLink {
             stats: StatsProbe::new(pc.clone()),
             pc,
             inbox,
+            shared,
             _handlers: handlers,
         })
     }
@@ -146,6 +159,11 @@ impl PeerLink {
         }
     }
 
+    /// The file channel, once made (it may still be connecting).
+    pub fn files(&self) -> Option<FileChannel> {
+        self.shared.files.borrow().clone()
+    }
+
     /// A handle that reads this connection's quality (`getStats`).
     pub fn stats(&self) -> StatsProbe {
         self.stats.clone()
@@ -158,6 +176,9 @@ impl PeerLink {
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
         self.pc.set_onnegotiationneeded(None);
+        if let Some(files) = self.shared.files.take() {
+            files.close();
+        }
         self.pc.close();
         debug::unregister(&self.remote);
     }
@@ -258,6 +279,7 @@ impl Negotiation {
                 if let Some(local) = self.pending_tracks.take() {
                     add_tracks(&self.pc, &local);
                 }
+                self.open_files();
                 self.set_local_description().await?;
             }
             return Ok(());
@@ -282,6 +304,14 @@ impl Negotiation {
                 Ok(())
             }
             Some(_) => self.add_candidate(&candidate).await,
+        }
+    }
+
+    /// Creates the file channel, once.
+    fn open_files(&self) {
+        let mut files = self.files.borrow_mut();
+        if files.is_none() {
+            *files = Some(FileChannel::open(&self.pc, Rc::clone(&self.events.files)));
         }
     }
 
