@@ -7,6 +7,7 @@ use noom_server::Config;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::TestClient;
 use crate::redis::TestRedis;
 
 /// A Noom server running in this process on 127.0.0.1 and a port chosen by the OS.
@@ -150,6 +151,17 @@ impl Deployment {
             redis,
             next: AtomicUsize::new(0),
         }
+    }
+
+    /// Ada and Bob, connected in turn (on two nodes: one on each) and in room `r`; Ada has
+    /// been told Bob joined.
+    pub async fn two_in_a_room(&self) -> (TestClient, TestClient) {
+        let mut ada = TestClient::connect(&self.url()).await;
+        let mut bob = TestClient::connect(&self.url()).await;
+        ada.join("r", "Ada").await;
+        bob.join("r", "Bob").await;
+        ada.recv().await; // Bob joined
+        (ada, bob)
     }
 
     /// The WebSocket URL of the next node in turn, so that successive clients are spread over

@@ -109,11 +109,7 @@ async fn join_lists_peers_already_there_and_tells_them(topology: Topology) {
 
 async fn leave_answers_left_and_tells_the_room(topology: Topology) {
     let server = Deployment::start(topology, Config::default()).await;
-    let mut ada = TestClient::connect(&server.url()).await;
-    let mut bob = TestClient::connect(&server.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
-    ada.recv().await; // peer_joined
+    let (mut ada, mut bob) = server.two_in_a_room().await;
 
     let id = bob.send(ClientMessage::Leave(Empty {})).await;
     let envelope = bob.recv_envelope().await;
@@ -138,11 +134,7 @@ async fn leave_answers_left_and_tells_the_room(topology: Topology) {
 
 async fn closing_the_socket_is_announced_as_peer_left(topology: Topology) {
     let server = Deployment::start(topology, Config::default()).await;
-    let mut ada = TestClient::connect(&server.url()).await;
-    let mut bob = TestClient::connect(&server.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
-    ada.recv().await;
+    let (mut ada, mut bob) = server.two_in_a_room().await;
     let bob_id = bob.peer_id().clone();
     bob.socket.close(None).await.unwrap();
     drop(bob);
@@ -156,13 +148,9 @@ async fn closing_the_socket_is_announced_as_peer_left(topology: Topology) {
 async fn ada_and_bob_in_r_eve_elsewhere(
     server: &Deployment,
 ) -> (TestClient, TestClient, TestClient) {
-    let mut ada = TestClient::connect(&server.url()).await;
-    let mut bob = TestClient::connect(&server.url()).await;
+    let (ada, bob) = server.two_in_a_room().await;
     let mut eve = TestClient::connect(&server.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
     eve.join("elsewhere", "Eve").await;
-    ada.recv().await; // Bob joined
     (ada, bob, eve)
 }
 
@@ -222,11 +210,7 @@ async fn chat_reaches_everyone_in_the_room_with_server_time(topology: Topology) 
 
 async fn set_nickname_and_set_status_reach_the_room(topology: Topology) {
     let server = Deployment::start(topology, Config::default()).await;
-    let mut ada = TestClient::connect(&server.url()).await;
-    let mut bob = TestClient::connect(&server.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
-    ada.recv().await;
+    let (mut ada, mut bob) = server.two_in_a_room().await;
 
     ada.send(ClientMessage::SetNickname(SetNickname {
         nickname: Nickname::new("Ada L.").unwrap(),

@@ -22,19 +22,9 @@ fn chat(text: &str) -> ClientMessage {
     })
 }
 
-/// Ada and Bob in one room, on different nodes of a cluster.
-async fn two_in_a_room(deployment: &Deployment) -> (TestClient, TestClient) {
-    let mut ada = TestClient::connect(&deployment.url()).await;
-    let mut bob = TestClient::connect(&deployment.url()).await;
-    ada.join("r", "Ada").await;
-    bob.join("r", "Bob").await;
-    ada.recv().await; // Bob joined
-    (ada, bob)
-}
-
 async fn a_lost_connection_is_resumed_without_the_room_noticing(topology: Topology) {
     let deployment = Deployment::start(topology, Config::default()).await;
-    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let (mut ada, mut bob) = deployment.two_in_a_room().await;
     let session = bob.recv_session().await;
     assert_eq!(session.grace_ms, 30_000);
     let bob_id = bob.peer_id().clone();
@@ -76,7 +66,7 @@ async fn a_lost_connection_is_resumed_without_the_room_noticing(topology: Topolo
 
 async fn what_a_held_seat_missed_is_delivered_after_resuming(topology: Topology) {
     let deployment = Deployment::start(topology, Config::default()).await;
-    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let (mut ada, mut bob) = deployment.two_in_a_room().await;
     let token = bob.recv_session().await.resume_token;
     let bob_id = bob.peer_id().clone();
     let bob_node = deployment.nodes.len() - 1;
@@ -113,7 +103,7 @@ async fn a_seat_not_taken_back_in_time_is_given_up(topology: Topology) {
         ..Config::default()
     };
     let deployment = Deployment::start(topology, config).await;
-    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let (mut ada, mut bob) = deployment.two_in_a_room().await;
     let token = bob.recv_session().await.resume_token;
     let bob_id = bob.peer_id().clone();
     let lost = Instant::now();
@@ -135,7 +125,7 @@ async fn a_seat_not_taken_back_in_time_is_given_up(topology: Topology) {
 
 async fn a_clean_close_leaves_at_once(topology: Topology) {
     let deployment = Deployment::start(topology, Config::default()).await;
-    let (mut ada, mut bob) = two_in_a_room(&deployment).await;
+    let (mut ada, mut bob) = deployment.two_in_a_room().await;
     let bob_id = bob.peer_id().clone();
     let closed = Instant::now();
     bob.socket.close(None).await.unwrap();
@@ -148,7 +138,7 @@ async fn a_clean_close_leaves_at_once(topology: Topology) {
 
 async fn a_resume_takes_over_a_connection_that_still_looks_alive(topology: Topology) {
     let deployment = Deployment::start(topology, Config::default()).await;
-    let (mut ada, mut stale) = two_in_a_room(&deployment).await;
+    let (mut ada, mut stale) = deployment.two_in_a_room().await;
     let token = stale.recv_session().await.resume_token;
     let bob_node = deployment.nodes.len() - 1;
     let mut fresh = TestClient::connect(&deployment.nodes[bob_node].ws_url()).await;
@@ -173,7 +163,7 @@ async fn a_seat_is_resumed_on_another_node_of_the_cluster() {
         ..Config::default()
     };
     let deployment = Deployment::start(Topology::TwoNodes, config).await;
-    let (mut ada, mut bob) = two_in_a_room(&deployment).await; // Ada on node 0, Bob on node 1
+    let (mut ada, mut bob) = deployment.two_in_a_room().await; // Ada on node 0, Bob on node 1
     let token = bob.recv_session().await.resume_token;
     let bob_id = bob.peer_id().clone();
     drop(bob);
