@@ -80,12 +80,17 @@ pub(crate) async fn serve<W, R>(
 
     let ending = read_loop(&mut stream, &peer, &board, &config, &handle, &shutdown).await;
 
-    // A socket that broke keeps its seat for a while, for the client to come back; any other
-    // ending (closed, silent for the whole idle timeout, too slow, refused) leaves at once.
+    // A socket that broke keeps its seat for a while, for the client to come back. So does one
+    // closed because the server stops: its room is not told that everyone leaves, since they
+    // all come back (to this server restarted, or to another node). Any other ending (closed,
+    // silent for the whole idle timeout, too slow, refused) leaves at once.
     match ending {
         // Its seat now belongs to the newer connection.
         Ending::Replaced => board.replaced(&peer),
-        _ => board.disconnect(&peer, ending == Ending::Lost),
+        _ => board.disconnect(
+            &peer,
+            matches!(ending, Ending::Lost | Ending::ServerStopping),
+        ),
     }
     if ending == Ending::TooSlow {
         writer.abort();

@@ -162,14 +162,26 @@ impl TestClient {
 
     /// Reads until the server closes, returning the close code.
     pub async fn close_code(&mut self) -> Option<CloseCode> {
+        self.messages_until_close().await.1
+    }
+
+    /// Reads until the server closes: the protocol messages that came first (room-list pushes
+    /// included), and the close code.
+    pub async fn messages_until_close(&mut self) -> (Vec<ServerMessage>, Option<CloseCode>) {
+        let mut messages = Vec::new();
         loop {
             match timeout(WAIT, self.socket.next())
                 .await
                 .expect("closed within the wait")
             {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(Message::Close(frame))) => return (messages, frame.map(|f| f.code)),
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(envelope) = Envelope::<ServerMessage>::decode(&text) {
+                        messages.push(envelope.message);
+                    }
+                }
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => return None,
+                Some(Err(_)) | None => return (messages, None),
             }
         }
     }

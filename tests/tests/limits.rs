@@ -246,8 +246,9 @@ async fn room_list_pushes_to_the_lobby_are_coalesced() {
     );
 }
 
+/// Nobody is told that the others leave: they all reconnect, to the server restarted.
 #[tokio::test]
-async fn shutdown_closes_every_socket_with_1001_within_5_s() {
+async fn shutdown_closes_every_socket_with_1001_within_5_s_and_no_leaves() {
     let server = TestServer::start().await;
     let mut ada = TestClient::connect(&server.ws_url()).await;
     let mut bob = TestClient::connect(&server.ws_url()).await;
@@ -257,6 +258,13 @@ async fn shutdown_closes_every_socket_with_1001_within_5_s() {
     let took = server.shutdown().await;
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
     for client in [&mut ada, &mut bob, &mut lobby] {
-        assert_eq!(client.close_code().await, Some(CloseCode::Away));
+        let (messages, code) = client.messages_until_close().await;
+        assert_eq!(code, Some(CloseCode::Away));
+        assert!(
+            !messages
+                .iter()
+                .any(|m| matches!(m, ServerMessage::PeerLeft(_))),
+            "a leave was announced on shutdown: {messages:?}"
+        );
     }
 }
