@@ -16,6 +16,8 @@ use noom_shared::{
     PeerInfo, PeerStatus, Resume, RoomName, ServerMessage, Session as Lease, SignalFrom, SignalTo,
     Welcome,
 };
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
@@ -50,6 +52,8 @@ pub struct Participant {
     pub nickname: RwSignal<String>,
     pub status: RwSignal<PeerStatus>,
     pub stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    /// The screen they share, shown as a tile of its own.
+    pub screen: RwSignal<Option<MediaStream>, LocalStorage>,
     pub link: RwSignal<LinkState>,
     pub speaking: RwSignal<bool>,
     /// The link's quality from its last stats sample (remote participants only).
@@ -129,6 +133,8 @@ pub struct LocalDevices {
     pub microphone_id: RwSignal<Option<String>>,
     /// A device switch that failed, in words.
     pub problem: RwSignal<Option<String>>,
+    /// The screen, window or tab we share, while we do.
+    pub screen: RwSignal<Option<MediaStream>, LocalStorage>,
 }
 
 /// The handle to a room visit.
@@ -169,8 +175,10 @@ struct Inner {
     links: HashMap<PeerId, PeerLink>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
-    /// While reconnecting: when the server gives the seat up (ms since the epoch).
-    resume_deadline: Option<f64>,
+    /// Since when the socket has been down (ms since the epoch), and how many attempts to
+    /// reconnect have failed since; both reset by `welcome`.
+    offline_since: Option<f64>,
+    reconnect_attempts: u32,
     meters: HashMap<PeerId, LevelMeter>,
     next_chat_key: usize,
     /// Files arriving, by sender and the sender's transfer id.
@@ -179,11 +187,18 @@ struct Inner {
     next_transfer_key: usize,
     /// Download URLs of received files, freed on shutdown.
     file_urls: Vec<String>,
+    /// The handler of our shared screen's `ended` event (the browser's "Stop sharing").
+    screen_ended: Option<Closure<dyn FnMut()>>,
     closed: bool,
 }
 
-/// How long to wait between attempts to reach the server again.
-const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// The first wait before reaching the server again; it doubles with each failed attempt, up to
+/// [`RECONNECT_MAX_DELAY`].
+const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(250);
+const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// How long the server may stay out of reach before the visit ends.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 
 const LOST: &str = "Lost the connection to the server. Reload to try again.";
 
@@ -211,6 +226,7 @@ impl Session {
                 camera_id: RwSignal::new(None),
                 microphone_id: RwSignal::new(None),
                 problem: RwSignal::new(None),
+                screen: RwSignal::new_local(None),
             },
             notice: RwSignal::new(None),
             reconnecting: RwSignal::new(false),
@@ -241,30 +257,38 @@ impl Session {
         }
     }
 
-    /// The socket ended. After a drop in a call the server holds our seat for a grace period:
-    /// keep the peer connections and try to take the seat back until then. Otherwise (closed by
-    /// the server, or not in a call) the visit is over.
+    /// The socket ended. Unless the server refused us, try again with backoff. In a call the peer
+    /// connections carry on meanwhile, and the seat is then taken back (`resume`) or, when the
+    /// server no longer holds it (it restarted), taken anew (`join`). Gives up after
+    /// [`GIVE_UP_AFTER`].
     fn connection_lost(self, ending: Ending) {
         let now = js_sys::Date::now();
-        let retry = self.inner.try_update_value(|i| {
+        let Some((offline_since, attempts, closed)) = self.inner.try_update_value(|i| {
             i.signaling = None;
-            if ending == Ending::Closed {
-                return None;
-            }
-            let grace = i.lease.as_ref().map(|lease| lease.grace_ms)?;
-            // Millisecond durations fit an f64 exactly.
-            #[allow(clippy::cast_precision_loss)]
-            let deadline = *i.resume_deadline.get_or_insert(now + grace as f64);
-            Some(now < deadline && !i.closed)
-        });
-        match retry {
-            Some(Some(true)) => {
-                self.reconnecting.set(true);
-                set_timeout(move || self.connect(), RECONNECT_DELAY);
-            }
-            Some(_) => self.fail(LOST),
-            None => {}
+            i.reconnect_attempts += 1;
+            let since = *i.offline_since.get_or_insert(now);
+            (since, i.reconnect_attempts, i.closed)
+        }) else {
+            return;
+        };
+        if closed {
+            return;
         }
+        // Millisecond durations fit an f64 exactly.
+        #[allow(clippy::cast_precision_loss)]
+        let out_of_time = now - offline_since > GIVE_UP_AFTER.as_millis() as f64;
+        if ending == Ending::Refused || out_of_time {
+            return self.fail(LOST);
+        }
+        match self.phase.get_untracked() {
+            Phase::InCall => self.reconnecting.set(true),
+            Phase::Connecting | Phase::PreJoin | Phase::Joining => {
+                self.phase.set(Phase::Connecting);
+            }
+            // Nothing on screen needs the server.
+            Phase::Full | Phase::Failed(_) => return,
+        }
+        set_timeout(move || self.connect(), reconnect_delay(attempts));
     }
 
     /// Asks for the camera and microphone, then lists devices (labels need permission).
@@ -401,6 +425,64 @@ impl Session {
         self.apply_toggles();
     }
 
+    /// Starts presenting a screen, window or tab (the browser asks which), or stops.
+    pub fn toggle_screen_share(self) {
+        if self.devices.screen.get_untracked().is_some() {
+            return self.stop_screen_share();
+        }
+        spawn_local(async move {
+            match media::share_screen().await {
+                Ok(Some(stream)) => self.start_screen_share(stream),
+                Ok(None) => {}
+                Err(err) => {
+                    self.notice.try_set(Some(err));
+                }
+            }
+        });
+    }
+
+    /// Sends `stream` to everyone as our screen, and shows it to us.
+    fn start_screen_share(self, stream: MediaStream) {
+        let in_call = self.phase.try_get_untracked() == Some(Phase::InCall);
+        let Some(me) = self.me().filter(|_| in_call) else {
+            return media::stop(&stream);
+        };
+        // The browser's own "Stop sharing" control ends the track: stop as our button would.
+        let ended = Closure::<dyn FnMut()>::new(move || self.stop_screen_share());
+        if let Some(track) = media::first_track(&stream, Kind::Video) {
+            track.set_onended(Some(ended.as_ref().unchecked_ref()));
+        }
+        self.inner.update_value(|i| {
+            // An earlier share's handler is not running now: it can go.
+            i.screen_ended = Some(ended);
+            for link in i.links.values() {
+                link.share_screen(Some(&stream));
+            }
+        });
+        me.screen.set(Some(stream.clone()));
+        self.devices.screen.set(Some(stream));
+    }
+
+    /// Stops presenting: the screen track ends and leaves every link.
+    pub fn stop_screen_share(self) {
+        let Some(Some(stream)) = self.devices.screen.try_get_untracked() else {
+            return;
+        };
+        if let Some(track) = media::first_track(&stream, Kind::Video) {
+            track.set_onended(None);
+        }
+        media::stop(&stream);
+        self.inner.try_with_value(|i| {
+            for link in i.links.values() {
+                link.share_screen(None);
+            }
+        });
+        self.devices.screen.try_set(None);
+        if let Some(me) = self.me() {
+            me.screen.try_set(None);
+        }
+    }
+
     /// Raises or lowers our hand for everyone.
     pub fn toggle_hand(self) {
         self.hand_raised.update(|up| *up = !*up);
@@ -484,8 +566,10 @@ impl Session {
                 files::revoke(&url);
             }
         });
-        if let Some(Some(stream)) = self.devices.stream.try_get_untracked() {
-            media::stop(&stream);
+        for local in [self.devices.stream, self.devices.screen] {
+            if let Some(Some(stream)) = local.try_get_untracked() {
+                media::stop(&stream);
+            }
         }
     }
 
@@ -563,6 +647,8 @@ impl Session {
             .inner
             .try_update_value(|i| {
                 i.welcome = Some(welcome);
+                i.offline_since = None;
+                i.reconnect_attempts = 0;
                 i.lease.take().filter(|_| reconnecting)
             })
             .flatten();
@@ -571,7 +657,7 @@ impl Session {
             (true, Some(lease)) => self.send(ClientMessage::Resume(Resume {
                 token: lease.resume_token,
             })),
-            (true, None) => self.fail(LOST),
+            (true, None) => self.rejoin(),
             (false, _) => {
                 self.send(ClientMessage::ListRooms(Default::default()));
                 self.phase.set(Phase::PreJoin);
@@ -582,7 +668,6 @@ impl Session {
     /// `resumed`: the seat is ours again under the same peer id, so every peer connection still
     /// fits. Catch up with who left or came meanwhile.
     fn on_resumed(self, resumed: Joined) {
-        self.inner.update_value(|i| i.resume_deadline = None);
         self.reconnecting.set(false);
         let gone: Vec<PeerId> = self.participants.with_untracked(|list| {
             list.iter()
@@ -603,6 +688,11 @@ impl Session {
     }
 
     fn on_joined(self, joined: Joined) {
+        if self.reconnecting.get_untracked() {
+            // A rejoin: the room is rebuilt from this message.
+            self.forget_everyone();
+            self.reconnecting.set(false);
+        }
         self.inner
             .update_value(|i| i.self_id = Some(joined.peer_id.clone()));
         let Some(nickname) = self.inner.with_value(|i| i.nickname.clone()) else {
@@ -616,6 +706,7 @@ impl Session {
             true,
         );
         me.stream.set(self.devices.stream.get_untracked());
+        me.screen.set(self.devices.screen.get_untracked());
         me.link.set(LinkState::Connected);
         if let Some(stream) = self.devices.stream.get_untracked() {
             self.watch_level(&me.id, &stream);
@@ -664,7 +755,7 @@ impl Session {
         match code {
             ErrorCode::RoomFull => self.phase.set(Phase::Full),
             // The held seat is gone (expired, or the server restarted).
-            ErrorCode::InvalidToken => self.fail(LOST),
+            ErrorCode::InvalidToken if self.reconnecting.get_untracked() => self.rejoin(),
             ErrorCode::InvalidNickname | ErrorCode::InvalidRoom | ErrorCode::AlreadyInRoom
                 if self.phase.get_untracked() == Phase::Joining =>
             {
@@ -689,6 +780,7 @@ impl Session {
             .get_untracked()
             .or_else(|| MediaStream::new().ok());
         let Some(local) = local else { return };
+        let screen = self.devices.screen.get_untracked();
         let to = remote.clone();
         let files_from = remote.clone();
         let events = LinkEvents {
@@ -707,12 +799,24 @@ impl Session {
                     participant.stream.set(Some(stream));
                 }
             }),
+            screen: Box::new(move |screen| {
+                if participant.screen.try_get_untracked().as_ref() != Some(&screen) {
+                    participant.screen.try_set(screen);
+                }
+            }),
             state: Box::new(move |state| {
                 participant.link.try_set(state);
             }),
             files: Rc::new(move |message| self.on_file(&files_from, message)),
         };
-        match PeerLink::new(remote.clone(), &ice_servers, role, &local, events) {
+        match PeerLink::new(
+            remote.clone(),
+            &ice_servers,
+            role,
+            &local,
+            screen.as_ref(),
+            events,
+        ) {
             Ok(link) => self.inner.update_value(|i| {
                 i.links.insert(remote, link);
             }),
@@ -866,6 +970,7 @@ impl Session {
             nickname: RwSignal::new(peer.nickname.to_string()),
             status: RwSignal::new(PeerStatus::default()),
             stream: RwSignal::new_local(None),
+            screen: RwSignal::new_local(None),
             link: RwSignal::new(LinkState::Connecting),
             speaking: RwSignal::new(false),
             quality: RwSignal::new(None),
@@ -878,6 +983,35 @@ impl Session {
         self.participants
             .update(|list| list.push(participant.clone()));
         participant
+    }
+
+    /// The server no longer holds our seat (it restarted, or the grace ran out): join the room
+    /// again under the same name. Everyone's peer id is new then, so every link starts over when
+    /// `joined` arrives.
+    fn rejoin(self) {
+        match self.inner.with_value(|i| i.nickname.clone()) {
+            Some(nickname) => self.send(ClientMessage::Join(Join {
+                room: self.room.get_value(),
+                nickname,
+            })),
+            None => self.fail(LOST),
+        }
+    }
+
+    /// Closes every link and forgets every participant, ourselves included, without a word in
+    /// the chat: after a rejoin they come back under new peer ids.
+    fn forget_everyone(self) {
+        let links = self.inner.try_update_value(|i| {
+            i.meters.clear();
+            std::mem::take(&mut i.links)
+        });
+        for link in links.into_iter().flat_map(HashMap::into_values) {
+            link.close();
+        }
+        for participant in self.participants.get_untracked() {
+            self.fail_incoming(&participant.id, "The connection to the sender was reset");
+        }
+        self.participants.set(Vec::new());
     }
 
     fn remove_peer(self, id: &PeerId) {
@@ -896,6 +1030,13 @@ impl Session {
         self.participants
             .update(|list| list.retain(|p| &p.id != id));
         self.notice_line(format!("{} left", gone.nickname.get_untracked()));
+    }
+
+    /// Our own tile's participant, once in the call.
+    fn me(self) -> Option<Participant> {
+        self.participants
+            .try_with_untracked(|l| l.iter().find(|p| p.is_self).cloned())
+            .flatten()
     }
 
     fn participant(self, id: &PeerId) -> Option<Participant> {
@@ -928,10 +1069,7 @@ impl Session {
             camera_off: !camera_on,
             hand_raised: self.hand_raised.get_untracked(),
         };
-        if let Some(me) = self
-            .participants
-            .with_untracked(|l| l.iter().find(|p| p.is_self).cloned())
-        {
+        if let Some(me) = self.me() {
             me.status.set(status);
         }
         if self.phase.get_untracked() == Phase::InCall {
@@ -988,6 +1126,15 @@ impl Progress {
             self.0.try_set(now);
         }
     }
+}
+
+/// The wait before reconnection attempt number `attempt` (from 1): doubling, capped, with up to
+/// a fifth taken off at random so that a restarted server is not met by everyone at once.
+fn reconnect_delay(attempt: u32) -> Duration {
+    let doubled = RECONNECT_FIRST_DELAY.saturating_mul(1 << attempt.saturating_sub(1).min(8));
+    doubled
+        .min(RECONNECT_MAX_DELAY)
+        .mul_f64(1.0 - js_sys::Math::random() / 5.0)
 }
 
 /// `ts` (ms since the epoch) as local `HH:MM`.

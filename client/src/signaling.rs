@@ -17,11 +17,16 @@ use wasm_bindgen_futures::spawn_local;
 /// How a socket ended, when it was not closed by us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// The server closed it with a close frame (shutting down, idle, replaced).
-    Closed,
-    /// It broke without a close frame (network drop): the server may hold our seat.
+    /// It broke without a close frame (network drop: the server may hold our seat), or the
+    /// server went away (1001: shutting down, or it stopped hearing us). Worth trying again.
     Dropped,
+    /// The server closed it for cause (1008 abuse, 1009 too large): another try would end the
+    /// same way.
+    Refused,
 }
+
+/// The close code a server sends when it stops or stops hearing us.
+const GOING_AWAY: u16 = 1001;
 
 /// A handle to the open socket; clones share it.
 #[derive(Clone)]
@@ -64,8 +69,8 @@ impl Signaling {
                         _,
                     )) => {}
                     Either::Right((Some(Err(ConnectionClose(event))), _)) => {
-                        break Some(if event.was_clean {
-                            Ending::Closed
+                        break Some(if event.was_clean && event.code != GOING_AWAY {
+                            Ending::Refused
                         } else {
                             Ending::Dropped
                         });

@@ -44,6 +44,17 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium with fake media devices and a fresh profile.
     pub async fn launch() -> Self {
+        Self::launch_with(&[]).await
+    }
+
+    /// Like [`Browser::launch`], and screen sharing (`getDisplayMedia`) picks the whole screen
+    /// without showing a picker. The switch that does it accepts every permission prompt, so
+    /// [`Browser::open_blocking`] cannot block anything in this browser.
+    pub async fn launch_for_screen_sharing() -> Self {
+        Self::launch_with(&["use-fake-ui-for-media-stream"]).await
+    }
+
+    async fn launch_with(extra_args: &[&str]) -> Self {
         let executable = std::env::var_os("NOOM_CHROMIUM")
             .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from);
         assert!(
@@ -79,6 +90,7 @@ impl Browser {
                 "disable-renderer-backgrounding",
                 "disable-backgrounding-occluded-windows",
             ])
+            .args(extra_args.iter().copied())
             .build()
             .expect("a valid Chromium configuration");
         let (inner, mut events) = CdpBrowser::launch(config)
@@ -310,6 +322,13 @@ fn origin(url: &str) -> String {
         .find('/')
         .map_or(url.len(), |i| after_scheme + i);
     url[..end].to_owned()
+}
+
+/// Where a screenshot named `name` goes: `tests/artifacts/`, ignored by git.
+pub fn artifact(name: &str) -> PathBuf {
+    crate::server::workspace_root()
+        .join("tests/artifacts")
+        .join(name)
 }
 
 /// A CSS selector for `data-testid` = `id`.

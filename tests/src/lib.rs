@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod client;
 pub mod http;
+pub mod node;
 pub mod proxy;
 pub mod redis;
 pub mod server;

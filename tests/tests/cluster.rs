@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use noom_server::Config;
 use noom_shared::*;
+use noom_tests::node::NodeProcess;
 use noom_tests::redis::TestRedis;
 use noom_tests::server::wait_until_healthy;
 use noom_tests::{TestClient, TestServer};
@@ -21,32 +19,20 @@ fn cluster_config(redis: &TestRedis) -> Config {
 }
 
 /// A node in its own process, so that it can be killed.
-struct NodeProcess {
-    addr: SocketAddr,
-    child: Child,
-}
-
-impl NodeProcess {
-    async fn start(redis: &TestRedis) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_noom-node"))
-            .args(["--listen", "127.0.0.1:0", "--static-dir", "/nonexistent"])
-            .args(["--redis-url", &redis.url()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start a node");
-        let stdout = child.stdout.take().unwrap();
-        let line = BufReader::new(stdout).lines().next().unwrap().unwrap();
-        let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
-        wait_until_healthy(addr).await;
-        Self { addr, child }
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn start_node(redis: &TestRedis) -> NodeProcess {
+    let url = redis.url();
+    NodeProcess::start(
+        env!("CARGO_BIN_EXE_noom-node"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--static-dir",
+            "/nonexistent",
+            "--redis-url",
+            &url,
+        ],
+    )
+    .await
 }
 
 fn chat(text: &str) -> ClientMessage {
@@ -59,7 +45,7 @@ fn chat(text: &str) -> ClientMessage {
 async fn the_peers_of_a_killed_node_leave_the_other_nodes_rooms_within_10_s() {
     let redis = TestRedis::start().await;
     let survivor = TestServer::with_config(cluster_config(&redis)).await;
-    let mut doomed = NodeProcess::start(&redis).await;
+    let mut doomed = start_node(&redis).await;
 
     let mut ada = TestClient::connect(&survivor.ws_url()).await;
     let mut lobby = TestClient::connect(&survivor.ws_url()).await;
@@ -71,7 +57,7 @@ async fn the_peers_of_a_killed_node_leave_the_other_nodes_rooms_within_10_s() {
         matches!(ada.recv().await, ServerMessage::PeerJoined(p) if p.nickname.as_str() == "Bob")
     );
 
-    doomed.child.kill().unwrap(); // SIGKILL: no goodbye to Redis
+    doomed.kill(); // SIGKILL: no goodbye to Redis
     let killed = Instant::now();
     let left = ada.recv_within(Duration::from_secs(12)).await;
     let waited = killed.elapsed();

@@ -8,6 +8,7 @@ use crate::components::chat_panel::ChatPanel;
 use crate::components::controls::Controls;
 use crate::components::help_dialog::HelpDialog;
 use crate::components::people_panel::PeoplePanel;
+use crate::components::screen_tile::ScreenTile;
 use crate::components::side_panel::{self, SidePanel};
 use crate::components::stats_panel::StatsPanel;
 use crate::components::tile::Tile;
@@ -23,8 +24,10 @@ const STATS_SAMPLING: Duration = Duration::from_secs(1);
 const WIDE_SCREEN_PX: f64 = 900.0;
 
 /// The call: a header with the room and the participant count, the tiles (self included) as a
-/// grid or, in the speaker layout, the active speaker large above a strip of the others, a side column (chat, people or stats) and the control bar. Keyboard shortcuts
-/// (listed by `?`) work anywhere but in a text field.
+/// grid or, in the speaker layout, the active speaker large above a strip of the others, a side
+/// column (chat, people or stats) and the control bar. While someone presents, their screen is
+/// the large tile and everyone's camera goes to the strip. Keyboard shortcuts (listed by `?`)
+/// work anywhere but in a text field.
 #[component]
 pub fn CallView(session: Session) -> impl IntoView {
     let wide = web_sys::window()
@@ -41,6 +44,17 @@ pub fn CallView(session: Session) -> impl IntoView {
                 .with(|l| l.iter().find(|p| !p.is_self).map(|p| p.id.clone()))
         })
     });
+    // Everyone presenting, in the order they joined; the first one's screen is the large tile.
+    let presenters = Memo::new(move |_| {
+        session.participants.with(|list| {
+            list.iter()
+                .filter(|p| p.screen.with(Option::is_some))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let presenting = move || presenters.with(|p| !p.is_empty());
+    let presentation = Memo::new(move |_| presenters.with(|p| p.first().map(|p| p.id.clone())));
     if let Ok(handle) = set_interval_with_handle(move || session.sample_levels(), LEVEL_SAMPLING) {
         on_cleanup(move || handle.clear());
     }
@@ -58,6 +72,7 @@ pub fn CallView(session: Session) -> impl IntoView {
         match ev.key().as_str() {
             "m" | "M" => session.toggle_mic(),
             "v" | "V" => session.toggle_camera(),
+            "s" | "S" => session.toggle_screen_share(),
             "h" | "H" => session.toggle_hand(),
             "c" | "C" => side_panel::toggle(panel, SidePanel::Chat),
             "?" => help_open.update(|o| *o = !*o),
@@ -67,11 +82,18 @@ pub fn CallView(session: Session) -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     let count = move || session.participants.with(Vec::len);
+    let tiles = move || count() + presenters.with(Vec::len);
     let shown = move |which| Signal::derive(move || panel.get() == Some(which));
     view! {
         <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
                 <h1 class="call-room">{session.room.get_value().to_string()}</h1>
+                {move || {
+                    session
+                        .notice
+                        .get()
+                        .map(|text| view! { <span class="notice" role="alert" data-testid="call-notice">{text}</span> })
+                }}
                 <Show when=move || session.reconnecting.get()>
                     <span class="reconnecting" role="status" data-testid="reconnecting">
                         "Connection lost, reconnecting…"
@@ -86,16 +108,25 @@ pub fn CallView(session: Session) -> impl IntoView {
             </header>
             <main
                 class="grid"
-                class:speaker=move || speaker_layout.get()
-                data-tiles=count
+                class:speaker=move || speaker_layout.get() || presenting()
+                class:presenting=presenting
+                data-tiles=tiles
                 data-testid="tiles"
                 aria-label="Participants"
             >
+                <For each=move || presenters.get() key=|p: &Participant| p.id.clone() let:participant>
+                    {
+                        let id = participant.id.clone();
+                        let featured = Signal::derive(move || presentation.with(|f| f.as_ref() == Some(&id)));
+                        view! { <ScreenTile participant featured /> }
+                    }
+                </For>
                 <For each=move || session.participants.get() key=|p: &Participant| p.id.clone() let:participant>
                     {
                         let id = participant.id.clone();
                         let featured = Signal::derive(move || {
-                            speaker_layout.get() && featured.with(|f| f.as_ref() == Some(&id))
+                            speaker_layout.get() && !presenting()
+                                && featured.with(|f| f.as_ref() == Some(&id))
                         });
                         view! { <Tile participant featured /> }
                     }

@@ -7,13 +7,12 @@ use wasm_bindgen::JsCast;
 use crate::components::device_picker::DevicePicker;
 use crate::components::side_panel::{PanelButton, SidePanel};
 use crate::components::toggle_button::ToggleButton;
-use crate::rtc::media::{Access, Kind};
+use crate::rtc::media::{self, Access, Kind};
 use crate::session::Session;
 
-/// The call's control bar: microphone, camera, raise hand, speaker or grid layout, device
-/// settings (switch camera or
-/// microphone mid-call), the side panels (chat, people, stats), copy invite link, shortcuts,
-/// leave. Every control is a labelled button.
+/// The call's control bar: microphone, camera, present a screen, raise hand, speaker or grid
+/// layout, device settings (switch camera or microphone mid-call), the side panels (chat, people,
+/// stats), copy invite link, shortcuts, leave. Every control is a labelled button.
 #[component]
 pub fn Controls(
     session: Session,
@@ -25,6 +24,7 @@ pub fn Controls(
     speaker_layout: RwSignal<bool>,
 ) -> impl IntoView {
     let d = session.devices;
+    let presenting = move || d.screen.with(Option::is_some);
     let settings_open = RwSignal::new(false);
     let navigate = use_navigate();
     let copied = RwSignal::new(None::<String>);
@@ -80,6 +80,17 @@ pub fn Controls(
                 enabled=Signal::derive(move || d.video.get() == Some(Access::Granted))
                 toggle=move || session.toggle_camera()
             />
+            <button
+                type="button"
+                class:active=presenting
+                aria-pressed=move || presenting().to_string()
+                title="Present your screen (S)"
+                disabled=!media::can_share_screen()
+                data-testid="toggle-screen"
+                on:click=move |_| session.toggle_screen_share()
+            >
+                {move || if presenting() { "Stop presenting" } else { "Present" }}
+            </button>
             <button
                 type="button"
                 class="hand-button"

@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 
 /// The call's keyboard shortcuts: key, and what it does.
-pub const SHORTCUTS: [(&str, &str); 6] = [
+pub const SHORTCUTS: [(&str, &str); 7] = [
     ("M", "Mute or unmute the microphone"),
     ("V", "Turn the camera off or on"),
+    ("S", "Present your screen, or stop presenting"),
     ("H", "Raise or lower your hand"),
     ("C", "Open or close the chat"),
     ("?", "Show this list"),

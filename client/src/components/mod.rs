@@ -14,6 +14,7 @@ pub mod pre_join;
 pub mod quality_indicator;
 pub mod room_list;
 pub mod room_page;
+pub mod screen_tile;
 pub mod side_panel;
 pub mod stats_panel;
 pub mod stream_video;

@@ -1,9 +1,16 @@
 //! The local camera and microphone: asking for them, listing devices, switching one, and
-//! stopping them.
+//! stopping them; and the screen, window or tab the user shares.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack};
+use web_sys::{
+    DisplayMediaStreamConstraints, MediaDeviceKind, MediaStream, MediaStreamConstraints,
+    MediaStreamTrack,
+};
+
+/// The largest shared screen sent, and its frame rate. Every link sends its own copy (a mesh),
+/// so 720p at 15 frames a second keeps a share with several people within a home uplink.
+const SCREEN_MAX: (u32, u32, u32) = (1280, 720, 15);
 
 /// Audio or video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +156,51 @@ pub fn swap_track(stream: &MediaStream, kind: Kind, track: &MediaStreamTrack) {
 pub fn stop(stream: &MediaStream) {
     for track in stream.get_tracks().iter() {
         track.unchecked_into::<MediaStreamTrack>().stop();
+    }
+}
+
+/// Whether this browser can share a screen (desktop browsers can; most phones cannot).
+pub fn can_share_screen() -> bool {
+    media_devices().is_some_and(|media| {
+        js_sys::Reflect::has(&media, &"getDisplayMedia".into()).unwrap_or(false)
+    })
+}
+
+/// Asks the browser to share a screen, window or tab (it shows its own picker). `Ok(None)`
+/// when the user cancels the picker; an error in words otherwise.
+pub async fn share_screen() -> Result<Option<MediaStream>, String> {
+    let media = media_devices().ok_or("This page cannot share a screen (it needs https).")?;
+    let (width, height, frame_rate) = SCREEN_MAX;
+    let video = js_sys::Object::new();
+    for (key, max) in [
+        ("width", width),
+        ("height", height),
+        ("frameRate", frame_rate),
+    ] {
+        let limit = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&limit, &"max".into(), &max.into());
+        let _ = js_sys::Reflect::set(&video, &key.into(), &limit);
+    }
+    let constraints = DisplayMediaStreamConstraints::new();
+    constraints.set_video(&video);
+    constraints.set_audio(&JsValue::FALSE);
+    let promise = media
+        .get_display_media_with_constraints(&constraints)
+        .map_err(|_| "This browser cannot share a screen.")?;
+    match JsFuture::from(promise).await {
+        Ok(stream) => {
+            let stream: MediaStream = stream.unchecked_into();
+            if let Some(track) = first_track(&stream, Kind::Video) {
+                // Keep text sharp: under load, send fewer frames rather than fewer pixels.
+                let _ = js_sys::Reflect::set(&track, &"contentHint".into(), &"detail".into());
+            }
+            Ok(Some(stream))
+        }
+        Err(err) => match Access::from_error(&err) {
+            Access::Granted | Access::Blocked => Ok(None),
+            Access::Missing => Err("Nothing to share was found.".to_owned()),
+            Access::Failed(reason) => Err(format!("Cannot share the screen: {reason}")),
+        },
     }
 }
 

@@ -12,6 +12,10 @@
 //!   ends the remote candidates.
 //! * Files travel on a negotiated data channel ([`FileChannel`]): the offerer creates it with its
 //!   tracks, so the first offer carries it; the answerer creates it on that offer.
+//! * A shared screen is a second video track in a stream of its own, added and removed with
+//!   renegotiation. Every description we send says which of our streams is the screen
+//!   (`{"description": ..., "screen": "<stream id>" | null}`), so the other side tells the screen
+//!   from the camera when the track arrives, and drops the screen when a description says null.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -56,8 +60,10 @@ pub enum LinkState {
 pub struct LinkEvents {
     /// A signal to relay to the remote peer (`signal {to, data}`).
     pub signal: Box<dyn Fn(SignalData)>,
-    /// The remote media, each time a track arrives.
+    /// The remote camera and microphone, each time a track of theirs arrives.
     pub stream: Box<dyn Fn(MediaStream)>,
+    /// The remote screen when it arrives; `None` when they stop sharing it.
+    pub screen: Box<dyn Fn(Option<MediaStream>)>,
     pub state: Box<dyn Fn(LinkState)>,
     /// What arrives on the file channel.
     pub files: Rc<dyn Fn(FileMessage)>,
@@ -91,16 +97,23 @@ struct Negotiation {
     early_candidates: RefCell<Vec<JsValue>>,
     /// Made with the tracks for [`Role::Offer`], on the first remote offer for [`Role::Answer`].
     files: RefCell<Option<FileChannel>>,
+    /// The screen we share, sent while set (added with the camera for [`Role::Answer`]).
+    screen: RefCell<Option<MediaStream>>,
+    /// The sender of our screen track, while it is added.
+    screen_sender: RefCell<Option<RtcRtpSender>>,
+    /// The id of the remote peer's screen stream, from its latest description.
+    remote_screen: RefCell<Option<String>>,
     events: LinkEvents,
 }
 
 impl PeerLink {
-    /// Opens a link to `remote` that sends the tracks of `local`.
+    /// Opens a link to `remote` that sends the tracks of `local`, and `screen` while shared.
     pub fn new(
         remote: PeerId,
         ice_servers: &[IceServer],
         role: Role,
         local: &MediaStream,
+        screen: Option<&MediaStream>,
         events: LinkEvents,
     ) -> Result<Self, String> {
         let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
@@ -113,6 +126,9 @@ impl PeerLink {
             pending_tracks: RefCell::new(None),
             early_candidates: RefCell::new(Vec::new()),
             files: RefCell::new(None),
+            screen: RefCell::new(screen.cloned()),
+            screen_sender: RefCell::new(None),
+            remote_screen: RefCell::new(None),
             events,
         });
         let handlers = Handlers::install(&shared);
@@ -120,6 +136,7 @@ impl PeerLink {
             Role::Offer => {
                 shared.open_files();
                 add_tracks(&pc, local);
+                shared.sync_screen();
             }
             Role::Answer => *shared.pending_tracks.borrow_mut() = Some(local.clone()),
         }
@@ -149,14 +166,23 @@ impl PeerLink {
         let _ = self.inbox.unbounded_send(data);
     }
 
-    /// Sends `track` in place of the current track of its kind, without renegotiating.
+    /// Sends `track` in place of the current camera or microphone track, without renegotiating.
     pub fn replace_track(&self, kind: Kind, track: &MediaStreamTrack) {
+        let screen = self.shared.screen_sender.borrow().clone();
         for sender in self.pc.get_senders().iter() {
             let sender: RtcRtpSender = sender.unchecked_into();
-            if sender.track().is_some_and(|t| t.kind() == kind.as_str()) {
+            if sender.track().is_some_and(|t| t.kind() == kind.as_str())
+                && screen.as_ref() != Some(&sender)
+            {
                 let _ = sender.replace_track(Some(track));
             }
         }
+    }
+
+    /// Starts sending `screen` as a second video track, or stops (`None`); renegotiates.
+    pub fn share_screen(&self, screen: Option<&MediaStream>) {
+        *self.shared.screen.borrow_mut() = screen.cloned();
+        self.shared.sync_screen();
     }
 
     /// The file channel, once made (it may still be connecting).
@@ -194,7 +220,7 @@ impl Handlers {
             let candidate = event
                 .candidate()
                 .map_or(JsValue::NULL, |c| c.to_json().into());
-            link.send("candidate", &candidate);
+            link.send(&[("candidate", &candidate)]);
         });
         pc.set_onicecandidate(Some(ice.as_ref().unchecked_ref()));
 
@@ -210,7 +236,12 @@ impl Handlers {
                     Err(_) => return,
                 },
             };
-            (link.events.stream)(stream);
+            let is_screen = link.remote_screen.borrow().as_deref() == Some(stream.id().as_str());
+            if is_screen {
+                (link.events.screen)(Some(stream));
+            } else {
+                (link.events.stream)(stream);
+            }
         });
         pc.set_ontrack(Some(track.as_ref().unchecked_ref()));
 
@@ -270,14 +301,22 @@ impl Negotiation {
             if self.ignore_offer.get() {
                 return Ok(());
             }
+            // Known before the tracks arrive, which happens while the description is applied.
+            let screen = Reflect::get(&data, &"screen".into())?.as_string();
+            let stopped_sharing = screen.is_none();
+            *self.remote_screen.borrow_mut() = screen;
             let init: &RtcSessionDescriptionInit = description.unchecked_ref();
             JsFuture::from(self.pc.set_remote_description(init)).await?;
+            if stopped_sharing {
+                (self.events.screen)(None);
+            }
             for candidate in self.early_candidates.take() {
                 self.add_candidate(&candidate).await?;
             }
             if is_offer {
                 if let Some(local) = self.pending_tracks.take() {
                     add_tracks(&self.pc, &local);
+                    self.sync_screen();
                 }
                 self.open_files();
                 self.set_local_description().await?;
@@ -304,6 +343,25 @@ impl Negotiation {
                 Ok(())
             }
             Some(_) => self.add_candidate(&candidate).await,
+        }
+    }
+
+    /// Adds or removes our screen track to match [`Negotiation::screen`]; either way the browser
+    /// fires `negotiationneeded`. For [`Role::Answer`], waits for the camera's tracks.
+    fn sync_screen(&self) {
+        if self.pending_tracks.borrow().is_some() {
+            return;
+        }
+        let screen = self.screen.borrow().clone();
+        let mut sender = self.screen_sender.borrow_mut();
+        match (screen, sender.take()) {
+            (Some(stream), None) => {
+                if let Some(track) = first_track(&stream, Kind::Video) {
+                    *sender = Some(self.pc.add_track(&track, &stream, &Array::new()));
+                }
+            }
+            (None, Some(added)) => self.pc.remove_track(&added),
+            (_, unchanged) => *sender = unchanged,
         }
     }
 
@@ -349,14 +407,21 @@ impl Negotiation {
             .pc
             .local_description()
             .map_or(JsValue::NULL, |d| d.to_json().into());
-        self.send("description", &description);
+        let screen = self
+            .screen
+            .borrow()
+            .as_ref()
+            .map_or(JsValue::NULL, |s| s.id().into());
+        self.send(&[("description", &description), ("screen", &screen)]);
         Ok(())
     }
 
-    /// Sends `{"<key>": value}` to the remote peer.
-    fn send(&self, key: &str, value: &JsValue) {
+    /// Sends `{"<key>": value, ...}` to the remote peer.
+    fn send(&self, entries: &[(&str, &JsValue)]) {
         let message = Object::new();
-        let _ = Reflect::set(&message, &key.into(), value);
+        for (key, value) in entries {
+            let _ = Reflect::set(&message, &(*key).into(), value);
+        }
         let Some(text) = JSON::stringify(&message).ok().and_then(|t| t.as_string()) else {
             return;
         };
