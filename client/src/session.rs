@@ -12,16 +12,16 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use noom_shared::{
-    ChatMessage, ChatSend, ChatText, ClientMessage, ErrorCode, Join, Joined, Nickname, PeerId,
-    PeerInfo, PeerStatus, Resume, RoomName, ServerMessage, Session as Lease, SignalFrom, SignalTo,
-    Welcome,
+    ChatMessage, ChatSend, ChatText, ClientMessage, DEFAULT_MAX_FILE_BYTES, ErrorCode, Join,
+    Joined, Nickname, PeerId, PeerInfo, PeerStatus, Resume, RoomName, ServerMessage,
+    Session as Lease, SignalFrom, SignalTo, Welcome,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
-use crate::rtc::files::{self, FileMessage, FileOffer, MAX_FILE_BYTES};
+use crate::rtc::files::{self, FileMessage, FileOffer};
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
@@ -147,6 +147,8 @@ pub struct Session {
     /// People in the room before we join, from the server's room list.
     pub occupancy: RwSignal<u32>,
     pub max_room_size: RwSignal<u32>,
+    /// The largest file sent or accepted, from the server's `welcome`.
+    pub max_file_bytes: RwSignal<u64>,
     pub devices: LocalDevices,
     /// A recoverable error from the server (bad nickname, rate limit), in words.
     pub notice: RwSignal<Option<String>>,
@@ -215,6 +217,7 @@ impl Session {
             chat: RwSignal::new(Vec::new()),
             occupancy: RwSignal::new(0),
             max_room_size: RwSignal::new(0),
+            max_file_bytes: RwSignal::new(DEFAULT_MAX_FILE_BYTES),
             devices: LocalDevices {
                 stream: RwSignal::new_local(None),
                 audio: RwSignal::new(None),
@@ -344,11 +347,12 @@ impl Session {
         // `File.size` is a whole number of bytes.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let size = file.size() as u64;
-        if size > MAX_FILE_BYTES {
+        let max = self.max_file_bytes.get_untracked();
+        if size > max {
             return Err(format!(
                 "{name} is {}: files up to {} can be sent.",
                 files::human_size(size),
-                files::human_size(MAX_FILE_BYTES)
+                files::human_size(max)
             ));
         }
         if size == 0 {
@@ -642,6 +646,7 @@ impl Session {
 
     fn on_welcome(self, welcome: Welcome) {
         self.max_room_size.set(welcome.max_room_size);
+        self.max_file_bytes.set(welcome.max_file_bytes);
         let reconnecting = self.reconnecting.get_untracked();
         let lease = self
             .inner
@@ -840,10 +845,11 @@ impl Session {
                 else {
                     return;
                 };
-                if offer.size > MAX_FILE_BYTES {
+                let max = self.max_file_bytes.get_untracked();
+                if offer.size > max {
                     transfer.state.set(TransferState::Failed(format!(
                         "Refused: over {}",
-                        files::human_size(MAX_FILE_BYTES)
+                        files::human_size(max)
                     )));
                     return;
                 }

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use noom_shared::IceServer;
+use noom_shared::{DEFAULT_MAX_FILE_BYTES, IceServer};
 
 /// Noom's signaling server and web app. Every flag can also be set by its `NOOM_*` variable.
 #[derive(Debug, Clone, Parser)]
@@ -27,6 +27,13 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_ROOM_SIZE", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_room_size: u32,
+
+    /// Largest file people may send one another, in bytes. Files go peer to peer and are held
+    /// in memory in every browser; browsers are told the cap in `welcome`, state it, and refuse
+    /// larger files.
+    #[arg(long, env = "NOOM_MAX_FILE_BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_bytes: u64,
 
     /// Largest WebSocket message accepted, in bytes; a larger one closes the socket with 1009.
     #[arg(long, env = "NOOM_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
@@ -72,6 +79,7 @@ impl Default for Config {
             static_dir: PathBuf::from("dist"),
             ice_servers: IceServers::default(),
             max_room_size: 8,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_frame_bytes: 64 * 1024,
             rate_limit: 50,
             rate_burst: 200,

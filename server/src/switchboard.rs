@@ -35,6 +35,7 @@ pub(crate) struct Switchboard {
     state: Mutex<State>,
     ice_servers: Vec<IceServer>,
     max_room_size: u32,
+    max_file_bytes: u64,
     /// Set in cluster mode: events then go through Redis instead of being applied here.
     cluster: OnceLock<ClusterLink>,
 }
@@ -71,6 +72,7 @@ impl Switchboard {
             }),
             ice_servers: config.ice_servers.0.clone(),
             max_room_size: config.max_room_size,
+            max_file_bytes: config.max_file_bytes,
             cluster: OnceLock::new(),
         }
     }
@@ -81,6 +83,7 @@ impl Switchboard {
             peer_id: peer.clone(),
             ice_servers: self.ice_servers.clone(),
             max_room_size: self.max_room_size,
+            max_file_bytes: self.max_file_bytes,
             protocol: PROTOCOL_VERSION,
         });
         let mut state = self.lock();

@@ -153,7 +153,17 @@ pub struct Welcome {
     pub peer_id: PeerId,
     pub ice_servers: Vec<IceServer>,
     pub max_room_size: u32,
+    /// The largest file clients send one another (peer to peer; the server never sees files).
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
     pub protocol: u32,
+}
+
+/// The file cap of servers that do not state one: 100 MB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 100_000_000;
+
+fn default_max_file_bytes() -> u64 {
+    DEFAULT_MAX_FILE_BYTES
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -97,10 +97,11 @@ fn server_messages() {
                 credential: Some("c".into()),
             }],
             max_room_size: 8,
+            max_file_bytes: 25_000_000,
             protocol: PROTOCOL_VERSION,
         }),
         None,
-        r#"{"type":"welcome","payload":{"peer_id":"p1","ice_servers":[{"urls":["turn:turn.example.org:3478"],"username":"u","credential":"c"}],"max_room_size":8,"protocol":1}}"#,
+        r#"{"type":"welcome","payload":{"peer_id":"p1","ice_servers":[{"urls":["turn:turn.example.org:3478"],"username":"u","credential":"c"}],"max_room_size":8,"max_file_bytes":25000000,"protocol":1}}"#,
     );
     golden(
         ServerMessage::Rooms(Rooms {
@@ -207,6 +208,19 @@ fn server_messages() {
         Some(4),
         r#"{"type":"error","payload":{"code":"room_full","message":"room is full"},"id":4}"#,
     );
+}
+
+#[test]
+fn a_welcome_without_a_file_cap_means_100_mb() {
+    let old = r#"{"type":"welcome","payload":{"peer_id":"p1","ice_servers":[],"max_room_size":8,"protocol":1}}"#;
+    let Ok(Envelope {
+        message: ServerMessage::Welcome(welcome),
+        ..
+    }) = Envelope::<ServerMessage>::decode(old)
+    else {
+        panic!("a welcome from a server that states no file cap decodes");
+    };
+    assert_eq!(welcome.max_file_bytes, 100_000_000);
 }
 
 #[test]

@@ -42,6 +42,7 @@ impl TestClient {
                 peer_id: PeerId::new("unknown").expect("valid id"),
                 ice_servers: Vec::new(),
                 max_room_size: 0,
+                max_file_bytes: 0,
                 protocol: 0,
             },
             room_pushes: Vec::new(),

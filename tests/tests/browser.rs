@@ -10,7 +10,7 @@
 //!    is printed; the lobby counts 3; screenshots at laptop and phone width;
 //! 3. a chat message appears once in every page, as text; a 5 MB file sent from the chat panel
 //!    arrives peer to peer in both other pages with the same SHA-256, and the transfer rate is
-//!    printed; a file over the size cap is refused in words;
+//!    printed; the cap the server was given is stated, and a file over it is refused in words;
 //! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
 //!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
 //!    from each other person and every remote tile a quality indicator; the shortcuts dialog
@@ -44,6 +44,8 @@ use sha2::{Digest, Sha256};
 
 const ROOM: &str = "e2e standup";
 const MAX_ROOM_SIZE: u32 = 3;
+/// The file cap this server is given (the default is 100 MB).
+const MAX_FILE_BYTES: u64 = 95_000_000;
 
 /// Every link's local SDP, to tell whether anything was renegotiated.
 const LOCAL_SDPS: &str =
@@ -55,6 +57,7 @@ async fn a_meeting_from_lobby_to_leaving() {
     let server = TestServer::with_config(Config {
         static_dir: dist,
         max_room_size: MAX_ROOM_SIZE,
+        max_file_bytes: MAX_FILE_BYTES,
         ..Config::default()
     })
     .await;
@@ -556,11 +559,21 @@ async fn send_a_file(from: &Page, to: [(&str, &Page); 2]) {
         2.0 * SIZE as f64 / 1e6 / took.as_secs_f64(),
     );
 
-    pick_empty_file(from, "file-input", "huge.iso", 100_000_001).await;
+    assert!(
+        from.eval(&format!(
+            "document.querySelector({}).textContent",
+            js(&testid("file-cap"))
+        ))
+        .await
+        .as_str()
+        .is_some_and(|text| text.contains("Up to 95 MB")),
+        "the server's file cap is stated beside the button"
+    );
+    pick_empty_file(from, "file-input", "huge.iso", MAX_FILE_BYTES as usize + 1).await;
     from.wait_for(
         "a file over the cap to be refused in words",
         &format!(
-            "document.querySelector({}).textContent.includes('files up to 100 MB can be sent')",
+            "document.querySelector({}).textContent.includes('files up to 95 MB can be sent')",
             js(&testid("file-error"))
         ),
         WAIT,

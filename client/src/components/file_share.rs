@@ -2,7 +2,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::components::transfer_row::TransferRow;
-use crate::rtc::files::{MAX_FILE_BYTES, human_size};
+use crate::rtc::files::human_size;
 use crate::session::{Session, Transfer};
 
 /// Sends files to everyone in the call, peer to peer, and lists the files sent and received.
@@ -37,7 +37,9 @@ pub fn FileShare(session: Session) -> impl IntoView {
                     on:change=picked
                 />
             </label>
-            <span class="file-cap">{format!("Up to {}, sent directly to each person", human_size(MAX_FILE_BYTES))}</span>
+            <span class="file-cap" data-testid="file-cap">
+                {move || format!("Up to {}, sent directly to each person", human_size(session.max_file_bytes.get()))}
+            </span>
             <p class="error" role="alert" data-testid="file-error">{move || error.get()}</p>
         </div>
     }

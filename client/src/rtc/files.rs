@@ -26,9 +26,6 @@ use web_sys::{
     RtcDataChannelState, RtcDataChannelType, RtcPeerConnection, Url,
 };
 
-/// The largest file that can be sent (100 MB): it is held in memory on every side.
-pub const MAX_FILE_BYTES: u64 = 100_000_000;
-
 /// Bytes of file per message: small enough for every browser's SCTP message limit.
 pub const CHUNK_BYTES: u32 = 16 * 1024;
 
