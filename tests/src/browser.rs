@@ -366,6 +366,30 @@ pub fn built_dist() -> PathBuf {
     dist
 }
 
+/// A server on a free port serving the release bundle, with default settings.
+pub async fn app_server() -> crate::TestServer {
+    crate::TestServer::with_config(noom_server::Config {
+        static_dir: built_dist(),
+        ..noom_server::Config::default()
+    })
+    .await
+}
+
+/// Opens a page for each of `names` in turn, each joins the room at `room_url` under that name,
+/// and returns once every page sees and hears all the others.
+pub async fn start_call(browser: &Browser, room_url: &str, names: &[&str]) -> Vec<Page> {
+    let mut pages = Vec::new();
+    for name in names {
+        let page = browser.open(room_url).await;
+        join(&page, Some(name)).await;
+        pages.push(page);
+    }
+    for (name, page) in names.iter().zip(&pages) {
+        assert_media_flows(name, page, names.len() - 1).await;
+    }
+    pages
+}
+
 /// Waits for pre-join with the camera and microphone ready, sets the nickname when given, and
 /// clicks Join; returns when Join was clicked, after seeing the call view.
 pub async fn join(page: &Page, nickname: Option<&str>) -> Instant {

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod firewall;
 pub mod http;
 pub mod node;
 pub mod proxy;

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use noom_tests::browser::{
-    Browser, Page, WAIT, assert_media_flows, built_dist, join, js, self_peer_id, testid,
+    Browser, Page, WAIT, assert_media_flows, built_dist, js, self_peer_id, start_call, testid,
 };
 use noom_tests::node::NodeProcess;
 
@@ -50,15 +50,10 @@ async fn a_call_survives_a_server_restart() {
     let addr = server.addr;
     let room_url = format!("http://{addr}/room/survivors");
     let browser = Browser::launch().await;
-    let ana = browser.open(&room_url).await;
-    join(&ana, Some("Ana")).await;
-    let ben = browser.open(&room_url).await;
-    join(&ben, Some("Ben")).await;
-    let people = [("Ana", &ana), ("Ben", &ben)];
-    for (name, page) in people {
-        assert_media_flows(name, page, 1).await;
-    }
-    let old_ids = [self_peer_id(&ana).await, self_peer_id(&ben).await];
+    let pages = start_call(&browser, &room_url, &["Ana", "Ben"]).await;
+    let (ana, ben) = (&pages[0], &pages[1]);
+    let people = [("Ana", ana), ("Ben", ben)];
+    let old_ids = [self_peer_id(ana).await, self_peer_id(ben).await];
 
     server.kill();
     for (name, page) in people {

@@ -15,10 +15,9 @@
 
 use std::time::Duration;
 
-use noom_server::Config;
-use noom_tests::TestServer;
 use noom_tests::browser::{
-    Browser, Page, WAIT, artifact, assert_media_flows, built_dist, join, js, self_peer_id, testid,
+    Browser, Page, WAIT, app_server, artifact, assert_media_flows, join, js, self_peer_id,
+    start_call, testid,
 };
 use serde_json::Value;
 
@@ -98,30 +97,18 @@ const SENDING_SCREEN: &str = "[...window.__noom.peers.values()].some(pc => pc.ge
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control() {
-    let server = TestServer::with_config(Config {
-        static_dir: built_dist(),
-        ..Config::default()
-    })
-    .await;
+    let server = app_server().await;
     let room_url = format!("{}/room/design%20review", server.http_url());
     let browser = Browser::launch_for_screen_sharing().await;
-
-    let ana = browser.open(&room_url).await;
-    join(&ana, Some("Ana")).await;
-    let ben = browser.open(&room_url).await;
-    join(&ben, Some("Ben")).await;
-    let cy = browser.open(&room_url).await;
-    join(&cy, Some("Cy")).await;
-    for (name, page) in [("Ana", &ana), ("Ben", &ben), ("Cy", &cy)] {
-        assert_media_flows(name, page, 2).await;
-    }
-    let ben_id = self_peer_id(&ben).await;
-    let cy_id = self_peer_id(&cy).await;
+    let pages = start_call(&browser, &room_url, &["Ana", "Ben", "Cy"]).await;
+    let (ana, ben, cy) = (&pages[0], &pages[1], &pages[2]);
+    let ben_id = self_peer_id(ben).await;
+    let cy_id = self_peer_id(cy).await;
 
     // Ben presents; his camera keeps going beside the screen.
     ben.click("toggle-screen").await;
     let started = std::time::Instant::now();
-    for (name, page) in [("Ana", &ana), ("Cy", &cy)] {
+    for (name, page) in [("Ana", ana), ("Cy", cy)] {
         assert_screen_arrives(name, page, &ben_id).await;
     }
     println!(
@@ -152,7 +139,7 @@ async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control
          .find(t => t && t.contentHint === 'detail').dispatchEvent(new Event('ended'))",
     )
     .await;
-    for (name, page) in [("Ana", &ana), ("Cy", &cy), ("Dan", &dan), ("Ben", &ben)] {
+    for (name, page) in [("Ana", ana), ("Cy", cy), ("Dan", &dan), ("Ben", ben)] {
         page.wait_for(
             &format!("{name} to lose Ben's screen tile and go back to the grid"),
             &screen_gone(&ben_id),
@@ -174,13 +161,13 @@ async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control
         Value::from("false"),
         "Ben's Present button is back"
     );
-    assert_media_flows("Ana", &ana, 3).await;
+    assert_media_flows("Ana", ana, 3).await;
 
     // Cy presents with the `s` shortcut, and stops the same way.
     let press_s =
         "document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 's', bubbles: true }))";
     cy.eval(press_s).await;
-    assert_screen_arrives("Ana", &ana, &cy_id).await;
+    assert_screen_arrives("Ana", ana, &cy_id).await;
     cy.eval(press_s).await;
     ana.wait_for("Ana to lose Cy's screen", &screen_gone(&cy_id), WAIT)
         .await;

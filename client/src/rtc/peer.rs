@@ -6,7 +6,8 @@
 //!   member, on the joiner's first offer) adds its tracks only after applying that offer, so its
 //!   tracks ride the offered transceivers and the answer needs no second round.
 //! * Later renegotiation from either side is perfect negotiation; the later joiner is polite.
-//! * A connection that fails restarts ICE (`restartIce`), which renegotiates as above.
+//! * A connection that fails, or stays interrupted for [`ICE_RESTART_AFTER`], restarts ICE
+//!   (`restartIce`), which renegotiates as above.
 //! * Signals are applied one at a time, in arrival order. ICE candidates that arrive before a
 //!   remote description wait for it; an empty candidate string is ignored; `{"candidate": null}`
 //!   ends the remote candidates.
@@ -19,6 +20,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
@@ -36,6 +38,10 @@ use super::debug;
 use super::files::{FileChannel, FileMessage};
 use super::media::{Kind, first_track};
 use super::stats::StatsProbe;
+
+/// How long a link may stay interrupted (`disconnected`) before ICE restarts; the browser waits
+/// far longer before it calls a link `failed`, with the picture frozen all along.
+const ICE_RESTART_AFTER: Duration = Duration::from_secs(3);
 
 /// Who sends the first offer on this link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,7 +255,21 @@ impl Handlers {
         let state = Closure::<dyn FnMut()>::new(move || {
             let state = match link.pc.connection_state() {
                 RtcPeerConnectionState::Connected => LinkState::Connected,
-                RtcPeerConnectionState::Disconnected => LinkState::Interrupted,
+                RtcPeerConnectionState::Disconnected => {
+                    let weak = Rc::downgrade(&link);
+                    leptos::prelude::set_timeout(
+                        move || {
+                            if let Some(link) = weak.upgrade()
+                                && link.pc.connection_state()
+                                    == RtcPeerConnectionState::Disconnected
+                            {
+                                link.restart_ice();
+                            }
+                        },
+                        ICE_RESTART_AFTER,
+                    );
+                    LinkState::Interrupted
+                }
                 RtcPeerConnectionState::Failed => {
                     // New ICE credentials on both sides: `negotiationneeded` fires and perfect
                     // negotiation carries the restart offer.
