@@ -21,7 +21,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
-use crate::rtc::files::{self, FileMessage, FileOffer};
+use crate::rtc::files::{self, FileMessage, FileOffer, Notice, Stopped};
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
@@ -103,12 +103,70 @@ pub enum TransferState {
     Receiving,
     /// All bytes here; checking the SHA-256.
     Checking,
-    /// Ours, handed to every receiver ("Sent to 2").
+    /// Ours, all bytes handed over; waiting for receivers to confirm ("Sent to 2, 1 confirmed").
     Sent(String),
+    /// Ours, every receiver that got it confirmed its checksum ("Delivered to 2").
+    Delivered(String),
     /// Theirs, checksum matched: a download URL.
     Verified(String),
+    /// Stopped by its sender or declined by us, in words.
+    Cancelled(String),
     /// In words.
     Failed(String),
+}
+
+/// How far one of our files got with one receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Sending,
+    /// All bytes handed to the channel; no confirmation yet.
+    Sent,
+    Confirmed,
+    Declined,
+    /// The receiver left or the connection closed first.
+    Lost,
+}
+
+/// A file of ours on its way to the others.
+struct Outgoing {
+    transfer: Transfer,
+    receivers: HashMap<PeerId, Delivery>,
+    cancelled: bool,
+}
+
+impl Outgoing {
+    /// The row's state from how each receiver is doing.
+    fn state(&self) -> TransferState {
+        let count = |d: Delivery| self.receivers.values().filter(|&&r| r == d).count();
+        let (confirmed, sent, declined, lost) = (
+            count(Delivery::Confirmed),
+            count(Delivery::Sent),
+            count(Delivery::Declined),
+            count(Delivery::Lost),
+        );
+        let mut also = Vec::new();
+        if declined > 0 {
+            also.push(format!("{declined} declined"));
+        }
+        if lost > 0 {
+            also.push(format!("{lost} left"));
+        }
+        let also = also.iter().map(|a| format!(", {a}")).collect::<String>();
+        if self.cancelled {
+            TransferState::Cancelled("Cancelled".to_owned())
+        } else if count(Delivery::Sending) > 0 {
+            TransferState::Sending
+        } else if sent > 0 {
+            TransferState::Sent(format!(
+                "Sent to {}, {confirmed} confirmed{also}",
+                sent + confirmed
+            ))
+        } else if confirmed > 0 {
+            TransferState::Delivered(format!("Delivered to {confirmed}{also}"))
+        } else {
+            TransferState::Failed(format!("Not delivered{also}"))
+        }
+    }
 }
 
 /// A file on its way to us.
@@ -185,6 +243,8 @@ struct Inner {
     next_chat_key: usize,
     /// Files arriving, by sender and the sender's transfer id.
     incoming: HashMap<(PeerId, u32), Incoming>,
+    /// Our files being sent or awaiting confirmation, by transfer id.
+    outgoing: HashMap<u32, Outgoing>,
     next_transfer_id: u32,
     next_transfer_key: usize,
     /// Download URLs of received files, freed on shutdown.
@@ -358,9 +418,12 @@ impl Session {
         if size == 0 {
             return Err(format!("{name} is empty."));
         }
-        let channels: Vec<_> = self
-            .inner
-            .with_value(|i| i.links.values().filter_map(|link| link.files()).collect());
+        let channels: Vec<_> = self.inner.with_value(|i| {
+            i.links
+                .iter()
+                .filter_map(|(peer, link)| Some((peer.clone(), link.files()?)))
+                .collect()
+        });
         if channels.is_empty() {
             return Err("Nobody else is here to send a file to.".to_owned());
         }
@@ -383,7 +446,20 @@ impl Session {
             };
             let Some(id) = self.inner.try_update_value(|i| {
                 i.next_transfer_id += 1;
-                i.next_transfer_id
+                let id = i.next_transfer_id;
+                let receivers = channels
+                    .iter()
+                    .map(|(peer, _)| (peer.clone(), Delivery::Sending))
+                    .collect();
+                i.outgoing.insert(
+                    id,
+                    Outgoing {
+                        transfer: transfer.clone(),
+                        receivers,
+                        cancelled: false,
+                    },
+                );
+                id
             }) else {
                 return;
             };
@@ -402,19 +478,93 @@ impl Session {
                 queued.set(queued.get() + n);
                 progress.report(queued.get(), total);
             };
-            let sends = channels
-                .iter()
-                .map(|channel| channel.send_file(&offer, &bytes, &on_sent));
-            let results = futures_util::future::join_all(sends).await;
-            let delivered = results.iter().filter(|r| r.is_ok()).count();
-            let state = match (delivered, channels.len()) {
-                (0, _) => TransferState::Failed("Not sent: the others left".to_owned()),
-                (d, n) if d == n => TransferState::Sent(format!("Sent to {n}")),
-                (d, n) => TransferState::Sent(format!("Sent to {d} of {n}; {} left", n - d)),
-            };
-            transfer.state.try_set(state);
+            let sends = channels.iter().map(|(peer, channel)| {
+                let stop = move || !self.still_sending(id, peer);
+                let (on_sent, offer, bytes) = (&on_sent, &offer, &bytes);
+                async move {
+                    let sent = channel.send_file(offer, bytes, on_sent, &stop).await;
+                    let delivery = match sent {
+                        Ok(()) => Delivery::Sent,
+                        Err(Stopped::Asked) => return,
+                        Err(Stopped::Closed) => Delivery::Lost,
+                    };
+                    self.update_delivery(id, peer, delivery);
+                }
+            });
+            futures_util::future::join_all(sends).await;
         });
         Ok(())
+    }
+
+    /// Whether transfer `id` of ours still goes to `peer` (not cancelled, not declined).
+    fn still_sending(self, id: u32, peer: &PeerId) -> bool {
+        self.inner
+            .try_with_value(|i| {
+                i.outgoing.get(&id).is_some_and(|o| {
+                    !o.cancelled && o.receivers.get(peer) == Some(&Delivery::Sending)
+                })
+            })
+            .unwrap_or(false)
+    }
+
+    /// Records how far transfer `id` of ours got with `peer`, and shows it. Confirmed, declined
+    /// and lost are final; sent only follows sending.
+    fn update_delivery(self, id: u32, peer: &PeerId, delivery: Delivery) {
+        let updated = self.inner.try_update_value(|i| {
+            let outgoing = i.outgoing.get_mut(&id)?;
+            let current = outgoing.receivers.get_mut(peer)?;
+            let moves = match delivery {
+                Delivery::Sent => *current == Delivery::Sending,
+                _ => matches!(*current, Delivery::Sending | Delivery::Sent),
+            };
+            if moves {
+                *current = delivery;
+            }
+            Some((outgoing.transfer.state, outgoing.state()))
+        });
+        if let Some(Some((row, state))) = updated {
+            row.try_set(state);
+        }
+    }
+
+    /// Stops a file: ours goes to nobody more, and its receivers are told; theirs stops coming
+    /// to us, and its sender is told.
+    pub fn cancel_transfer(self, key: usize) {
+        let Some(stopped) = self.inner.try_update_value(|i| {
+            if let Some((&id, outgoing)) =
+                i.outgoing.iter_mut().find(|(_, o)| o.transfer.key == key)
+            {
+                outgoing.cancelled = true;
+                let told: Vec<_> = outgoing
+                    .receivers
+                    .iter()
+                    .filter(|(_, d)| matches!(d, Delivery::Sending | Delivery::Sent))
+                    .filter_map(|(peer, _)| i.links.get(peer)?.files())
+                    .collect();
+                for channel in told {
+                    channel.notify(id, Notice::Cancel);
+                }
+                return Some((outgoing.transfer.state, outgoing.state()));
+            }
+            let (from, id) = i
+                .incoming
+                .iter()
+                .find(|(_, incoming)| incoming.transfer.key == key)
+                .map(|(k, _)| k.clone())?;
+            let incoming = i.incoming.remove(&(from.clone(), id))?;
+            if let Some(channel) = i.links.get(&from).and_then(PeerLink::files) {
+                channel.notify(id, Notice::Decline);
+            }
+            Some((
+                incoming.transfer.state,
+                TransferState::Cancelled("You declined it".to_owned()),
+            ))
+        }) else {
+            return;
+        };
+        if let Some((row, state)) = stopped {
+            row.try_set(state);
+        }
     }
 
     /// Turns the microphone on or off for everyone, and tells the room.
@@ -878,18 +1028,25 @@ impl Session {
                     i.incoming.remove(&key)
                 });
                 if let Some(Some(incoming)) = done {
-                    spawn_local(self.check_file(incoming));
+                    spawn_local(self.check_file(from.clone(), incoming));
                 }
             }
+            FileMessage::Notice { id, notice } => match notice {
+                Notice::Cancel => self.end_incoming(from, id, TransferState::Cancelled),
+                Notice::Decline => self.update_delivery(id, from, Delivery::Declined),
+                Notice::Received => self.update_delivery(id, from, Delivery::Confirmed),
+            },
             FileMessage::Closed => {
                 self.fail_incoming(from, "The sender's connection closed");
             }
         }
     }
 
-    /// A file has fully arrived: check its SHA-256 and offer it for download.
-    async fn check_file(self, incoming: Incoming) {
+    /// A file has fully arrived from `from`: check its SHA-256, offer it for download, and
+    /// confirm it to the sender.
+    async fn check_file(self, from: PeerId, incoming: Incoming) {
         let transfer = incoming.transfer;
+        let id = incoming.offer.id;
         transfer.state.try_set(TransferState::Checking);
         let checked = async {
             let (bytes, url) = files::assemble(&incoming.parts, &incoming.offer.mime).await?;
@@ -910,11 +1067,35 @@ impl Session {
                 if kept.is_none() {
                     return files::revoke(&url);
                 }
+                self.inner.with_value(|i| {
+                    if let Some(channel) = i.links.get(&from).and_then(PeerLink::files) {
+                        channel.notify(id, Notice::Received);
+                    }
+                });
                 TransferState::Verified(url)
             }
             Err(err) => TransferState::Failed(err),
         };
         transfer.state.try_set(state);
+    }
+
+    /// Ends file `id` from `from`, if still arriving, with the state `end` makes of the
+    /// sender's name.
+    fn end_incoming(self, from: &PeerId, id: u32, end: impl FnOnce(String) -> TransferState) {
+        let Some(Some(incoming)) = self
+            .inner
+            .try_update_value(|i| i.incoming.remove(&(from.clone(), id)))
+        else {
+            return;
+        };
+        let nickname = self
+            .participant(from)
+            .map(|p| p.nickname.get_untracked())
+            .unwrap_or_default();
+        incoming
+            .transfer
+            .state
+            .try_set(end(format!("{nickname} cancelled it")));
     }
 
     /// Ends files from `from` still arriving as failed.
@@ -1033,6 +1214,12 @@ impl Session {
         };
         let nickname = gone.nickname.get_untracked();
         self.fail_incoming(id, &format!("{nickname} left before it arrived"));
+        let ours: Vec<u32> = self
+            .inner
+            .with_value(|i| i.outgoing.keys().copied().collect());
+        for transfer in ours {
+            self.update_delivery(transfer, id, Delivery::Lost);
+        }
         self.participants
             .update(|list| list.retain(|p| &p.id != id));
         self.notice_line(format!("{} left", gone.nickname.get_untracked()));

@@ -8,9 +8,11 @@
 //!    each other: on every link inbound video frames decoded and audio packets received, both
 //!    rising, and every remote `<video>` playing; the time from Join to the first decoded frame
 //!    is printed; the lobby counts 3; screenshots at laptop and phone width;
-//! 3. a chat message appears once in every page, as text; a 5 MB file sent from the chat panel
-//!    arrives peer to peer in both other pages with the same SHA-256, and the transfer rate is
-//!    printed; the cap the server was given is stated, and a file over it is refused in words;
+//! 3. a chat message appears once in every page, as text; a 5 MB file sent from the chat panel,
+//!    while someone else sends another, arrives peer to peer in both other pages with the same
+//!    SHA-256, and the transfer rate is printed; the cap the server was given is stated, and a
+//!    file over it is refused in words; a file cancelled by its sender, and one declined by a
+//!    receiver, end in words on every side;
 //! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
 //!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
 //!    from each other person and every remote tile a quality indicator; the shortcuts dialog
@@ -175,7 +177,8 @@ async fn a_meeting_from_lobby_to_leaving() {
         );
     }
 
-    send_a_file(&ana, [("Ben", &ben), ("Cy", &cy)]).await;
+    send_files(&ana, &ben, &cy).await;
+    stop_files(&ana, &ben, &cy).await;
 
     // Mute: Ben mutes, and Ana and Cy see it on Ben's tile.
     let ben_id = self_peer_id(&ben).await;
@@ -499,68 +502,111 @@ async fn a_meeting_from_lobby_to_leaving() {
     browser.close().await;
 }
 
-/// Files: `from` sends 5 MB of random bytes from the chat panel; each of `to` gets a verified
-/// download with the same SHA-256, name, size and type. Prints the rate. Then a file over the cap
-/// is refused in words.
-async fn send_a_file(from: &Page, to: [(&str, &Page); 2]) {
-    const SIZE: usize = 5_000_000;
-    const NAME: &str = "noise.bin";
-    const MIME: &str = "application/x-noom-test";
-    let bytes = random_bytes(SIZE, 0x5eed_f11e);
-    let expected: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let started = std::time::Instant::now();
-    pick_random_file(from, "file-input", NAME, MIME, SIZE, 0x5eed_f11e).await;
-    for (name, page) in to {
-        page.wait_for(
-            &format!("{name} to receive and verify {NAME}"),
-            &format!("{} === 'verified'", file_state(NAME)),
-            Duration::from_secs(60),
+/// A file one page sends: random bytes from a seed.
+struct TestFile {
+    name: &'static str,
+    mime: &'static str,
+    size: usize,
+    seed: u32,
+}
+
+impl TestFile {
+    async fn pick(&self, page: &Page) {
+        pick_random_file(
+            page,
+            "file-input",
+            self.name,
+            self.mime,
+            self.size,
+            self.seed,
         )
         .await;
     }
-    let took = started.elapsed();
-    for (name, page) in to {
-        let got = page.eval(&received_file(NAME)).await;
-        assert_eq!(
-            got["hash"],
-            Value::from(expected.as_str()),
-            "{name}'s copy of {NAME} is intact"
-        );
+
+    /// `page` has a verified download of this file with the same SHA-256, size, type and name.
+    async fn assert_received(&self, who: &str, page: &Page) {
+        page.wait_for(
+            &format!("{who} to receive and verify {}", self.name),
+            &format!("{} === 'verified'", file_state(self.name)),
+            Duration::from_secs(60),
+        )
+        .await;
+        let expected: String = Sha256::digest(random_bytes(self.size, self.seed))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let got = page.eval(&received_file(self.name)).await;
+        let what = format!("{who}'s copy of {}", self.name);
+        assert_eq!(got["hash"], Value::from(expected), "{what} is intact");
         assert_eq!(
             got["size"],
-            Value::from(SIZE),
-            "{name}'s copy has the right size"
+            Value::from(self.size),
+            "{what} has the right size"
         );
         assert_eq!(
             got["type"],
-            Value::from(MIME),
-            "{name}'s copy has the right type"
+            Value::from(self.mime),
+            "{what} has the right type"
         );
         assert_eq!(
             got["download"],
-            Value::from(NAME),
-            "{name}'s copy has the right name"
+            Value::from(self.name),
+            "{what} has the right name"
         );
     }
-    from.wait_for(
-        "the sender's row to say it was sent to both",
-        &format!("{} === 'sent'", file_state(NAME)),
-        WAIT,
-    )
-    .await;
+}
+
+/// Files, two at once: Ana sends 5 MB of random bytes from the chat panel while Ben sends 1 MB;
+/// each other page gets verified downloads with the same SHA-256, name, size and type, and each
+/// sender's row says both receivers confirmed it. Prints Ana's rate. Then a file over the cap is
+/// refused in words; Ana cancels a large file midway and both receivers' rows say so; Cy
+/// declines a file from Ben, which still reaches Ana, and Ben's row says so.
+async fn send_files(ana: &Page, ben: &Page, cy: &Page) {
+    let noise = TestFile {
+        name: "noise.bin",
+        mime: "application/x-noom-test",
+        size: 5_000_000,
+        seed: 0x5eed_f11e,
+    };
+    let notes = TestFile {
+        name: "notes.txt",
+        mime: "text/plain",
+        size: 1_000_000,
+        seed: 0x0b0e_5eed,
+    };
+    let started = std::time::Instant::now();
+    noise.pick(ana).await;
+    notes.pick(ben).await;
+    for (who, page) in [("Ben", ben), ("Cy", cy)] {
+        noise.assert_received(who, page).await;
+    }
+    let took = started.elapsed();
+    for (who, page) in [("Ana", ana), ("Cy", cy)] {
+        notes.assert_received(who, page).await;
+    }
+    for (who, page, file) in [("Ana", ana, &noise), ("Ben", ben, &notes)] {
+        page.wait_for(
+            &format!("{who}'s row to say both confirmed {}", file.name),
+            &format!(
+                "{} === 'delivered' && {}.includes('Delivered to 2')",
+                file_state(file.name),
+                file_row_text(file.name)
+            ),
+            WAIT,
+        )
+        .await;
+    }
+    let mb = noise.size as f64 / 1e6;
     println!(
-        "file transfer: {:.1} MB to 2 people in {} ms, {:.1} MB/s to each ({:.1} MB/s sent)",
-        SIZE as f64 / 1e6,
+        "file transfer (beside a second one): {mb:.1} MB to 2 people in {} ms, \
+         {:.1} MB/s to each ({:.1} MB/s sent)",
         took.as_millis(),
-        SIZE as f64 / 1e6 / took.as_secs_f64(),
-        2.0 * SIZE as f64 / 1e6 / took.as_secs_f64(),
+        mb / took.as_secs_f64(),
+        2.0 * mb / took.as_secs_f64(),
     );
 
     assert!(
-        from.eval(&format!(
+        ana.eval(&format!(
             "document.querySelector({}).textContent",
             js(&testid("file-cap"))
         ))
@@ -569,8 +615,8 @@ async fn send_a_file(from: &Page, to: [(&str, &Page); 2]) {
         .is_some_and(|text| text.contains("Up to 95 MB")),
         "the server's file cap is stated beside the button"
     );
-    pick_empty_file(from, "file-input", "huge.iso", MAX_FILE_BYTES as usize + 1).await;
-    from.wait_for(
+    pick_empty_file(ana, "file-input", "huge.iso", MAX_FILE_BYTES as usize + 1).await;
+    ana.wait_for(
         "a file over the cap to be refused in words",
         &format!(
             "document.querySelector({}).textContent.includes('files up to 95 MB can be sent')",
@@ -579,6 +625,81 @@ async fn send_a_file(from: &Page, to: [(&str, &Page); 2]) {
         WAIT,
     )
     .await;
+}
+
+/// Ana cancels a file midway; then Cy declines one of Ben's.
+async fn stop_files(ana: &Page, ben: &Page, cy: &Page) {
+    let big = "big-cancelled.bin";
+    pick_empty_file(ana, "file-input", big, 60_000_000).await;
+    for (who, page) in [("Ben", ben), ("Cy", cy)] {
+        page.wait_for(
+            &format!("{who} to start receiving {big}"),
+            &format!("{} === 'receiving'", file_state(big)),
+            WAIT,
+        )
+        .await;
+    }
+    ana.eval(&click_cancel(big)).await;
+    for (who, page) in [("Ben", ben), ("Cy", cy)] {
+        page.wait_for(
+            &format!("{who}'s row to say Ana cancelled {big}"),
+            &format!(
+                "{} === 'cancelled' && {}.includes('Ana cancelled it')",
+                file_state(big),
+                file_row_text(big)
+            ),
+            WAIT,
+        )
+        .await;
+    }
+    assert_eq!(ana.eval(&file_state(big)).await, Value::from("cancelled"));
+
+    let slides = TestFile {
+        name: "slides.bin",
+        mime: "application/octet-stream",
+        size: 4_000_000,
+        seed: 0x51de_5eed,
+    };
+    slides.pick(ben).await;
+    cy.wait_for(
+        "Cy to start receiving the slides",
+        &format!("{} === 'receiving'", file_state(slides.name)),
+        WAIT,
+    )
+    .await;
+    cy.eval(&click_cancel(slides.name)).await;
+    slides.assert_received("Ana", ana).await;
+    ben.wait_for(
+        "Ben's row to say Ana has the slides and Cy declined them",
+        &format!(
+            "{} === 'delivered' && {}.includes('Delivered to 1, 1 declined')",
+            file_state(slides.name),
+            file_row_text(slides.name)
+        ),
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        cy.eval(&file_state(slides.name)).await,
+        Value::from("cancelled")
+    );
+}
+
+/// A JavaScript expression: the text of the file row for `name`.
+fn file_row_text(name: &str) -> String {
+    format!(
+        "document.querySelector('[data-testid=\"file-transfer\"][data-name=' + CSS.escape({}) + ']').textContent",
+        js(name)
+    )
+}
+
+/// A JavaScript statement: clicks Cancel in the file row for `name`.
+fn click_cancel(name: &str) -> String {
+    format!(
+        "document.querySelector('[data-testid=\"file-transfer\"][data-name=' + CSS.escape({}) + '] {}').click()",
+        js(name),
+        testid("file-cancel")
+    )
 }
 
 async fn open_chat(page: &Page) {

@@ -24,7 +24,7 @@ pub fn FileShare(session: Session) -> impl IntoView {
         <div class="file-share">
             <div class="file-list">
                 <For each=move || session.transfers.get() key=|t: &Transfer| t.key let:transfer>
-                    <TransferRow transfer />
+                    <TransferRow session transfer />
                 </For>
             </div>
             <label class="button file-pick">

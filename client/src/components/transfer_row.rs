@@ -1,16 +1,19 @@
 use leptos::prelude::*;
 
 use crate::rtc::files::human_size;
-use crate::session::{Transfer, TransferState};
+use crate::session::{Session, Transfer, TransferState};
 
-/// One file in the chat panel: name, size, who sent it, a progress bar, and how it ended — a
-/// download link once its checksum is verified, or the failure in words. `data-state` carries
-/// `preparing`, `sending`, `receiving`, `checking`, `sent`, `verified` or `failed` for tests.
+/// One file in the chat panel: name, size, who sent it, a progress bar, a Cancel button while
+/// it travels, and how it ended — a download link once its checksum is verified, the receivers'
+/// confirmations, or the failure in words. `data-state` carries `preparing`, `sending`,
+/// `receiving`, `checking`, `sent`, `delivered`, `verified`, `cancelled` or `failed` for tests.
 #[component]
 pub fn TransferRow(
+    session: Session,
     /// The file and its live progress.
     transfer: Transfer,
 ) -> impl IntoView {
+    let key = transfer.key;
     let Transfer {
         name,
         size,
@@ -30,8 +33,16 @@ pub fn TransferRow(
         TransferState::Receiving => "receiving",
         TransferState::Checking => "checking",
         TransferState::Sent(_) => "sent",
+        TransferState::Delivered(_) => "delivered",
         TransferState::Verified(_) => "verified",
+        TransferState::Cancelled(_) => "cancelled",
         TransferState::Failed(_) => "failed",
+    };
+    let travelling = move || {
+        matches!(
+            state.get(),
+            TransferState::Sending | TransferState::Receiving
+        )
     };
     let download_name = name.clone();
     let data_name = name.clone();
@@ -41,7 +52,8 @@ pub fn TransferRow(
             format!("{:.0}%", progress.get() * 100.0).into_any()
         }
         TransferState::Checking => "Checking…".to_owned().into_any(),
-        TransferState::Sent(text) => text.into_any(),
+        TransferState::Sent(text) | TransferState::Cancelled(text) => text.into_any(),
+        TransferState::Delivered(text) => view! { <span class="file-ok">{text}</span> }.into_any(),
         TransferState::Verified(url) => view! {
             <span class="file-ok">"Verified"</span>
             " "
@@ -68,7 +80,20 @@ pub fn TransferRow(
                 <span>{format!("{} {who}", human_size(size))}</span>
             </div>
             <progress max="1" value=move || progress.get()></progress>
-            <p class="file-status">{outcome}</p>
+            <p class="file-status">
+                {outcome}
+                <Show when=travelling>
+                    " "
+                    <button
+                        type="button"
+                        class="link-button"
+                        data-testid="file-cancel"
+                        on:click=move |_| session.cancel_transfer(key)
+                    >
+                        "Cancel"
+                    </button>
+                </Show>
+            </p>
         </div>
     }
 }

@@ -6,7 +6,9 @@
 //! several transfers at once:
 //!
 //! * text: `{"t":"offer","id":7,"name":"a.pdf","size":1234,"mime":"application/pdf",
-//!   "sha256":"<hex>"}` announces a file;
+//!   "sha256":"<hex>"}` announces a file; `{"t":"cancel","id":7}` from its sender stops it;
+//!   from a receiver, `{"t":"decline","id":7}` stops it for that receiver and
+//!   `{"t":"received","id":7}` confirms that it arrived with the right checksum;
 //! * binary: a chunk of transfer `id`, as `id` (u32, big-endian) then up to [`CHUNK_BYTES`]
 //!   bytes. A file is complete when `size` bytes have arrived; the receiver then checks the
 //!   SHA-256 from the offer (`crypto.subtle.digest`).
@@ -49,12 +51,38 @@ pub struct FileOffer {
     pub sha256: String,
 }
 
+/// A word about a transfer, from its sender or one of its receivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// From the sender: it stopped sending the file.
+    Cancel,
+    /// From a receiver: stop sending it the file.
+    Decline,
+    /// From a receiver: the file arrived, checksum verified.
+    Received,
+}
+
+impl Notice {
+    fn wire_name(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Decline => "decline",
+            Self::Received => "received",
+        }
+    }
+}
+
 /// What arrives on a file channel.
 pub enum FileMessage {
     Offer(FileOffer),
     Chunk {
         id: u32,
         data: Uint8Array,
+    },
+    /// About transfer `id`: ours when from a receiver, theirs when [`Notice::Cancel`].
+    Notice {
+        id: u32,
+        notice: Notice,
     },
     /// The channel closed (the peer left or the connection failed).
     Closed,
@@ -127,13 +155,21 @@ impl FileChannel {
         self.waiters.take();
     }
 
+    /// Sends a word about transfer `id`; lost if the channel is not open.
+    pub fn notify(&self, id: u32, notice: Notice) {
+        let text = serde_json::json!({ "t": notice.wire_name(), "id": id });
+        let _ = self.dc.send_with_str(&text.to_string());
+    }
+
     /// Sends `bytes` as the file `offer` describes; `sent` gets the size of each chunk queued.
+    /// Stops, with [`Stopped::Asked`], as soon as `stop` says so.
     pub async fn send_file(
         &self,
         offer: &FileOffer,
         bytes: &Uint8Array,
         sent: &dyn Fn(u64),
-    ) -> Result<(), String> {
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(), Stopped> {
         self.ready().await?;
         let text = serde_json::json!({
             "t": "offer",
@@ -145,7 +181,7 @@ impl FileChannel {
         });
         self.dc
             .send_with_str(&text.to_string())
-            .map_err(|_| CLOSED.to_owned())?;
+            .map_err(|_| Stopped::Closed)?;
         let id = offer.id.to_be_bytes();
         let mut start = 0;
         while start < bytes.length() {
@@ -155,9 +191,12 @@ impl FileChannel {
             message.subarray(0, 4).copy_from(&id);
             message.set(&chunk, 4);
             self.ready().await?;
+            if stop() {
+                return Err(Stopped::Asked);
+            }
             self.dc
                 .send_with_array_buffer_view(&message)
-                .map_err(|_| CLOSED.to_owned())?;
+                .map_err(|_| Stopped::Closed)?;
             sent(u64::from(end - start));
             start = end;
         }
@@ -165,7 +204,7 @@ impl FileChannel {
     }
 
     /// Waits until the channel is open with room in its queue; fails once it closes.
-    async fn ready(&self) -> Result<(), String> {
+    async fn ready(&self) -> Result<(), Stopped> {
         loop {
             match self.dc.ready_state() {
                 RtcDataChannelState::Open if self.dc.buffered_amount() <= HIGH_WATER => {
@@ -177,21 +216,35 @@ impl FileChannel {
                     // A dropped waker (the channel was closed here) ends the wait too.
                     let _ = woken.await;
                 }
-                _ => return Err(CLOSED.to_owned()),
+                _ => return Err(Stopped::Closed),
             }
         }
     }
 }
 
-const CLOSED: &str = "the connection closed";
+/// Why a file stopped going to a receiver before all of it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The channel closed (the receiver left, or the connection failed).
+    Closed,
+    /// `stop` said so (cancelled or declined).
+    Asked,
+}
 
 fn parse(data: &JsValue) -> Option<FileMessage> {
     if let Some(text) = data.as_string() {
         let value: serde_json::Value = serde_json::from_str(&text).ok()?;
         let id = u32::try_from(value.get("id")?.as_u64()?).ok()?;
         let field = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        if value.get("t")?.as_str()? != "offer" {
-            return None;
+        let notice = match value.get("t")?.as_str()? {
+            "offer" => None,
+            "cancel" => Some(Notice::Cancel),
+            "decline" => Some(Notice::Decline),
+            "received" => Some(Notice::Received),
+            _ => return None,
+        };
+        if let Some(notice) = notice {
+            return Some(FileMessage::Notice { id, notice });
         }
         return Some(FileMessage::Offer(FileOffer {
             id,
