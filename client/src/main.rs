@@ -1,6 +1,7 @@
 //! Noom's web app: mounts [`app::App`]; everything else lives in the modules below.
 
 mod app;
+mod backoff;
 mod components;
 mod prefs;
 mod rtc;

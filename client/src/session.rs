@@ -8,7 +8,6 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use noom_shared::{
@@ -21,6 +20,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
+use crate::backoff::Backoff;
 use crate::rtc::files::{self, FileMessage, FileOffer, Notice, Stopped};
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::{self, Access, Device, Kind};
@@ -235,10 +235,8 @@ struct Inner {
     links: HashMap<PeerId, PeerLink>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
-    /// Since when the socket has been down (ms since the epoch), and how many attempts to
-    /// reconnect have failed since; both reset by `welcome`.
-    offline_since: Option<f64>,
-    reconnect_attempts: u32,
+    /// Attempts to reach the server again since the socket dropped; reset by `welcome`.
+    backoff: Backoff,
     meters: HashMap<PeerId, LevelMeter>,
     next_chat_key: usize,
     /// Files arriving, by sender and the sender's transfer id.
@@ -253,14 +251,6 @@ struct Inner {
     screen_ended: Option<Closure<dyn FnMut()>>,
     closed: bool,
 }
-
-/// The first wait before reaching the server again; it doubles with each failed attempt, up to
-/// [`RECONNECT_MAX_DELAY`].
-const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(250);
-const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(5);
-
-/// How long the server may stay out of reach before the visit ends.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 
 const LOST: &str = "Lost the connection to the server. Reload to try again.";
 
@@ -322,27 +312,21 @@ impl Session {
 
     /// The socket ended. Unless the server refused us, try again with backoff. In a call the peer
     /// connections carry on meanwhile, and the seat is then taken back (`resume`) or, when the
-    /// server no longer holds it (it restarted), taken anew (`join`). Gives up after
-    /// [`GIVE_UP_AFTER`].
+    /// server no longer holds it (it restarted), taken anew (`join`). Gives up when
+    /// [`Backoff`] says so.
     fn connection_lost(self, ending: Ending) {
-        let now = js_sys::Date::now();
-        let Some((offline_since, attempts, closed)) = self.inner.try_update_value(|i| {
+        let Some((delay, closed)) = self.inner.try_update_value(|i| {
             i.signaling = None;
-            i.reconnect_attempts += 1;
-            let since = *i.offline_since.get_or_insert(now);
-            (since, i.reconnect_attempts, i.closed)
+            (i.backoff.next_delay(), i.closed)
         }) else {
             return;
         };
         if closed {
             return;
         }
-        // Millisecond durations fit an f64 exactly.
-        #[allow(clippy::cast_precision_loss)]
-        let out_of_time = now - offline_since > GIVE_UP_AFTER.as_millis() as f64;
-        if ending == Ending::Refused || out_of_time {
+        let Some(delay) = delay.filter(|_| ending != Ending::Refused) else {
             return self.fail(LOST);
-        }
+        };
         match self.phase.get_untracked() {
             Phase::InCall => self.reconnecting.set(true),
             Phase::Connecting | Phase::PreJoin | Phase::Joining => {
@@ -351,7 +335,7 @@ impl Session {
             // Nothing on screen needs the server.
             Phase::Full | Phase::Failed(_) => return,
         }
-        set_timeout(move || self.connect(), reconnect_delay(attempts));
+        set_timeout(move || self.connect(), delay);
     }
 
     /// Asks for the camera and microphone, then lists devices (labels need permission).
@@ -802,8 +786,7 @@ impl Session {
             .inner
             .try_update_value(|i| {
                 i.welcome = Some(welcome);
-                i.offline_since = None;
-                i.reconnect_attempts = 0;
+                i.backoff.reset();
                 i.lease.take().filter(|_| reconnecting)
             })
             .flatten();
@@ -1319,15 +1302,6 @@ impl Progress {
             self.0.try_set(now);
         }
     }
-}
-
-/// The wait before reconnection attempt number `attempt` (from 1): doubling, capped, with up to
-/// a fifth taken off at random so that a restarted server is not met by everyone at once.
-fn reconnect_delay(attempt: u32) -> Duration {
-    let doubled = RECONNECT_FIRST_DELAY.saturating_mul(1 << attempt.saturating_sub(1).min(8));
-    doubled
-        .min(RECONNECT_MAX_DELAY)
-        .mul_f64(1.0 - js_sys::Math::random() / 5.0)
 }
 
 /// `ts` (ms since the epoch) as local `HH:MM`.

@@ -2,7 +2,8 @@
 //! own (`noom-node` serving the release bundle), killed with SIGKILL and started again on the
 //! same port. Both pages show that they are reconnecting, come back into the room by
 //! themselves (the new server does not know their resume tokens, so they join again) and see
-//! and hear each other again within 10 s of the restart.
+//! and hear each other again within 10 s of the restart. A lobby page open meanwhile lists the
+//! room again.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -54,8 +55,23 @@ async fn a_call_survives_a_server_restart() {
     let (ana, ben) = (&pages[0], &pages[1]);
     let people = [("Ana", ana), ("Ben", ben)];
     let old_ids = [self_peer_id(ana).await, self_peer_id(ben).await];
+    let lobby = browser.open(&format!("http://{addr}/")).await;
+    let room_of_two = format!(
+        "document.querySelector('[data-room=\"survivors\"] {}')?.textContent === '2'",
+        testid("room-count")
+    );
+    lobby
+        .wait_for("the lobby to list the room", &room_of_two, WAIT)
+        .await;
 
     server.kill();
+    lobby
+        .wait_for(
+            "the lobby to notice",
+            "!document.querySelector('[data-room]')",
+            WAIT,
+        )
+        .await;
     for (name, page) in people {
         page.wait_for(
             &format!("{name} to show that she or he is reconnecting"),
@@ -105,6 +121,9 @@ async fn a_call_survives_a_server_restart() {
         took.as_millis()
     );
     assert!(took < BACK_WITHIN, "took {took:?}");
+    lobby
+        .wait_for("the lobby to list the room again", &room_of_two, WAIT)
+        .await;
 
     browser.close().await;
 }

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use noom_shared::{Nickname, RoomInfo, RoomName, ServerMessage};
+use noom_shared::{ClientMessage, Nickname, RoomInfo, RoomName, ServerMessage};
 
 use crate::app::room_path;
+use crate::backoff::Backoff;
 use crate::components::room_list::RoomList;
 use crate::prefs;
 use crate::signaling::Signaling;
@@ -12,51 +13,99 @@ use crate::signaling::Signaling;
 enum Link {
     Connecting,
     Open,
+    /// Out of reach for so long that we stopped trying.
     Lost,
+}
+
+/// The lobby's socket and what it feeds: the room list. When the socket ends it is opened
+/// again with backoff, so the list comes back after a server restart.
+#[derive(Clone, Copy)]
+struct RoomFeed {
+    socket: StoredValue<Option<Signaling>, LocalStorage>,
+    backoff: StoredValue<Backoff, LocalStorage>,
+    link: RwSignal<Link>,
+    rooms: RwSignal<Vec<RoomInfo>>,
+    max_room_size: RwSignal<u32>,
+}
+
+impl RoomFeed {
+    fn connect(self) {
+        let opened = Signaling::connect(
+            move |message| match message {
+                ServerMessage::Welcome(welcome) => {
+                    self.backoff.update_value(Backoff::reset);
+                    self.max_room_size.try_set(welcome.max_room_size);
+                    self.link.try_set(Link::Open);
+                    self.socket.with_value(|s| {
+                        if let Some(s) = s {
+                            s.send(ClientMessage::ListRooms(Default::default()));
+                        }
+                    });
+                }
+                ServerMessage::Rooms(list) => {
+                    self.rooms.try_set(list.rooms);
+                }
+                _ => {}
+            },
+            move |_| self.retry(),
+        );
+        match opened {
+            Ok(signaling) => {
+                self.socket.try_set_value(Some(signaling));
+            }
+            Err(_) => self.retry(),
+        }
+    }
+
+    fn retry(self) {
+        self.link.try_set(Link::Connecting);
+        match self.backoff.try_update_value(Backoff::next_delay).flatten() {
+            // Unless the lobby is gone by then.
+            Some(delay) => set_timeout(
+                move || {
+                    if self.socket.try_with_value(|_| ()).is_some() {
+                        self.connect();
+                    }
+                },
+                delay,
+            ),
+            None => {
+                self.link.try_set(Link::Lost);
+            }
+        }
+    }
+
+    fn close(self) {
+        if let Some(Some(signaling)) = self.socket.try_update_value(Option::take) {
+            signaling.close();
+        }
+    }
 }
 
 /// The start page: your nickname (remembered), the live list of rooms, and a form to join or
 /// create a room by name. Names are checked with the protocol's own rules before anything is
-/// sent. The lobby keeps its own socket, which receives the server's room-list pushes, and
-/// closes it when the page goes.
+/// sent. The lobby keeps its own socket, which receives the server's room-list pushes, reopens
+/// it when it drops, and closes it when the page goes.
 #[component]
 pub fn Lobby() -> impl IntoView {
     let nickname = RwSignal::new(prefs::nickname());
     let room = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let rooms = RwSignal::new(Vec::<RoomInfo>::new());
-    let link = RwSignal::new(Link::Connecting);
-    let max_room_size = RwSignal::new(0_u32);
-
-    let socket = StoredValue::new_local(None::<Signaling>);
-    match Signaling::connect(
-        move |message| match message {
-            ServerMessage::Welcome(welcome) => {
-                max_room_size.try_set(welcome.max_room_size);
-                link.try_set(Link::Open);
-                socket.with_value(|s| {
-                    if let Some(s) = s {
-                        s.send(noom_shared::ClientMessage::ListRooms(Default::default()));
-                    }
-                });
-            }
-            ServerMessage::Rooms(list) => {
-                rooms.try_set(list.rooms);
-            }
-            _ => {}
-        },
-        move |_| {
-            link.try_set(Link::Lost);
-        },
-    ) {
-        Ok(signaling) => socket.set_value(Some(signaling)),
-        Err(_) => link.set(Link::Lost),
-    }
-    on_cleanup(move || {
-        if let Some(Some(signaling)) = socket.try_get_value() {
-            signaling.close();
-        }
-    });
+    let feed = RoomFeed {
+        socket: StoredValue::new_local(None),
+        backoff: StoredValue::new_local(Backoff::default()),
+        link: RwSignal::new(Link::Connecting),
+        rooms: RwSignal::new(Vec::new()),
+        max_room_size: RwSignal::new(0),
+    };
+    feed.connect();
+    on_cleanup(move || feed.close());
+    let RoomFeed {
+        link,
+        rooms,
+        max_room_size,
+        ..
+    } = feed;
 
     let navigate = use_navigate();
     let enter = move |name: String| {
