@@ -1,7 +1,7 @@
 //! The room logic: plain data and functions, no sockets, no async. The switchboard feeds it
 //! decoded messages and delivers what it returns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use noom_shared::{
     ChatMessage, ChatText, ClientMessage, Envelope, ErrorCode, Joined, Left, Nickname, PeerId,
@@ -139,6 +139,8 @@ pub struct Hub {
     resume: ResumePolicy,
     /// Which member each resume token belongs to.
     tokens: HashMap<ResumeToken, PeerId>,
+    /// The held seats by deadline, so expiring them looks at those due, not at every peer.
+    held: BTreeSet<(u64, PeerId)>,
 }
 
 type Refusal = (ErrorCode, &'static str);
@@ -152,6 +154,7 @@ impl Hub {
             room_list_changed: false,
             resume,
             tokens: HashMap::new(),
+            held: BTreeSet::new(),
         }
     }
 
@@ -170,7 +173,9 @@ impl Hub {
             self.peers.remove(peer);
             None
         } else if lost && grace_ms > 0 && state.token.is_some() {
-            state.held_until = Some(now_ms + grace_ms);
+            let until = now_ms + grace_ms;
+            state.held_until = Some(until);
+            self.held.insert((until, peer.clone()));
             None
         } else {
             Some(Event::Gone { peer: peer.clone() })
@@ -184,14 +189,26 @@ impl Hub {
 
     /// The seats held past their time: `Gone` events for their rooms.
     pub fn expire_held_seats(&mut self, now_ms: u64) -> Vec<Event> {
-        self.peers
-            .iter_mut()
-            .filter(|(_, p)| p.held_until.is_some_and(|until| until <= now_ms))
-            .map(|(id, p)| {
-                p.held_until = None;
-                Event::Gone { peer: id.clone() }
-            })
-            .collect()
+        let mut expired = Vec::new();
+        while let Some((until, _)) = self.held.first()
+            && *until <= now_ms
+        {
+            let Some((_, peer)) = self.held.pop_first() else {
+                break;
+            };
+            if let Some(state) = self.peers.get_mut(&peer) {
+                state.held_until = None;
+            }
+            expired.push(Event::Gone { peer });
+        }
+        expired
+    }
+
+    /// The seat of `peer` is no longer held (taken back, or given up).
+    fn release_hold(&mut self, peer: &PeerId) {
+        if let Some(until) = self.peers.get_mut(peer).and_then(|p| p.held_until.take()) {
+            self.held.remove(&(until, peer.clone()));
+        }
     }
 
     /// Decides and applies at once: how a single node handles a request.
@@ -304,9 +321,9 @@ impl Hub {
                     self.adopt_seat(&seat, &conn, token, request, &mut out);
                 } else {
                     self.set_token(&seat, token);
+                    self.release_hold(&seat);
                     if let Some(state) = self.peers.get_mut(&seat) {
                         state.local = false;
-                        state.held_until = None;
                     }
                 }
             }
@@ -634,11 +651,11 @@ impl Hub {
     ) {
         self.peers.remove(conn);
         self.set_token(seat, token);
+        self.release_hold(seat);
         let Some(state) = self.peers.get_mut(seat) else {
             return;
         };
         state.local = true;
-        state.held_until = None;
         let Some((room, _)) = state.membership.clone() else {
             return;
         };
@@ -662,8 +679,8 @@ impl Hub {
 
     /// Takes `peer` out of its room, telling the others; returns the room it was in.
     fn leave_room(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) -> Option<RoomName> {
+        self.release_hold(peer);
         let state = self.peers.get_mut(peer)?;
-        state.held_until = None;
         if let Some(token) = state.token.take() {
             self.tokens.remove(&token);
         }
@@ -1153,5 +1170,29 @@ mod tests {
             error_code(&send(&mut hub, "late", resume(&token))),
             Some(ErrorCode::InvalidToken)
         );
+    }
+
+    #[test]
+    fn held_seats_expire_in_deadline_order_and_a_resumed_one_never_does() {
+        let mut hub = hub_with(&["a", "b", "c"], 8);
+        send(&mut hub, "a", join("r", "A"));
+        let token = session_token(&send(&mut hub, "b", join("r", "B")));
+        send(&mut hub, "c", join("r", "C"));
+        hub.disconnect(&peer("c"), true, 300);
+        hub.disconnect(&peer("a"), true, 100);
+        hub.disconnect(&peer("b"), true, 200);
+        hub.connect(peer("b2"));
+        send(&mut hub, "b2", resume(&token));
+
+        assert_eq!(
+            hub.expire_held_seats(5000),
+            vec![
+                Event::Gone { peer: peer("a") },
+                Event::Gone { peer: peer("c") }
+            ],
+            "earliest first; Bob took his seat back"
+        );
+        assert!(hub.expire_held_seats(10_000).is_empty());
+        assert!(!hub.is_held(&peer("a")) && !hub.is_held(&peer("c")));
     }
 }
