@@ -8,7 +8,8 @@
 //!    camera; Ben sees that he is presenting;
 //! 3. Dan joins mid-presentation and gets the screen too (a link opened while sharing);
 //! 4. Ben stops from the browser's own "Stop sharing" control (the track ends): the screen tile
-//!    goes for everyone, Ben stops sending it, the layout is a grid again;
+//!    goes for everyone, Ben stops sending it, the layout is a grid again (and can be changed
+//!    again, which it cannot while someone presents);
 //! 5. Cy presents and stops with the `s` shortcut.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -91,6 +92,10 @@ fn screen_gone(peer: &str) -> String {
     )
 }
 
+/// Whether the grid/speaker layout button is disabled.
+const LAYOUT_TOGGLE_DISABLED: &str =
+    "document.querySelector('[data-testid=\"toggle-layout\"]').disabled";
+
 /// What `page` sends as a screen: tracks marked as detail (text), on any link.
 const SENDING_SCREEN: &str = "[...window.__noom.peers.values()].some(pc => pc.getSenders().some(s => \
      s.track && s.track.contentHint === 'detail' && s.track.readyState === 'live'))";
@@ -126,6 +131,11 @@ async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control
     )
     .await;
     ana.screenshot(&artifact("presentation.png")).await;
+    assert_eq!(
+        ana.eval(LAYOUT_TOGGLE_DISABLED).await,
+        Value::Bool(true),
+        "the layout is the presentation's while it lasts"
+    );
 
     // Dan joins mid-presentation: his new link carries the screen from the start.
     let dan = browser.open(&room_url).await;
@@ -162,6 +172,7 @@ async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control
         "Ben's Present button is back"
     );
     assert_media_flows("Ana", ana, 3).await;
+    assert_eq!(ana.eval(LAYOUT_TOGGLE_DISABLED).await, Value::Bool(false));
 
     // Cy presents with the `s` shortcut, and stops the same way.
     let press_s =

@@ -25,6 +25,11 @@ pub fn Controls(
 ) -> impl IntoView {
     let d = session.devices;
     let presenting = move || d.screen.with(Option::is_some);
+    let someone_presents = move || {
+        session
+            .participants
+            .with(|list| list.iter().any(|p| p.screen.with(Option::is_some)))
+    };
     let settings_open = RwSignal::new(false);
     let navigate = use_navigate();
     let copied = RwSignal::new(None::<String>);
@@ -104,6 +109,8 @@ pub fn Controls(
             <button
                 type="button"
                 aria-pressed=move || speaker_layout.get().to_string()
+                disabled=someone_presents
+                title=move || someone_presents().then_some("A presentation is shown large")
                 data-testid="toggle-layout"
                 on:click=move |_| speaker_layout.update(|s| *s = !*s)
             >
