@@ -157,6 +157,26 @@ async fn nodes_serve_their_own_peers_through_a_redis_outage_and_recover() {
     }
 }
 
+/// The last node stopping takes its people out of Redis: a node started after it finds the
+/// rooms empty, with no seat left behind. (While another node is up, a stopping node's people
+/// keep their seats to resume them there: `resume.rs`.)
+#[tokio::test]
+async fn the_last_node_stopping_leaves_no_seats_behind() {
+    let redis = TestRedis::start().await;
+    let only = TestServer::with_config(cluster_config(&redis)).await;
+    let mut ada = TestClient::connect(&only.ws_url()).await;
+    ada.join("r", "Ada").await;
+    only.shutdown().await;
+
+    let next = TestServer::with_config(cluster_config(&redis)).await;
+    let mut lobby = TestClient::connect(&next.ws_url()).await;
+    lobby.send(ClientMessage::ListRooms(Empty {})).await;
+    let ServerMessage::Rooms(rooms) = lobby.recv().await else {
+        panic!("expected the room list")
+    };
+    assert!(rooms.rooms.is_empty(), "left behind: {:?}", rooms.rooms);
+}
+
 #[tokio::test]
 async fn room_size_holds_across_nodes_under_a_race() {
     let redis = TestRedis::start().await;

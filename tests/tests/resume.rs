@@ -195,6 +195,48 @@ async fn a_seat_is_resumed_on_another_node_of_the_cluster() {
     );
 }
 
+/// A rolling restart: a node is stopped (SIGTERM). Its people come back through the other node
+/// and take their seats back, and nobody sees them leave; one who never comes back is removed
+/// once the stopped node's heartbeat has expired.
+#[tokio::test]
+async fn the_people_of_a_stopped_node_resume_on_another_unseen() {
+    let mut deployment = Deployment::start(Topology::TwoNodes, Config::default()).await;
+    let (mut ada, mut bob) = deployment.two_in_a_room().await; // Ada on node 0, Bob on node 1
+    let token = bob.recv_session().await.resume_token;
+    let bob_id = bob.peer_id().clone();
+    let mut cy = TestClient::connect(&deployment.nodes[1].ws_url()).await;
+    cy.join("r", "Cy").await;
+    let cy_id = cy.peer_id().clone();
+    assert!(matches!(ada.recv().await, ServerMessage::PeerJoined(p) if p.peer_id == cy_id));
+
+    let stopped = deployment.nodes.pop().unwrap();
+    stopped.shutdown().await;
+    assert_eq!(bob.close_code().await, Some(CloseCode::Away));
+    let mut back = TestClient::connect(&deployment.nodes[0].ws_url()).await;
+    back.send(resume(&token)).await;
+    let ServerMessage::Resumed(resumed) = back.recv().await else {
+        panic!("expected resumed")
+    };
+    assert_eq!(resumed.peer_id, bob_id);
+
+    // Cy never comes back: Ada hears that Cy left, and never that Bob did.
+    let stopped_at = Instant::now();
+    loop {
+        match ada.recv_within(Duration::from_secs(12)).await {
+            ServerMessage::PeerLeft(left) if left.peer_id == cy_id => break,
+            ServerMessage::PeerLeft(left) => panic!("{} was said to leave", left.peer_id),
+            _ => {}
+        }
+    }
+    println!(
+        "a stopped node's straggler removed after {:?}",
+        stopped_at.elapsed()
+    );
+    ada.expect_silence(Duration::from_secs(1)).await;
+    back.send(chat("still here")).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat(c) if c.from == bob_id));
+}
+
 noom_tests::on_each_topology!(
     a_lost_connection_is_resumed_without_the_room_noticing,
     what_a_held_seat_missed_is_delivered_after_resuming,

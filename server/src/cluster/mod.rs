@@ -9,7 +9,9 @@
 //! (re)connects can load the truth (`resync`).
 //!
 //! Failures: a node that dies stops refreshing its heartbeat key; the others remove its peers
-//! (`REAP`) within a few seconds. When Redis is unreachable a node applies events itself and
+//! (`REAP`) within a few seconds. A node that is stopped while others are alive does the same
+//! on purpose: its people reconnect through the other nodes and `resume` their seats there
+//! meanwhile, which moves them out of its reach. When Redis is unreachable a node applies events itself and
 //! keeps serving its own peers; when Redis is back it registers its members again and
 //! reconciles its copy with what Redis holds.
 
@@ -124,14 +126,15 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Leaves the cluster on shutdown: this node's peers are removed at once rather than when
-    /// its heartbeat expires.
+    /// Leaves the cluster on shutdown. While another node is alive, this node's people keep
+    /// their seats, to resume them there (the others reap whoever does not once this node's
+    /// heartbeat expires); the last node removes its people at once.
     pub(crate) async fn leave(&self) {
         let mut conn = self.commands.clone();
         let left: RedisResult<u32> = scripts::REAP
             .prepare_invoke()
             .arg(&self.node)
-            .arg("force")
+            .arg("leaving")
             .invoke_async(&mut conn)
             .await;
         if let Err(err) = left {
@@ -336,7 +339,7 @@ impl Cluster {
             let removed: u32 = scripts::REAP
                 .prepare_invoke()
                 .arg(node)
-                .arg("")
+                .arg("expired")
                 .invoke_async(conn)
                 .await?;
             if removed > 0 {

@@ -146,13 +146,20 @@ return 'ok'
     )
 });
 
-/// ARGV: node, `force` or not. Removes every member of a node whose heartbeat has expired (or,
-/// forced, of a node leaving on shutdown), publishing a gone event each; returns how many.
+/// ARGV: node, `expired` or `leaving`. Removes every member of a node, publishing a gone event
+/// each, and returns how many: `expired`, if the node's heartbeat has expired (it died, or it
+/// was stopped and its people did not resume elsewhere); `leaving` (the node itself, stopping),
+/// unless another node is alive, where its people can resume their seats meanwhile.
 pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
-local node = ARGV[1]
-if ARGV[2] ~= 'force' and redis.call('EXISTS', 'noom:alive:' .. node) == 1 then return 0 end
+local node, mode = ARGV[1], ARGV[2]
+if mode == 'expired' and redis.call('EXISTS', 'noom:alive:' .. node) == 1 then return 0 end
+if mode == 'leaving' then
+  for _, other in ipairs(redis.call('SMEMBERS', 'noom:nodes')) do
+    if other ~= node and redis.call('EXISTS', 'noom:alive:' .. other) == 1 then return 0 end
+  end
+end
 local members = redis.call('HGETALL', 'noom:node:' .. node)
 for i = 1, #members, 2 do
   remove_member(node, members[i])
