@@ -511,6 +511,17 @@ impl Session {
         }
     }
 
+    /// `peer` is gone: our files it had not confirmed count as lost.
+    fn lose_receiver(self, peer: &PeerId) {
+        let ours: Vec<u32> = self
+            .inner
+            .try_with_value(|i| i.outgoing.keys().copied().collect())
+            .unwrap_or_default();
+        for transfer in ours {
+            self.update_delivery(transfer, peer, Delivery::Lost);
+        }
+    }
+
     /// Stops a file: ours goes to nobody more, and its receivers are told; theirs stops coming
     /// to us, and its sender is told.
     pub fn cancel_transfer(self, key: usize) {
@@ -582,7 +593,9 @@ impl Session {
     /// Sends `stream` to everyone as our screen, and shows it to us.
     fn start_screen_share(self, stream: MediaStream) {
         let in_call = self.phase.try_get_untracked() == Some(Phase::InCall);
-        let Some(me) = self.me().filter(|_| in_call) else {
+        // A second Present while the first picker was open: keep the first share.
+        let already = self.devices.screen.try_with_untracked(Option::is_some) != Some(false);
+        let Some(me) = self.me().filter(|_| in_call && !already) else {
             return media::stop(&stream);
         };
         // The browser's own "Stop sharing" control ends the track: stop as our button would.
@@ -1180,6 +1193,7 @@ impl Session {
         }
         for participant in self.participants.get_untracked() {
             self.fail_incoming(&participant.id, "The connection to the sender was reset");
+            self.lose_receiver(&participant.id);
         }
         self.participants.set(Vec::new());
     }
@@ -1197,12 +1211,7 @@ impl Session {
         };
         let nickname = gone.nickname.get_untracked();
         self.fail_incoming(id, &format!("{nickname} left before it arrived"));
-        let ours: Vec<u32> = self
-            .inner
-            .with_value(|i| i.outgoing.keys().copied().collect());
-        for transfer in ours {
-            self.update_delivery(transfer, id, Delivery::Lost);
-        }
+        self.lose_receiver(id);
         self.participants
             .update(|list| list.retain(|p| &p.id != id));
         self.notice_line(format!("{} left", gone.nickname.get_untracked()));
