@@ -1028,7 +1028,7 @@ impl Session {
                 }
             }
             FileMessage::Notice { id, notice } => match notice {
-                Notice::Cancel => self.end_incoming(from, id, TransferState::Cancelled),
+                Notice::Cancel => self.cancel_incoming(from, id),
                 Notice::Decline => self.update_delivery(id, from, Delivery::Declined),
                 Notice::Received => self.update_delivery(id, from, Delivery::Confirmed),
             },
@@ -1075,9 +1075,8 @@ impl Session {
         transfer.state.try_set(state);
     }
 
-    /// Ends file `id` from `from`, if still arriving, with the state `end` makes of the
-    /// sender's name.
-    fn end_incoming(self, from: &PeerId, id: u32, end: impl FnOnce(String) -> TransferState) {
+    /// Its sender cancelled file `id` from `from`: it stops arriving, and its row says so.
+    fn cancel_incoming(self, from: &PeerId, id: u32) {
         let Some(Some(incoming)) = self
             .inner
             .try_update_value(|i| i.incoming.remove(&(from.clone(), id)))
@@ -1091,7 +1090,7 @@ impl Session {
         incoming
             .transfer
             .state
-            .try_set(end(format!("{nickname} cancelled it")));
+            .try_set(TransferState::Cancelled(format!("{nickname} cancelled it")));
     }
 
     /// Ends files from `from` still arriving as failed.
