@@ -1,4 +1,5 @@
-//! When to try reaching the server again after the socket ends.
+//! When to try reaching the server again after the socket ends. Pure: the caller passes the time
+//! and the randomness, so the schedule is unit-tested natively.
 
 use std::time::Duration;
 
@@ -12,20 +13,19 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 /// everyone at once; after 60 s out of reach, it is time to give up.
 #[derive(Debug, Default)]
 pub struct Backoff {
-    /// When the server stopped answering (ms since the epoch).
+    /// When the server stopped answering (ms, on the caller's clock).
     offline_since: Option<f64>,
     attempts: u32,
 }
 
 impl Backoff {
-    /// Counts one more ended or failed connection; the wait before the next attempt, or `None`
-    /// to give up.
-    pub fn next_delay(&mut self) -> Option<Duration> {
-        let now = js_sys::Date::now();
-        let since = *self.offline_since.get_or_insert(now);
+    /// Counts one more ended or failed connection at `now_ms`; the wait before the next attempt,
+    /// or `None` to give up. `jitter` in `[0, 1)` picks how much of the fifth comes off.
+    pub fn next_delay(&mut self, now_ms: f64, jitter: f64) -> Option<Duration> {
+        let since = *self.offline_since.get_or_insert(now_ms);
         // Millisecond durations fit an f64 exactly.
         #[allow(clippy::cast_precision_loss)]
-        let out_of_time = now - since > GIVE_UP_AFTER.as_millis() as f64;
+        let out_of_time = now_ms - since > GIVE_UP_AFTER.as_millis() as f64;
         if out_of_time {
             return None;
         }
@@ -34,12 +34,50 @@ impl Backoff {
         Some(
             doubled
                 .min(MAX_DELAY)
-                .mul_f64(1.0 - js_sys::Math::random() / 5.0),
+                .mul_f64(1.0 - jitter.clamp(0.0, 1.0) / 5.0),
         )
     }
 
     /// The server answered: the next loss starts over.
     pub fn reset(&mut self) {
         *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn waits_double_from_250_ms_up_to_5_s() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<_> = (0..8).map(|_| backoff.next_delay(0.0, 0.0)).collect();
+        let expected = [250, 500, 1000, 2000, 4000, 5000, 5000, 5000].map(|n| Some(ms(n)));
+        assert_eq!(waits, expected);
+    }
+
+    #[test]
+    fn jitter_takes_off_at_most_a_fifth() {
+        let mut backoff = Backoff::default();
+        assert_eq!(backoff.next_delay(0.0, 0.5), Some(ms(225)));
+        let mut backoff = Backoff::default();
+        assert_eq!(backoff.next_delay(0.0, 1.0), Some(ms(200)));
+    }
+
+    #[test]
+    fn gives_up_after_a_minute_out_of_reach_and_starts_over_after_reset() {
+        let mut backoff = Backoff::default();
+        assert!(backoff.next_delay(1_000.0, 0.0).is_some());
+        assert!(
+            backoff.next_delay(61_000.0, 0.0).is_some(),
+            "exactly 60 s is still in time"
+        );
+        assert_eq!(backoff.next_delay(61_001.0, 0.0), None);
+        backoff.reset();
+        assert_eq!(backoff.next_delay(200_000.0, 0.0), Some(ms(250)));
     }
 }

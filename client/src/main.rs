@@ -3,9 +3,12 @@
 mod app;
 mod backoff;
 mod components;
+mod format;
 mod prefs;
+mod reconnect;
 mod rtc;
 mod session;
+mod shortcuts;
 mod signaling;
 
 fn main() {

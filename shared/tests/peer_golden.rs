@@ -68,7 +68,10 @@ fn candidates_and_their_end() {
 fn other_clients_may_leave_optional_fields_out() {
     // No `screen` (a client that never presents), no `sdpMid`/`usernameFragment`.
     let bare = PeerSignal::decode(&signal(r#"{"description":{"type":"offer","sdp":"v=0"}}"#));
-    assert!(matches!(bare, Ok(PeerSignal::Description { screen: None, .. })));
+    assert!(matches!(
+        bare,
+        Ok(PeerSignal::Description { screen: None, .. })
+    ));
     let candidate = PeerSignal::decode(&signal(r#"{"candidate":{"candidate":""}}"#)).unwrap();
     let PeerSignal::Candidate {
         candidate: Some(candidate),
@@ -105,13 +108,18 @@ fn file_channel_control_messages() {
     );
     golden_file(FileControl::Cancel { id: 7 }, r#"{"id":7,"t":"cancel"}"#);
     golden_file(FileControl::Decline { id: 7 }, r#"{"id":7,"t":"decline"}"#);
-    golden_file(FileControl::Received { id: 7 }, r#"{"id":7,"t":"received"}"#);
+    golden_file(
+        FileControl::Received { id: 7 },
+        r#"{"id":7,"t":"received"}"#,
+    );
 }
 
 #[test]
 fn file_offers_need_name_size_and_checksum_but_not_a_type() {
     let no_mime = FileControl::decode(r#"{"t":"offer","id":1,"name":"x","size":3,"sha256":"ab"}"#);
-    assert!(matches!(no_mime, Ok(FileControl::Offer(FileOffer { ref mime, .. })) if mime.is_empty()));
+    assert!(
+        matches!(no_mime, Ok(FileControl::Offer(FileOffer { ref mime, .. })) if mime.is_empty())
+    );
     for json in [
         r#"{"t":"offer","id":1,"size":3,"sha256":"ab"}"#,
         r#"{"t":"offer","id":1,"name":"x","sha256":"ab"}"#,

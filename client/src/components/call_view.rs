@@ -6,13 +6,16 @@ use wasm_bindgen::JsCast;
 
 use crate::components::chat_panel::ChatPanel;
 use crate::components::controls::Controls;
+use crate::components::file_share::FileShare;
 use crate::components::help_dialog::HelpDialog;
 use crate::components::people_panel::PeoplePanel;
 use crate::components::screen_tile::ScreenTile;
 use crate::components::side_panel::{self, SidePanel};
 use crate::components::stats_panel::StatsPanel;
 use crate::components::tile::Tile;
+use crate::format::people;
 use crate::session::{Participant, Session};
+use crate::shortcuts::{self, Action};
 
 /// How often the speaking highlight follows the audio levels.
 const LEVEL_SAMPLING: Duration = Duration::from_millis(150);
@@ -27,9 +30,15 @@ const WIDE_SCREEN_PX: f64 = 900.0;
 /// grid or, in the speaker layout, the active speaker large above a strip of the others, a side
 /// column (chat, people or stats) and the control bar. While someone presents, their screen is
 /// the large tile and everyone's camera goes to the strip. Keyboard shortcuts (listed by `?`)
-/// work anywhere but in a text field.
+/// work anywhere but in a text field. The call's root: it hands each child the signals and
+/// callbacks of the session it needs, and no more.
 #[component]
-pub fn CallView(session: Session) -> impl IntoView {
+pub fn CallView(
+    /// The visit, owned by the room page.
+    session: Session,
+) -> impl IntoView {
+    let participants = session.participants();
+    let actions = session.actions();
     let wide = web_sys::window()
         .and_then(|w| w.inner_width().ok()?.as_f64())
         .is_some_and(|width| width >= WIDE_SCREEN_PX);
@@ -38,17 +47,16 @@ pub fn CallView(session: Session) -> impl IntoView {
     let speaker_layout = RwSignal::new(false);
     // In the speaker layout: the active speaker, or else the first other person.
     let featured = Memo::new(move |_| {
-        session.active_speaker.get().or_else(|| {
-            session
-                .participants
-                .with(|l| l.iter().find(|p| !p.is_self).map(|p| p.id.clone()))
-        })
+        session
+            .active_speaker()
+            .get()
+            .or_else(|| participants.with(|l| l.iter().find(|p| !p.is_self).map(|p| p.id.clone())))
     });
     // Everyone presenting, in the order they joined; the first one's screen is the large tile.
     let presenters = Memo::new(move |_| {
-        session.participants.with(|list| {
+        participants.with(|list| {
             list.iter()
-                .filter(|p| p.screen.with(Option::is_some))
+                .filter(|p| p.screen().with(Option::is_some))
                 .cloned()
                 .collect::<Vec<_>>()
         })
@@ -62,48 +70,49 @@ pub fn CallView(session: Session) -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     let keys = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
+        let action = shortcuts::action_for(&ev.key());
+        if action == Some(Action::CloseDialog) {
             help_open.set(false);
             return;
         }
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || in_text_field(&ev) {
             return;
         }
-        match ev.key().as_str() {
-            "m" | "M" => session.toggle_mic(),
-            "v" | "V" => session.toggle_camera(),
-            "s" | "S" => session.toggle_screen_share(),
-            "h" | "H" => session.toggle_hand(),
-            "c" | "C" => side_panel::toggle(panel, SidePanel::Chat),
-            "?" => help_open.update(|o| *o = !*o),
-            _ => return,
+        match action {
+            Some(Action::ToggleMic) => actions.toggle_mic.run(()),
+            Some(Action::ToggleCamera) => actions.toggle_camera.run(()),
+            Some(Action::ToggleScreen) => actions.toggle_screen.run(()),
+            Some(Action::ToggleHand) => actions.toggle_hand.run(()),
+            Some(Action::ToggleChat) => side_panel::toggle(panel, SidePanel::Chat),
+            Some(Action::ShowHelp) => help_open.update(|o| *o = !*o),
+            Some(Action::CloseDialog) | None => return,
         }
         ev.prevent_default();
     });
     on_cleanup(move || keys.remove());
-    let count = move || session.participants.with(Vec::len);
+    let count = move || participants.with(Vec::len);
     let tiles = move || count() + presenters.with(Vec::len);
     let shown = move |which| Signal::derive(move || panel.get() == Some(which));
+    let send_chat = Callback::new(move |text: String| session.send_chat(&text));
+    let send_file = Callback::new(move |file| session.send_file(file));
+    let cancel_file = Callback::new(move |key| session.cancel_transfer(key));
     view! {
         <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
-                <h1 class="call-room">{session.room.get_value().to_string()}</h1>
+                <h1 class="call-room">{session.room().to_string()}</h1>
                 {move || {
                     session
-                        .notice
+                        .notice()
                         .get()
                         .map(|text| view! { <span class="notice" role="alert" data-testid="call-notice">{text}</span> })
                 }}
-                <Show when=move || session.reconnecting.get()>
+                <Show when=move || session.reconnecting().get()>
                     <span class="reconnecting" role="status" data-testid="reconnecting">
                         "Connection lost, reconnecting…"
                     </span>
                 </Show>
                 <span class="count" data-testid="participant-count" data-count=count>
-                    {move || match count() {
-                        1 => "1 person".to_owned(),
-                        n => format!("{n} people"),
-                    }}
+                    {move || people(count())}
                 </span>
             </header>
             <main
@@ -121,7 +130,7 @@ pub fn CallView(session: Session) -> impl IntoView {
                         view! { <ScreenTile participant featured /> }
                     }
                 </For>
-                <For each=move || session.participants.get() key=|p: &Participant| p.id.clone() let:participant>
+                <For each=move || participants.get() key=|p: &Participant| p.id.clone() let:participant>
                     {
                         let id = participant.id.clone();
                         let featured = Signal::derive(move || {
@@ -132,10 +141,25 @@ pub fn CallView(session: Session) -> impl IntoView {
                     }
                 </For>
             </main>
-            <ChatPanel session open=shown(SidePanel::Chat) />
-            <PeoplePanel session open=shown(SidePanel::People) />
-            <StatsPanel session open=shown(SidePanel::Stats) />
-            <Controls session panel help_open speaker_layout />
+            <ChatPanel lines=session.chat() send=send_chat open=shown(SidePanel::Chat)>
+                <FileShare
+                    transfers=session.transfers()
+                    max_file_bytes=session.max_file_bytes()
+                    send=send_file
+                    cancel=cancel_file
+                />
+            </ChatPanel>
+            <PeoplePanel participants open=shown(SidePanel::People) />
+            <StatsPanel participants open=shown(SidePanel::Stats) />
+            <Controls
+                devices=session.devices()
+                participants
+                hand_raised=session.hand_raised()
+                actions
+                panel
+                help_open
+                speaker_layout
+            />
             <HelpDialog open=help_open />
         </div>
     }

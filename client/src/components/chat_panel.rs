@@ -1,24 +1,30 @@
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
 
-use crate::components::file_share::FileShare;
-use crate::session::{ChatKind, ChatLine, Session};
+use noom_shared::InvalidValue;
+
+use crate::format::clock_time;
+use crate::session::{ChatKind, ChatLine};
 
 /// The room's chat: messages with name and time, join and leave lines, a box to write in. The
 /// list follows new lines to the bottom. Text is always shown as text, never as HTML. Files are
-/// sent from here too ([`FileShare`]).
+/// sent from here too (the file share, passed as `children`).
 #[component]
 pub fn ChatPanel(
-    session: Session,
+    /// The chat's lines, oldest first.
+    lines: ReadSignal<Vec<ChatLine>>,
+    /// Sends a message to the room.
+    send: Callback<String, Result<(), InvalidValue>>,
     /// Whether the panel is shown.
     open: Signal<bool>,
+    children: Children,
 ) -> impl IntoView {
     let list = NodeRef::<Div>::new();
     let input = NodeRef::<Input>::new();
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        session.chat.track();
+        lines.track();
         open.track();
         if let Some(list) = list.get() {
             list.set_scroll_top(list.scroll_height());
@@ -26,9 +32,9 @@ pub fn ChatPanel(
     });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match session.send_chat(&draft.get_untracked()) {
+        match send.run(draft.get_untracked()) {
             Ok(()) => draft.set(String::new()),
-            Err(message) => error.set(Some(message)),
+            Err(invalid) => error.set(Some(format!("Message {}", invalid.reason))),
         }
         if let Some(input) = input.get() {
             let _ = input.focus();
@@ -38,7 +44,7 @@ pub fn ChatPanel(
         <aside id="panel-chat" class="side chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
             <h2>"Chat"</h2>
             <div class="chat-lines" node_ref=list aria-live="polite">
-                <For each=move || session.chat.get() key=|line: &ChatLine| line.key let:line>
+                <For each=move || lines.get() key=|line: &ChatLine| line.key let:line>
                     {line_view(line.kind)}
                 </For>
             </div>
@@ -60,7 +66,7 @@ pub fn ChatPanel(
                 <button class="primary" type="submit" data-testid="chat-send">"Send"</button>
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
-            <FileShare session />
+            {children()}
         </aside>
     }
 }
@@ -70,21 +76,25 @@ fn line_view(kind: ChatKind) -> AnyView {
         ChatKind::Message {
             nickname,
             text,
-            time,
+            ts,
             mine,
         } => view! {
             <div class="chat-message" class:mine=mine data-testid="chat-message">
                 <div class="chat-meta">
                     <span class="chat-name">{nickname}</span>
-                    <time>{time}</time>
+                    <time>{clock_time(ts)}</time>
                 </div>
                 <p class="chat-text" data-testid="chat-text">{text}</p>
             </div>
         }
         .into_any(),
-        ChatKind::Notice(text) => view! {
-            <p class="chat-notice" data-testid="chat-notice">{text}</p>
-        }
-        .into_any(),
+        ChatKind::Joined(nickname) => notice(format!("{nickname} joined")),
+        ChatKind::Left(nickname) => notice(format!("{nickname} left")),
+        ChatKind::RaisedHand(nickname) => notice(format!("{nickname} raised a hand")),
     }
+}
+
+/// "Ana joined" and the like.
+fn notice(text: String) -> AnyView {
+    view! { <p class="chat-notice" data-testid="chat-notice">{text}</p> }.into_any()
 }

@@ -8,14 +8,21 @@ use crate::components::device_picker::DevicePicker;
 use crate::components::side_panel::{PanelButton, SidePanel};
 use crate::components::toggle_button::ToggleButton;
 use crate::rtc::media::{self, Access, Kind};
-use crate::session::Session;
+use crate::session::{CallActions, LocalDevices, Participant};
+use crate::shortcuts::{self, Action};
 
 /// The call's control bar: microphone, camera, present a screen, raise hand, speaker or grid
 /// layout, device settings (switch camera or microphone mid-call), the side panels (chat, people,
 /// stats), copy invite link, shortcuts, leave. Every control is a labelled button.
 #[component]
 pub fn Controls(
-    session: Session,
+    /// Our devices (read only).
+    devices: LocalDevices,
+    /// Everyone in the call.
+    participants: ReadSignal<Vec<Participant>>,
+    /// Whether our hand is up.
+    hand_raised: ReadSignal<bool>,
+    actions: CallActions,
     /// The side column's open panel.
     panel: RwSignal<Option<SidePanel>>,
     /// Whether the keyboard shortcuts dialog is open.
@@ -23,13 +30,10 @@ pub fn Controls(
     /// Speaker layout (one large tile) rather than the grid.
     speaker_layout: RwSignal<bool>,
 ) -> impl IntoView {
-    let d = session.devices;
-    let presenting = move || d.screen.with(Option::is_some);
-    let someone_presents = move || {
-        session
-            .participants
-            .with(|list| list.iter().any(|p| p.screen.with(Option::is_some)))
-    };
+    let d = devices;
+    let presenting = move || d.screen().with(Option::is_some);
+    let someone_presents =
+        move || participants.with(|list| list.iter().any(|p| p.screen().with(Option::is_some)));
     let settings_open = RwSignal::new(false);
     let navigate = use_navigate();
     let copied = RwSignal::new(None::<String>);
@@ -59,52 +63,52 @@ pub fn Controls(
         );
     };
     let raised_hands = Signal::derive(move || {
-        session.participants.with(|list| {
+        participants.with(|list| {
             list.iter()
-                .filter(|p| p.status.with(|s| s.hand_raised))
+                .filter(|p| p.status().with(|s| s.hand_raised))
                 .count()
         })
     });
     view! {
         <nav class="controls" aria-label="Call controls">
             <ToggleButton
-                on=d.mic_on
+                on=d.mic_on()
                 label_on="Mute microphone"
                 label_off="Unmute microphone"
                 text="Mic"
                 testid="toggle-mic"
-                enabled=Signal::derive(move || d.audio.get() == Some(Access::Granted))
-                toggle=move || session.toggle_mic()
+                enabled=Signal::derive(move || d.audio().get() == Some(Access::Granted))
+                toggle=actions.toggle_mic
             />
             <ToggleButton
-                on=d.camera_on
+                on=d.camera_on()
                 label_on="Turn camera off"
                 label_off="Turn camera on"
                 text="Camera"
                 testid="toggle-camera"
-                enabled=Signal::derive(move || d.video.get() == Some(Access::Granted))
-                toggle=move || session.toggle_camera()
+                enabled=Signal::derive(move || d.video().get() == Some(Access::Granted))
+                toggle=actions.toggle_camera
             />
             <button
                 type="button"
                 class:active=presenting
                 aria-pressed=move || presenting().to_string()
-                title="Present your screen (S)"
+                title=format!("Present your screen ({})", shortcuts::key_for(Action::ToggleScreen))
                 disabled=!media::can_share_screen()
                 data-testid="toggle-screen"
-                on:click=move |_| session.toggle_screen_share()
+                on:click=move |_| actions.toggle_screen.run(())
             >
                 {move || if presenting() { "Stop presenting" } else { "Present" }}
             </button>
             <button
                 type="button"
                 class="hand-button"
-                class:raised=move || session.hand_raised.get()
-                aria-pressed=move || session.hand_raised.get().to_string()
+                class:raised=move || hand_raised.get()
+                aria-pressed=move || hand_raised.get().to_string()
                 data-testid="toggle-hand"
-                on:click=move |_| session.toggle_hand()
+                on:click=move |_| actions.toggle_hand.run(())
             >
-                {move || if session.hand_raised.get() { "Lower hand" } else { "Raise hand" }}
+                {move || if hand_raised.get() { "Lower hand" } else { "Raise hand" }}
             </button>
             <button
                 type="button"
@@ -127,9 +131,9 @@ pub fn Controls(
                     "Devices"
                 </button>
                 <div id="device-settings" class="popover" hidden=move || !settings_open.get()>
-                    <DevicePicker session kind=Kind::Video />
-                    <DevicePicker session kind=Kind::Audio />
-                    <p class="error" role="alert">{move || d.problem.get()}</p>
+                    <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
+                    <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
+                    <p class="error" role="alert">{move || d.problem().get()}</p>
                 </div>
             </div>
             <PanelButton open=panel which=SidePanel::Chat />
@@ -141,7 +145,7 @@ pub fn Controls(
             <button
                 type="button"
                 aria-label="Keyboard shortcuts"
-                title="Keyboard shortcuts (?)"
+                title=format!("Keyboard shortcuts ({})", shortcuts::key_for(Action::ShowHelp))
                 data-testid="show-shortcuts"
                 on:click=move |_| help_open.set(true)
             >

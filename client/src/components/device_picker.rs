@@ -1,21 +1,22 @@
 use leptos::prelude::*;
 
 use crate::rtc::media::{Device, Kind};
-use crate::session::Session;
+use crate::session::LocalDevices;
 
 /// A labelled drop-down of cameras or microphones; picking one switches to it at once (in a
 /// call, without renegotiating).
 #[component]
-pub fn DevicePicker(session: Session, kind: Kind) -> impl IntoView {
-    let d = session.devices;
-    let (devices, selected, label, id) = match kind {
-        Kind::Video => (d.cameras, d.camera_id, "Camera", "camera-select"),
-        Kind::Audio => (
-            d.microphones,
-            d.microphone_id,
-            "Microphone",
-            "microphone-select",
-        ),
+pub fn DevicePicker(
+    /// The devices there are and the ones in use (read only).
+    devices: LocalDevices,
+    kind: Kind,
+    /// Switches to the picked device.
+    switch: Callback<(Kind, String)>,
+) -> impl IntoView {
+    let (choices, selected) = devices.choice(kind);
+    let (label, id) = match kind {
+        Kind::Video => ("Camera", "camera-select"),
+        Kind::Audio => ("Microphone", "microphone-select"),
     };
     view! {
         <div class="field">
@@ -23,11 +24,11 @@ pub fn DevicePicker(session: Session, kind: Kind) -> impl IntoView {
             <select
                 id=id
                 data-testid=id
-                disabled=move || devices.with(Vec::is_empty)
-                on:change=move |ev| session.switch_device(kind, event_target_value(&ev))
+                disabled=move || choices.with(Vec::is_empty)
+                on:change=move |ev| switch.run((kind, event_target_value(&ev)))
             >
                 <For
-                    each=move || devices.get()
+                    each=move || choices.get()
                     key=|device: &Device| device.id.clone()
                     children=move |device: Device| {
                         let value = device.id.clone();

@@ -2,13 +2,22 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::components::transfer_row::TransferRow;
-use crate::rtc::files::human_size;
-use crate::session::{Session, Transfer};
+use crate::format::human_size;
+use crate::session::{SendProblem, Transfer};
 
 /// Sends files to everyone in the call, peer to peer, and lists the files sent and received.
 /// The size cap is stated beside the button; a file over it is refused in words.
 #[component]
-pub fn FileShare(session: Session) -> impl IntoView {
+pub fn FileShare(
+    /// Files sent and received, oldest first.
+    transfers: ReadSignal<Vec<Transfer>>,
+    /// The largest file that may be sent.
+    max_file_bytes: ReadSignal<u64>,
+    /// Sends a picked file to everyone.
+    send: Callback<web_sys::File, Result<(), SendProblem>>,
+    /// Stops the file with this row key.
+    cancel: Callback<usize>,
+) -> impl IntoView {
     let input = NodeRef::<Input>::new();
     let error = RwSignal::new(None::<String>);
     let picked = move |_| {
@@ -17,14 +26,14 @@ pub fn FileShare(session: Session) -> impl IntoView {
         // Cleared, so picking the same file again sends it again.
         input.set_value("");
         if let Some(file) = file {
-            error.set(session.send_file(file).err());
+            error.set(send.run(file).err().map(|problem| refusal(&problem)));
         }
     };
     view! {
         <div class="file-share">
             <div class="file-list">
-                <For each=move || session.transfers.get() key=|t: &Transfer| t.key let:transfer>
-                    <TransferRow session transfer />
+                <For each=move || transfers.get() key=|t: &Transfer| t.key let:transfer>
+                    <TransferRow transfer cancel />
                 </For>
             </div>
             <label class="button file-pick">
@@ -38,9 +47,21 @@ pub fn FileShare(session: Session) -> impl IntoView {
                 />
             </label>
             <span class="file-cap" data-testid="file-cap">
-                {move || format!("Up to {}, sent directly to each person", human_size(session.max_file_bytes.get()))}
+                {move || format!("Up to {}, sent directly to each person", human_size(max_file_bytes.get()))}
             </span>
             <p class="error" role="alert" data-testid="file-error">{move || error.get()}</p>
         </div>
+    }
+}
+
+fn refusal(problem: &SendProblem) -> String {
+    match problem {
+        SendProblem::TooBig { name, size, max } => format!(
+            "{name} is {}: files up to {} can be sent.",
+            human_size(*size),
+            human_size(*max)
+        ),
+        SendProblem::Empty { name } => format!("{name} is empty."),
+        SendProblem::NobodyHere => "Nobody else is here to send a file to.".to_owned(),
     }
 }

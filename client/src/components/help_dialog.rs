@@ -1,15 +1,6 @@
 use leptos::prelude::*;
 
-/// The call's keyboard shortcuts: key, and what it does.
-pub const SHORTCUTS: [(&str, &str); 7] = [
-    ("M", "Mute or unmute the microphone"),
-    ("V", "Turn the camera off or on"),
-    ("S", "Present your screen, or stop presenting"),
-    ("H", "Raise or lower your hand"),
-    ("C", "Open or close the chat"),
-    ("?", "Show this list"),
-    ("Esc", "Close this list"),
-];
+use crate::shortcuts::SHORTCUTS;
 
 /// A modal list of the keyboard shortcuts, closed by its button, Escape, or a click outside.
 #[component]
@@ -32,9 +23,9 @@ pub fn HelpDialog(
                     <dl class="shortcuts">
                         {SHORTCUTS
                             .iter()
-                            .map(|(key, what)| view! {
-                                <dt><kbd>{*key}</kbd></dt>
-                                <dd>{*what}</dd>
+                            .map(|shortcut| view! {
+                                <dt><kbd>{shortcut.key}</kbd></dt>
+                                <dd>{shortcut.what}</dd>
                             })
                             .collect_view()}
                     </dl>

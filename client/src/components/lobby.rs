@@ -1,12 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use noom_shared::{ClientMessage, Nickname, RoomInfo, RoomName, ServerMessage};
+use noom_shared::{ClientMessage, Nickname, PROTOCOL_VERSION, RoomInfo, RoomName, ServerMessage};
 
 use crate::app::room_path;
-use crate::backoff::Backoff;
 use crate::components::room_list::RoomList;
 use crate::prefs;
-use crate::signaling::Signaling;
+use crate::reconnect::{Down, ReconnectingSocket};
 
 /// Whether the lobby's socket is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +14,15 @@ enum Link {
     Open,
     /// Out of reach for so long that we stopped trying.
     Lost,
+    /// The server speaks another protocol version: this page must be reloaded.
+    Outdated,
 }
 
-/// The lobby's socket and what it feeds: the room list. When the socket ends it is opened
-/// again with backoff, so the list comes back after a server restart.
+/// The lobby's socket and what it feeds: the room list. The socket reopens itself after a drop
+/// ([`ReconnectingSocket`]), so the list comes back after a server restart.
 #[derive(Clone, Copy)]
 struct RoomFeed {
-    socket: StoredValue<Option<Signaling>, LocalStorage>,
-    backoff: StoredValue<Backoff, LocalStorage>,
+    socket: StoredValue<Option<ReconnectingSocket>, LocalStorage>,
     link: RwSignal<Link>,
     rooms: RwSignal<Vec<RoomInfo>>,
     max_room_size: RwSignal<u32>,
@@ -30,54 +30,44 @@ struct RoomFeed {
 
 impl RoomFeed {
     fn connect(self) {
-        let opened = Signaling::connect(
-            move |message| match message {
-                ServerMessage::Welcome(welcome) => {
-                    self.backoff.update_value(Backoff::reset);
-                    self.max_room_size.try_set(welcome.max_room_size);
-                    self.link.try_set(Link::Open);
-                    self.socket.with_value(|s| {
-                        if let Some(s) = s {
-                            s.send(ClientMessage::ListRooms(Default::default()));
-                        }
-                    });
-                }
-                ServerMessage::Rooms(list) => {
-                    self.rooms.try_set(list.rooms);
-                }
-                _ => {}
+        let socket = ReconnectingSocket::open(
+            move |message| self.handle(message),
+            move |down| {
+                self.link.try_set(match down {
+                    Down::Retrying => Link::Connecting,
+                    Down::GaveUp => Link::Lost,
+                });
             },
-            move |_| self.retry(),
         );
-        match opened {
-            Ok(signaling) => {
-                self.socket.try_set_value(Some(signaling));
-            }
-            Err(_) => self.retry(),
-        }
+        self.socket.try_set_value(Some(socket));
     }
 
-    fn retry(self) {
-        self.link.try_set(Link::Connecting);
-        match self.backoff.try_update_value(Backoff::next_delay).flatten() {
-            // Unless the lobby is gone by then.
-            Some(delay) => set_timeout(
-                move || {
-                    if self.socket.try_with_value(|_| ()).is_some() {
-                        self.connect();
-                    }
-                },
-                delay,
-            ),
-            None => {
-                self.link.try_set(Link::Lost);
+    fn handle(self, message: ServerMessage) {
+        match message {
+            ServerMessage::Welcome(welcome) if welcome.protocol != PROTOCOL_VERSION => {
+                self.link.try_set(Link::Outdated);
+                self.close();
             }
+            ServerMessage::Welcome(welcome) => {
+                self.max_room_size.try_set(welcome.max_room_size);
+                self.link.try_set(Link::Open);
+                self.socket.try_with_value(|socket| {
+                    if let Some(socket) = socket {
+                        socket.answered();
+                        socket.send(ClientMessage::ListRooms(Default::default()));
+                    }
+                });
+            }
+            ServerMessage::Rooms(list) => {
+                self.rooms.try_set(list.rooms);
+            }
+            _ => {}
         }
     }
 
     fn close(self) {
-        if let Some(Some(signaling)) = self.socket.try_update_value(Option::take) {
-            signaling.close();
+        if let Some(Some(socket)) = self.socket.try_update_value(Option::take) {
+            socket.close();
         }
     }
 }
@@ -93,7 +83,6 @@ pub fn Lobby() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let feed = RoomFeed {
         socket: StoredValue::new_local(None),
-        backoff: StoredValue::new_local(Backoff::default()),
         link: RwSignal::new(Link::Connecting),
         rooms: RwSignal::new(Vec::new()),
         max_room_size: RwSignal::new(0),
@@ -184,6 +173,14 @@ pub fn Lobby() -> impl IntoView {
                         view! {
                             <p class="error" role="alert">
                                 "Cannot reach the Noom server. Check that it is running, then reload."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Link::Outdated => {
+                        view! {
+                            <p class="error" role="alert" data-testid="outdated">
+                                "Noom was updated: reload this page to carry on."
                             </p>
                         }
                             .into_any()

@@ -12,9 +12,9 @@ const REFRESH: Duration = Duration::from_millis(80);
 #[component]
 pub fn MicLevel(
     /// The local stream; the meter follows its audio track.
-    stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    stream: ReadSignal<Option<MediaStream>, LocalStorage>,
     /// Off shows an empty bar.
-    active: RwSignal<bool>,
+    active: ReadSignal<bool>,
 ) -> impl IntoView {
     let level = RwSignal::new(0.0_f64);
     let meter = StoredValue::new_local(None::<LevelMeter>);

@@ -9,6 +9,7 @@ pub mod help_dialog;
 pub mod lobby;
 pub mod mic_level;
 pub mod not_found;
+pub mod outdated;
 pub mod people_panel;
 pub mod pre_join;
 pub mod quality_indicator;

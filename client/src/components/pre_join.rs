@@ -7,33 +7,47 @@ use crate::components::stream_video::StreamVideo;
 use crate::components::toggle_button::ToggleButton;
 use crate::prefs;
 use crate::rtc::media::{Access, Kind};
-use crate::session::{Phase, Session};
+use crate::session::{CallActions, LocalDevices, Phase};
+use noom_shared::{InvalidValue, RoomName};
 
 /// Before joining: our camera preview and microphone meter, device choice, mic and camera
 /// toggles, our name, and Join. A blocked or missing device is explained in words, and joining
 /// still works with what is left (microphone only, or watch only).
 #[component]
-pub fn PreJoin(session: Session) -> impl IntoView {
-    let d = session.devices;
+pub fn PreJoin(
+    room: RoomName,
+    phase: ReadSignal<Phase>,
+    /// People in the room now, and the most it holds.
+    occupancy: ReadSignal<u32>,
+    max_room_size: ReadSignal<u32>,
+    /// Our devices (read only).
+    devices: LocalDevices,
+    /// The server's refusal of our last join, in its words.
+    notice: ReadSignal<Option<String>>,
+    actions: CallActions,
+    /// Joins under this nickname, if the protocol accepts it.
+    join: Callback<String, Result<(), InvalidValue>>,
+) -> impl IntoView {
+    let d = devices;
     let nickname = RwSignal::new(prefs::nickname());
     let error = RwSignal::new(None::<String>);
-    let joining = Memo::new(move |_| session.phase.get() == Phase::Joining);
+    let joining = Memo::new(move |_| phase.get() == Phase::Joining);
     let full = Memo::new(move |_| {
-        let max = session.max_room_size.get();
-        max > 0 && session.occupancy.get() >= max
+        let max = max_room_size.get();
+        max > 0 && occupancy.get() >= max
     });
     let problems = move || {
         let mut lines = Vec::new();
-        if let Some(access) = d.video.get() {
+        if let Some(access) = d.video().get() {
             lines.extend(access.explain(Kind::Video));
         }
-        if let Some(access) = d.audio.get() {
+        if let Some(access) = d.audio().get() {
             lines.extend(access.explain(Kind::Audio));
         }
-        lines.extend(d.problem.get());
-        let camera = d.video.get() == Some(Access::Granted);
-        let mic = d.audio.get() == Some(Access::Granted);
-        match (d.audio.get().is_some(), mic, camera) {
+        lines.extend(d.problem().get());
+        let camera = d.video().get() == Some(Access::Granted);
+        let mic = d.audio().get() == Some(Access::Granted);
+        match (d.audio().get().is_some(), mic, camera) {
             (true, true, false) => lines.push("You can join with your microphone only.".into()),
             (true, false, true) => lines.push("You can join with your camera only.".into()),
             (true, false, false) => lines.push("You can join to watch and listen.".into()),
@@ -44,44 +58,44 @@ pub fn PreJoin(session: Session) -> impl IntoView {
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let name = nickname.get_untracked();
-        match session.join(&name) {
+        match join.run(name.clone()) {
             Ok(()) => prefs::remember_nickname(name.trim()),
-            Err(message) => error.set(Some(message)),
+            Err(invalid) => error.set(Some(format!("Nickname {}", invalid.reason))),
         }
     };
 
     view! {
         <main class="page prejoin">
             <section class="preview" aria-label="Your camera preview">
-                <StreamVideo stream=d.stream own=true />
-                <Show when=move || !d.camera_on.get()>
+                <StreamVideo stream=d.stream() own=true />
+                <Show when=move || !d.camera_on().get()>
                     <div class="preview-off">"Camera is off"</div>
                 </Show>
                 <div class="preview-controls">
                     <ToggleButton
-                        on=d.mic_on
+                        on=d.mic_on()
                         label_on="Turn microphone off"
                         label_off="Turn microphone on"
                         text="Mic"
                         testid="prejoin-mic"
-                        enabled=Signal::derive(move || d.audio.get() == Some(Access::Granted))
-                        toggle=move || session.toggle_mic()
+                        enabled=Signal::derive(move || d.audio().get() == Some(Access::Granted))
+                        toggle=actions.toggle_mic
                     />
                     <ToggleButton
-                        on=d.camera_on
+                        on=d.camera_on()
                         label_on="Turn camera off"
                         label_off="Turn camera on"
                         text="Camera"
                         testid="prejoin-camera"
-                        enabled=Signal::derive(move || d.video.get() == Some(Access::Granted))
-                        toggle=move || session.toggle_camera()
+                        enabled=Signal::derive(move || d.video().get() == Some(Access::Granted))
+                        toggle=actions.toggle_camera
                     />
                 </div>
             </section>
             <section class="card prejoin-side">
-                <h1>{format!("Join “{}”", session.room.get_value())}</h1>
+                <h1>{format!("Join “{room}”")}</h1>
                 <p class="hint" data-testid="room-occupancy">
-                    {move || match session.occupancy.get() {
+                    {move || match occupancy.get() {
                         0 => "No one is here yet.".to_owned(),
                         1 => "1 person is in the room.".to_owned(),
                         n => format!("{n} people are in the room."),
@@ -90,7 +104,7 @@ pub fn PreJoin(session: Session) -> impl IntoView {
                 <Show when=move || full.get()>
                     <p class="warning" role="alert">"This room is full right now."</p>
                 </Show>
-                <Show when=move || d.audio.with(Option::is_none)>
+                <Show when=move || d.audio().with(Option::is_none)>
                     <p class="hint" role="status">
                         "Waiting for the camera and microphone: allow them if your browser asks."
                     </p>
@@ -100,10 +114,10 @@ pub fn PreJoin(session: Session) -> impl IntoView {
                 </ul>
                 <div class="field">
                     <span class="label">"Microphone level"</span>
-                    <MicLevel stream=d.stream active=d.mic_on />
+                    <MicLevel stream=d.stream() active=d.mic_on() />
                 </div>
-                <DevicePicker session kind=Kind::Video />
-                <DevicePicker session kind=Kind::Audio />
+                <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
+                <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
                 <form class="stack" on:submit=join novalidate>
                     <label for="prejoin-nickname">"Your name"</label>
                     <input
@@ -117,8 +131,8 @@ pub fn PreJoin(session: Session) -> impl IntoView {
                             error.set(None);
                         }
                     />
-                    <p class="error" role="alert">{move || error.get().or_else(|| session.notice.get())}</p>
-                    <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get() || d.audio.with(Option::is_none)>
+                    <p class="error" role="alert">{move || error.get().or_else(|| notice.get())}</p>
+                    <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get() || d.audio().with(Option::is_none)>
                         {move || if joining.get() { "Joining…" } else { "Join now" }}
                     </button>
                 </form>

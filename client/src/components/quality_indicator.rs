@@ -7,7 +7,7 @@ use crate::rtc::stats::{Grade, Quality};
 #[component]
 pub fn QualityIndicator(
     /// The link's last stats sample; nothing is shown before the first.
-    quality: RwSignal<Option<Quality>>,
+    quality: ReadSignal<Option<Quality>>,
 ) -> impl IntoView {
     move || {
         quality.get().map(|q| {

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_location;
 use noom_shared::RoomName;
 
 use crate::components::call_view::CallView;
+use crate::components::outdated::Outdated;
 use crate::components::pre_join::PreJoin;
 use crate::session::{Phase, Session};
 
@@ -14,7 +15,8 @@ enum Screen {
     PreJoin,
     Call,
     Full,
-    Failed(String),
+    Outdated,
+    Lost,
 }
 
 /// `/room/<name>`: owns the room visit ([`Session`]) for as long as the page is open, and shows
@@ -47,13 +49,16 @@ pub fn RoomPage() -> impl IntoView {
 fn Room(room: RoomName) -> impl IntoView {
     let session = Session::start(room);
     on_cleanup(move || session.shutdown());
-    let screen = Memo::new(move |_| match session.phase.get() {
+    let phase = session.phase();
+    let screen = Memo::new(move |_| match phase.get() {
         Phase::Connecting => Screen::Connecting,
         Phase::PreJoin | Phase::Joining => Screen::PreJoin,
         Phase::InCall => Screen::Call,
         Phase::Full => Screen::Full,
-        Phase::Failed(message) => Screen::Failed(message),
+        Phase::Outdated => Screen::Outdated,
+        Phase::Lost => Screen::Lost,
     });
+    let join = Callback::new(move |nickname: String| session.join(&nickname));
     move || match screen.get() {
         Screen::Connecting => view! {
             <main class="page centered">
@@ -61,10 +66,22 @@ fn Room(room: RoomName) -> impl IntoView {
             </main>
         }
         .into_any(),
-        Screen::PreJoin => view! { <PreJoin session /> }.into_any(),
+        Screen::PreJoin => view! {
+            <PreJoin
+                room=session.room()
+                phase
+                occupancy=session.occupancy()
+                max_room_size=session.max_room_size()
+                devices=session.devices()
+                notice=session.notice()
+                actions=session.actions()
+                join
+            />
+        }
+        .into_any(),
         Screen::Call => view! { <CallView session /> }.into_any(),
         Screen::Full => {
-            let size = session.max_room_size.get_untracked();
+            let size = session.max_room_size().get_untracked();
             view! {
                 <main class="page centered">
                     <section class="card" data-testid="room-full" role="alert">
@@ -72,7 +89,7 @@ fn Room(room: RoomName) -> impl IntoView {
                         <p>
                             {format!(
                                 "“{}” already has {size} people, the most a room can hold. Try again later or pick another room.",
-                                session.room.get_value(),
+                                session.room(),
                             )}
                         </p>
                         <A href="/">"Back to the lobby"</A>
@@ -81,11 +98,12 @@ fn Room(room: RoomName) -> impl IntoView {
             }
             .into_any()
         }
-        Screen::Failed(message) => view! {
+        Screen::Outdated => view! { <Outdated /> }.into_any(),
+        Screen::Lost => view! {
             <main class="page centered">
                 <section class="card" role="alert" data-testid="room-error">
                     <h1>"Something went wrong"</h1>
-                    <p>{message}</p>
+                    <p>"Lost the connection to the server. Reload to try again."</p>
                     <A href="/">"Back to the lobby"</A>
                 </section>
             </main>

@@ -13,13 +13,14 @@ pub fn ScreenTile(
     featured: Signal<bool>,
 ) -> impl IntoView {
     let p = participant;
-    let label = move || {
-        if p.is_self {
+    let (nickname, screen, is_self) = (p.nickname(), p.screen(), p.is_self);
+    let label = Signal::derive(move || {
+        if is_self {
             "You are presenting".to_owned()
         } else {
-            format!("{}'s screen", p.nickname.get())
+            format!("{}'s screen", nickname.get())
         }
-    };
+    });
     view! {
         <article
             class="tile screen"
@@ -29,7 +30,7 @@ pub fn ScreenTile(
             data-self=p.is_self.to_string()
             aria-label=label
         >
-            <StreamVideo stream=p.screen />
+            <StreamVideo stream=screen />
             <div class="tile-label">
                 <span class="tile-name" data-testid="screen-name">{label}</span>
             </div>

@@ -1,18 +1,18 @@
 use leptos::prelude::*;
 
-use crate::session::{Participant, Session};
+use crate::session::Participant;
 
 /// The numbers behind each tile's connection indicator: per remote participant, round-trip
 /// time, packet loss, and the bitrates received from them and sent to them.
 #[component]
 pub fn StatsPanel(
-    session: Session,
+    /// Everyone in the call.
+    participants: ReadSignal<Vec<Participant>>,
     /// Whether the panel is shown.
     open: Signal<bool>,
 ) -> impl IntoView {
     let remotes = move || {
-        session
-            .participants
+        participants
             .get()
             .into_iter()
             .filter(|p| !p.is_self)
@@ -22,7 +22,7 @@ pub fn StatsPanel(
         <aside id="panel-stats" class="side" hidden=move || !open.get() aria-label="Stats" data-testid="stats-panel">
             <h2>"Connection stats"</h2>
             <Show
-                when=move || session.participants.with(|l| l.iter().any(|p| !p.is_self))
+                when=move || participants.with(|l| l.iter().any(|p| !p.is_self))
                 fallback=|| view! { <p class="hint">"Nobody else is here yet."</p> }
             >
                 <table class="stats">
@@ -37,9 +37,12 @@ pub fn StatsPanel(
                     </thead>
                     <tbody>
                         <For each=remotes key=|p: &Participant| p.id.clone() let:p>
+                            {
+                            let (nickname, quality) = (p.nickname(), p.quality());
+                            view! {
                             <tr data-testid="stats-row" data-peer=p.id.to_string()>
-                                <th scope="row">{move || p.nickname.get()}</th>
-                                {move || match p.quality.get() {
+                                <th scope="row">{move || nickname.get()}</th>
+                                {move || match quality.get() {
                                     Some(q) => view! {
                                         <td>{q.rtt_ms.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms"))}</td>
                                         <td>{format!("{:.1}%", q.loss_percent)}</td>
@@ -52,6 +55,8 @@ pub fn StatsPanel(
                                     None => view! { <td colspan="4" class="hint">"Measuring…"</td> }.into_any(),
                                 }}
                             </tr>
+                            }
+                            }
                         </For>
                     </tbody>
                 </table>

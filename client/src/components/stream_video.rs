@@ -7,7 +7,7 @@ use web_sys::MediaStream;
 #[component]
 pub fn StreamVideo(
     /// The stream to play; `None` shows nothing.
-    stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    stream: ReadSignal<Option<MediaStream>, LocalStorage>,
     /// Whether this is our own camera.
     #[prop(optional)]
     own: bool,

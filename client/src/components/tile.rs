@@ -16,15 +16,17 @@ pub fn Tile(
     featured: Signal<bool>,
 ) -> impl IntoView {
     let p = participant;
-    let muted = move || p.status.with(|s| s.muted);
-    let hand = move || p.status.with(|s| s.hand_raised);
-    let camera_off = move || p.status.with(|s| s.camera_off) || p.stream.with(Option::is_none);
+    let (status, stream, nickname) = (p.status(), p.stream(), p.nickname());
+    let (link, speaking, quality) = (p.link(), p.speaking(), p.quality());
+    let muted = move || status.with(|s| s.muted);
+    let hand = move || status.with(|s| s.hand_raised);
+    let camera_off = move || status.with(|s| s.camera_off) || stream.with(Option::is_none);
     let initial = move || {
-        p.nickname
+        nickname
             .with(|n| n.chars().next().map(|c| c.to_uppercase().to_string()))
             .unwrap_or_default()
     };
-    let connection = move || match p.link.get() {
+    let connection = move || match link.get() {
         LinkState::Connected => None,
         LinkState::Connecting => Some(("connecting", "Connecting…")),
         LinkState::Interrupted => Some(("connecting", "Reconnecting…")),
@@ -33,7 +35,7 @@ pub fn Tile(
     view! {
         <article
             class="tile"
-            class:speaking=move || p.speaking.get()
+            class:speaking=move || speaking.get()
             class:featured=move || featured.get()
             class:camera-off=camera_off
             data-testid="tile"
@@ -43,19 +45,19 @@ pub fn Tile(
             data-hand=move || hand().to_string()
             data-camera-off=move || camera_off().to_string()
             data-link=move || connection().map_or("connected", |(state, _)| state)
-            aria-label=move || p.nickname.get()
+            aria-label=move || nickname.get()
         >
-            <StreamVideo stream=p.stream own=p.is_self />
+            <StreamVideo stream=stream own=p.is_self />
             <div class="avatar" aria-hidden="true">{initial}</div>
             <Show when=hand>
                 <span class="tile-hand" data-testid="tile-hand">"Hand raised"</span>
             </Show>
             <div class="tile-label">
                 <span class="tile-name" data-testid="tile-name">
-                    {move || p.nickname.get()}
+                    {move || nickname.get()}
                     {p.is_self.then_some(" (you)")}
                 </span>
-                <QualityIndicator quality=p.quality />
+                <QualityIndicator quality=quality />
                 <Show when=muted>
                     <span class="badge" data-testid="tile-muted" title="Microphone off">
                         "Muted"

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ToggleButton(
     /// Whether the device is on.
-    on: RwSignal<bool>,
+    on: ReadSignal<bool>,
     /// Accessible label while on, and while off.
     label_on: &'static str,
     label_off: &'static str,
@@ -13,7 +13,7 @@ pub fn ToggleButton(
     testid: &'static str,
     /// False when the device is unavailable.
     enabled: Signal<bool>,
-    toggle: impl Fn() + Send + Sync + 'static,
+    toggle: Callback<()>,
 ) -> impl IntoView {
     view! {
         <button
@@ -24,7 +24,7 @@ pub fn ToggleButton(
             aria-pressed=move || on.get().to_string()
             aria-label=move || if on.get() { label_on } else { label_off }
             disabled=move || !enabled.get()
-            on:click=move |_| toggle()
+            on:click=move |_| toggle.run(())
         >
             {move || if on.get() { text.to_owned() } else { format!("{text} off") }}
         </button>

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
-use crate::rtc::files::human_size;
-use crate::session::{Session, Transfer, TransferState};
+use crate::format::human_size;
+use crate::rtc::files::FileProblem;
+use crate::session::Transfer;
+use crate::session::ledger::{Cancelled, Failure, Tally, TransferState};
 
 /// One file in the chat panel: name, size, who sent it, a progress bar, a Cancel button while
 /// it travels, and how it ended — a download link once its checksum is verified, the receivers'
@@ -9,34 +11,23 @@ use crate::session::{Session, Transfer, TransferState};
 /// `receiving`, `checking`, `sent`, `delivered`, `verified`, `cancelled` or `failed` for tests.
 #[component]
 pub fn TransferRow(
-    session: Session,
     /// The file and its live progress.
     transfer: Transfer,
+    /// Stops the file with this row key.
+    cancel: Callback<usize>,
 ) -> impl IntoView {
     let key = transfer.key;
+    let (progress, state) = (transfer.progress(), transfer.state());
     let Transfer {
         name,
         size,
         mime,
         from,
-        progress,
-        state,
         ..
     } = transfer;
     let who = match from {
         Some(nickname) => format!("from {nickname}"),
         None => "to everyone".to_owned(),
-    };
-    let state_name = move || match state.get() {
-        TransferState::Preparing => "preparing",
-        TransferState::Sending => "sending",
-        TransferState::Receiving => "receiving",
-        TransferState::Checking => "checking",
-        TransferState::Sent(_) => "sent",
-        TransferState::Delivered(_) => "delivered",
-        TransferState::Verified(_) => "verified",
-        TransferState::Cancelled(_) => "cancelled",
-        TransferState::Failed(_) => "failed",
     };
     let travelling = move || {
         matches!(
@@ -47,13 +38,12 @@ pub fn TransferRow(
     let download_name = name.clone();
     let data_name = name.clone();
     let outcome = move || match state.get() {
-        TransferState::Preparing => "Checksumming…".to_owned().into_any(),
         TransferState::Sending | TransferState::Receiving => {
             format!("{:.0}%", progress.get() * 100.0).into_any()
         }
-        TransferState::Checking => "Checking…".to_owned().into_any(),
-        TransferState::Sent(text) | TransferState::Cancelled(text) => text.into_any(),
-        TransferState::Delivered(text) => view! { <span class="file-ok">{text}</span> }.into_any(),
+        TransferState::Delivered(tally) => {
+            view! { <span class="file-ok">{delivered(tally)}</span> }.into_any()
+        }
         TransferState::Verified(url) => view! {
             <span class="file-ok">"Verified"</span>
             " "
@@ -68,13 +58,18 @@ pub fn TransferRow(
             </a>
         }
         .into_any(),
-        TransferState::Failed(reason) => view! {
-            <span class="error" role="alert">{reason}</span>
+        TransferState::NotDelivered(tally) => view! {
+            <span class="error" role="alert">{format!("Not delivered{}", also(tally))}</span>
         }
         .into_any(),
+        TransferState::Failed(failure) => view! {
+            <span class="error" role="alert">{failed(&failure)}</span>
+        }
+        .into_any(),
+        other => in_progress(&other).into_any(),
     };
     view! {
-        <div class="file-transfer" data-testid="file-transfer" data-state=state_name data-name=data_name>
+        <div class="file-transfer" data-testid="file-transfer" data-state=move || state_name(&state.get()) data-name=data_name>
             <div class="chat-meta">
                 <span class="chat-name">{name}</span>
                 <span>{format!("{} {who}", human_size(size))}</span>
@@ -88,12 +83,108 @@ pub fn TransferRow(
                         type="button"
                         class="link-button"
                         data-testid="file-cancel"
-                        on:click=move |_| session.cancel_transfer(key)
+                        on:click=move |_| cancel.run(key)
                     >
                         "Cancel"
                     </button>
                 </Show>
             </p>
         </div>
+    }
+}
+
+/// The state's name for `data-state`.
+fn state_name(state: &TransferState) -> &'static str {
+    match state {
+        TransferState::Preparing => "preparing",
+        TransferState::Sending => "sending",
+        TransferState::Receiving => "receiving",
+        TransferState::Checking => "checking",
+        TransferState::Sent(_) => "sent",
+        TransferState::Delivered(_) => "delivered",
+        TransferState::Verified(_) => "verified",
+        TransferState::Cancelled(_) => "cancelled",
+        TransferState::NotDelivered(_) | TransferState::Failed(_) => "failed",
+    }
+}
+
+/// The plain-text outcomes: under way, sent, or cancelled.
+fn in_progress(state: &TransferState) -> String {
+    match state {
+        TransferState::Preparing => "Checksumming…".to_owned(),
+        TransferState::Checking => "Checking…".to_owned(),
+        TransferState::Sent(tally) => format!(
+            "Sent to {}, {} confirmed{}",
+            tally.sent + tally.confirmed,
+            tally.confirmed,
+            also(*tally)
+        ),
+        TransferState::Cancelled(Cancelled::ByUs) => "Cancelled".to_owned(),
+        TransferState::Cancelled(Cancelled::BySender(nickname)) => {
+            format!("{nickname} cancelled it")
+        }
+        TransferState::Cancelled(Cancelled::Declined) => "You declined it".to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn delivered(tally: Tally) -> String {
+    format!("Delivered to {}{}", tally.confirmed, also(tally))
+}
+
+/// ", 1 declined, 2 left", or nothing.
+fn also(tally: Tally) -> String {
+    let mut words = String::new();
+    if tally.declined > 0 {
+        words.push_str(&format!(", {} declined", tally.declined));
+    }
+    if tally.lost > 0 {
+        words.push_str(&format!(", {} left", tally.lost));
+    }
+    words
+}
+
+fn failed(failure: &Failure) -> String {
+    match failure {
+        Failure::TooBig { max } => format!("Refused: over {}", human_size(*max)),
+        Failure::SenderLeft(nickname) => format!("{nickname} left before it arrived"),
+        Failure::SenderClosed => "The sender's connection closed".to_owned(),
+        Failure::ConnectionReset => "The connection to the sender was reset".to_owned(),
+        Failure::File(FileProblem::Unreadable) => "Cannot read the file".to_owned(),
+        Failure::File(FileProblem::NoChecksum) => {
+            "This browser cannot checksum files here (it needs HTTPS)".to_owned()
+        }
+        Failure::File(FileProblem::Unassembled) => "Cannot put the file together".to_owned(),
+        Failure::File(FileProblem::Damaged) => {
+            "Damaged on the way: the checksum does not match".to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_read_as_before() {
+        let tally = Tally {
+            confirmed: 1,
+            sent: 1,
+            declined: 1,
+            lost: 2,
+        };
+        assert_eq!(
+            in_progress(&TransferState::Sent(tally)),
+            "Sent to 2, 1 confirmed, 1 declined, 2 left"
+        );
+        let two = Tally {
+            confirmed: 2,
+            ..Tally::default()
+        };
+        assert_eq!(delivered(two), "Delivered to 2");
+        assert_eq!(
+            state_name(&TransferState::NotDelivered(Tally::default())),
+            "failed"
+        );
     }
 }

@@ -5,10 +5,9 @@
 //! it, so there is no `datachannel` event to wait for. It is reliable and ordered, and carries
 //! several transfers at once:
 //!
-//! * text: `{"t":"offer","id":7,"name":"a.pdf","size":1234,"mime":"application/pdf",
-//!   "sha256":"<hex>"}` announces a file; `{"t":"cancel","id":7}` from its sender stops it;
-//!   from a receiver, `{"t":"decline","id":7}` stops it for that receiver and
-//!   `{"t":"received","id":7}` confirms that it arrived with the right checksum;
+//! * text: a [`FileControl`] (typed and golden-tested in `noom-shared`): `offer` announces a
+//!   file; `cancel` from its sender stops it; from a receiver, `decline` stops it for that
+//!   receiver and `received` confirms that it arrived with the right checksum;
 //! * binary: a chunk of transfer `id`, as `id` (u32, big-endian) then up to [`CHUNK_BYTES`]
 //!   bytes. A file is complete when `size` bytes have arrived; the receiver then checks the
 //!   SHA-256 from the offer (`crypto.subtle.digest`).
@@ -21,6 +20,7 @@ use std::rc::Rc;
 
 use futures_channel::oneshot;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
+use noom_shared::{FileControl, FileOffer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -39,50 +39,13 @@ const LOW_WATER: u32 = 256 * 1024;
 const LABEL: &str = "noom-files";
 const CHANNEL_ID: u16 = 0;
 
-/// A file announced by its sender.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileOffer {
-    /// Unique per sender for the life of the connection.
-    pub id: u32,
-    pub name: String,
-    pub size: u64,
-    pub mime: String,
-    /// Lowercase hex.
-    pub sha256: String,
-}
-
-/// A word about a transfer, from its sender or one of its receivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
-    /// From the sender: it stopped sending the file.
-    Cancel,
-    /// From a receiver: stop sending it the file.
-    Decline,
-    /// From a receiver: the file arrived, checksum verified.
-    Received,
-}
-
-impl Notice {
-    fn wire_name(self) -> &'static str {
-        match self {
-            Self::Cancel => "cancel",
-            Self::Decline => "decline",
-            Self::Received => "received",
-        }
-    }
-}
-
 /// What arrives on a file channel.
 pub enum FileMessage {
-    Offer(FileOffer),
+    /// An offer, or a word about a transfer: ours when from a receiver, theirs when a cancel.
+    Control(FileControl),
     Chunk {
         id: u32,
         data: Uint8Array,
-    },
-    /// About transfer `id`: ours when from a receiver, theirs when [`Notice::Cancel`].
-    Notice {
-        id: u32,
-        notice: Notice,
     },
     /// The channel closed (the peer left or the connection failed).
     Closed,
@@ -155,10 +118,9 @@ impl FileChannel {
         self.waiters.take();
     }
 
-    /// Sends a word about transfer `id`; lost if the channel is not open.
-    pub fn notify(&self, id: u32, notice: Notice) {
-        let text = serde_json::json!({ "t": notice.wire_name(), "id": id });
-        let _ = self.dc.send_with_str(&text.to_string());
+    /// Sends a word about a transfer; lost if the channel is not open.
+    pub fn notify(&self, control: &FileControl) {
+        let _ = self.dc.send_with_str(&control.encode());
     }
 
     /// Sends `bytes` as the file `offer` describes; `sent` gets the size of each chunk queued.
@@ -171,25 +133,16 @@ impl FileChannel {
         stop: &dyn Fn() -> bool,
     ) -> Result<(), Stopped> {
         self.ready().await?;
-        let text = serde_json::json!({
-            "t": "offer",
-            "id": offer.id,
-            "name": offer.name,
-            "size": offer.size,
-            "mime": offer.mime,
-            "sha256": offer.sha256,
-        });
-        self.dc
-            .send_with_str(&text.to_string())
-            .map_err(|_| Stopped::Closed)?;
+        let text = FileControl::Offer(offer.clone()).encode();
+        self.dc.send_with_str(&text).map_err(|_| Stopped::Closed)?;
         let id = offer.id.to_be_bytes();
         let mut start = 0;
         while start < bytes.length() {
             let end = bytes.length().min(start + CHUNK_BYTES);
             let chunk = bytes.subarray(start, end);
-            let message = Uint8Array::new_with_length(end - start + 4);
-            message.subarray(0, 4).copy_from(&id);
-            message.set(&chunk, 4);
+            let message = Uint8Array::new_with_length(end - start + CHUNK_HEADER_BYTES);
+            message.subarray(0, CHUNK_HEADER_BYTES).copy_from(&id);
+            message.set(&chunk, CHUNK_HEADER_BYTES);
             self.ready().await?;
             if stop() {
                 return Err(Stopped::Asked);
@@ -233,50 +186,59 @@ pub enum Stopped {
 
 fn parse(data: &JsValue) -> Option<FileMessage> {
     if let Some(text) = data.as_string() {
-        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let id = u32::try_from(value.get("id")?.as_u64()?).ok()?;
-        let field = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let notice = match value.get("t")?.as_str()? {
-            "offer" => None,
-            "cancel" => Some(Notice::Cancel),
-            "decline" => Some(Notice::Decline),
-            "received" => Some(Notice::Received),
-            _ => return None,
-        };
-        if let Some(notice) = notice {
-            return Some(FileMessage::Notice { id, notice });
-        }
-        return Some(FileMessage::Offer(FileOffer {
-            id,
-            name: field("name")?,
-            size: value.get("size")?.as_u64()?,
-            mime: field("mime").unwrap_or_default(),
-            sha256: field("sha256")?,
-        }));
+        return parse_control(&text).map(FileMessage::Control);
     }
     let buffer: &ArrayBuffer = data.dyn_ref()?;
-    if buffer.byte_length() < 4 {
+    let mut header = [0; CHUNK_HEADER_BYTES as usize];
+    if buffer.byte_length() < CHUNK_HEADER_BYTES {
         return None;
     }
-    let mut id = [0; 4];
-    Uint8Array::new_with_byte_offset_and_length(buffer, 0, 4).copy_to(&mut id);
+    Uint8Array::new_with_byte_offset_and_length(buffer, 0, CHUNK_HEADER_BYTES).copy_to(&mut header);
     Some(FileMessage::Chunk {
-        id: u32::from_be_bytes(id),
-        data: Uint8Array::new_with_byte_offset(buffer, 4),
+        id: u32::from_be_bytes(header),
+        data: Uint8Array::new_with_byte_offset(buffer, CHUNK_HEADER_BYTES),
     })
 }
 
+/// The bytes before a chunk's data: its transfer id.
+const CHUNK_HEADER_BYTES: u32 = 4;
+
+/// A text message of the channel; anything else is ignored (logged), so one odd message from
+/// another client cannot stop the channel.
+fn parse_control(text: &str) -> Option<FileControl> {
+    match FileControl::decode(text) {
+        Ok(control) => Some(control),
+        Err(err) => {
+            leptos::logging::warn!("ignored a file-channel message: {err}");
+            None
+        }
+    }
+}
+
+/// Why reading, checksumming or assembling a file failed here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileProblem {
+    /// The picked file could not be read.
+    Unreadable,
+    /// No `crypto.subtle` (the page is not a secure context).
+    NoChecksum,
+    /// The received chunks could not be put together.
+    Unassembled,
+    /// The checksum of what arrived does not match the offer's.
+    Damaged,
+}
+
 /// Reads a picked file into memory.
-pub async fn read(file: &File) -> Result<Uint8Array, String> {
+pub async fn read(file: &File) -> Result<Uint8Array, FileProblem> {
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|_| format!("Cannot read {}", file.name()))?;
+        .map_err(|_| FileProblem::Unreadable)?;
     Ok(Uint8Array::new(&buffer))
 }
 
 /// The SHA-256 of `bytes`, in lowercase hex (`crypto.subtle.digest`).
-pub async fn sha256(bytes: &Uint8Array) -> Result<String, String> {
-    const NO_CRYPTO: &str = "This browser cannot checksum files here (it needs HTTPS)";
+pub async fn sha256(bytes: &Uint8Array) -> Result<String, FileProblem> {
+    const NO_CRYPTO: FileProblem = FileProblem::NoChecksum;
     let crypto = web_sys::window()
         .and_then(|w| w.crypto().ok())
         .ok_or(NO_CRYPTO)?;
@@ -294,8 +256,8 @@ pub async fn sha256(bytes: &Uint8Array) -> Result<String, String> {
 
 /// A received file put together from its chunks: its bytes, to check, and a download URL for
 /// them (free it with [`revoke`]).
-pub async fn assemble(parts: &Array, mime: &str) -> Result<(Uint8Array, String), String> {
-    const FAILED: &str = "Cannot put the file together";
+pub async fn assemble(parts: &Array, mime: &str) -> Result<(Uint8Array, String), FileProblem> {
+    const FAILED: FileProblem = FileProblem::Unassembled;
     let options = BlobPropertyBag::new();
     options.set_type(mime);
     let blob =
@@ -312,16 +274,35 @@ pub fn revoke(url: &str) {
     let _ = Url::revoke_object_url(url);
 }
 
-/// `bytes` for people: "100 MB", "5.0 MB", "16 KB", "12 bytes".
-pub fn human_size(bytes: u64) -> String {
-    // Sizes are shown rounded; precision loss above 2^52 bytes does not matter.
-    #[allow(clippy::cast_precision_loss)]
-    let b = bytes as f64;
-    match bytes {
-        0..1_000 => format!("{bytes} bytes"),
-        1_000..1_000_000 => format!("{:.0} KB", b / 1e3),
-        1_000_000..10_000_000 => format!("{:.1} MB", b / 1e6),
-        10_000_000..1_000_000_000 => format!("{:.0} MB", b / 1e6),
-        _ => format!("{:.2} GB", b / 1e9),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_messages_parse_and_odd_ones_are_ignored() {
+        let offer = parse_control(
+            r#"{"id":3,"mime":"text/plain","name":"a.txt","sha256":"ab","size":5,"t":"offer"}"#,
+        );
+        assert!(matches!(
+            offer,
+            Some(FileControl::Offer(FileOffer { id: 3, size: 5, .. }))
+        ));
+        assert_eq!(
+            parse_control(r#"{"t":"received","id":3}"#),
+            Some(FileControl::Received { id: 3 })
+        );
+        assert_eq!(
+            parse_control(r#"{"t":"decline","id":4}"#),
+            Some(FileControl::Decline { id: 4 })
+        );
+        for odd in [
+            "",
+            "not json",
+            r#"{"t":"explode","id":1}"#,
+            r#"{"t":"offer","id":1}"#,
+            "[]",
+        ] {
+            assert_eq!(parse_control(odd), None, "{odd}");
+        }
     }
 }

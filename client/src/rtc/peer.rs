@@ -15,8 +15,9 @@
 //!   tracks, so the first offer carries it; the answerer creates it on that offer.
 //! * A shared screen is a second video track in a stream of its own, added and removed with
 //!   renegotiation. Every description we send says which of our streams is the screen
-//!   (`{"description": ..., "screen": "<stream id>" | null}`), so the other side tells the screen
-//!   from the camera when the track arrives, and drops the screen when a description says null.
+//!   ([`PeerSignal::Description`]), so the other side tells the screen from the camera when the
+//!   track arrives, and drops the screen when a description says none.
+//! * What goes in `signal.data` is [`PeerSignal`] (typed and golden-tested in `noom-shared`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -24,8 +25,8 @@ use std::time::Duration;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
-use js_sys::{Array, JSON, Object, Reflect};
-use noom_shared::{IceServer, PeerId, SignalData};
+use js_sys::{Array, JSON, Reflect};
+use noom_shared::{IceServer, PeerId, PeerSignal, SdpType, SessionDescription, SignalData};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
@@ -223,10 +224,8 @@ impl Handlers {
         let link = Rc::clone(shared);
         let ice = Closure::<dyn FnMut(_)>::new(move |event: RtcPeerConnectionIceEvent| {
             // `null` here is the end of our candidates, and is relayed as such.
-            let candidate = event
-                .candidate()
-                .map_or(JsValue::NULL, |c| c.to_json().into());
-            link.send(&[("candidate", &candidate)]);
+            let candidate = event.candidate().and_then(|c| from_js(&c.to_json().into()));
+            link.send(&PeerSignal::Candidate { candidate });
         });
         pc.set_onicecandidate(Some(ice.as_ref().unchecked_ref()));
 
@@ -309,61 +308,64 @@ impl Handlers {
 impl Negotiation {
     /// Perfect negotiation's message handler.
     async fn apply(&self, data: &SignalData) -> Result<(), JsValue> {
-        let data = JSON::parse(data.as_json())?;
-        let description = Reflect::get(&data, &"description".into())?;
-        if description.is_object() {
-            let kind = Reflect::get(&description, &"type".into())?.as_string();
-            let is_offer = kind.as_deref() == Some("offer");
-            let collision = is_offer
-                && (self.making_offer.get()
-                    || self.pc.signaling_state() != RtcSignalingState::Stable);
-            self.ignore_offer.set(!self.polite && collision);
-            if self.ignore_offer.get() {
-                return Ok(());
-            }
-            // Known before the tracks arrive, which happens while the description is applied.
-            let screen = Reflect::get(&data, &"screen".into())?.as_string();
-            let stopped_sharing = screen.is_none();
-            *self.remote_screen.borrow_mut() = screen;
-            let init: &RtcSessionDescriptionInit = description.unchecked_ref();
-            JsFuture::from(self.pc.set_remote_description(init)).await?;
-            if stopped_sharing {
-                (self.events.screen)(None);
-            }
-            for candidate in self.early_candidates.take() {
-                self.add_candidate(&candidate).await?;
-            }
-            if is_offer {
-                if let Some(local) = self.pending_tracks.take() {
-                    add_tracks(&self.pc, &local);
-                    self.sync_screen();
+        match PeerSignal::decode(data).map_err(|err| JsValue::from_str(&err))? {
+            PeerSignal::Description {
+                description,
+                screen,
+            } => self.apply_description(&description, screen).await,
+            // `{"candidate": null}` ends the remote candidates, and an empty candidate string
+            // is an older way to say so; Chrome needs no call for either.
+            PeerSignal::Candidate { candidate: None } => Ok(()),
+            PeerSignal::Candidate {
+                candidate: Some(candidate),
+            } if candidate.candidate.is_empty() => Ok(()),
+            PeerSignal::Candidate {
+                candidate: Some(candidate),
+            } => {
+                let candidate = to_js(&candidate)?;
+                if self.pc.remote_description().is_none() {
+                    self.early_candidates.borrow_mut().push(candidate);
+                    Ok(())
+                } else {
+                    self.add_candidate(&candidate).await
                 }
-                self.open_files();
-                self.set_local_description().await?;
             }
+        }
+    }
+
+    async fn apply_description(
+        &self,
+        description: &SessionDescription,
+        screen: Option<String>,
+    ) -> Result<(), JsValue> {
+        let is_offer = description.kind == SdpType::Offer;
+        let collision = is_offer
+            && (self.making_offer.get() || self.pc.signaling_state() != RtcSignalingState::Stable);
+        self.ignore_offer.set(!self.polite && collision);
+        if self.ignore_offer.get() {
             return Ok(());
         }
-        if !Reflect::has(&data, &"candidate".into())? {
-            return Ok(());
+        // Known before the tracks arrive, which happens while the description is applied.
+        let stopped_sharing = screen.is_none();
+        *self.remote_screen.borrow_mut() = screen;
+        let init = to_js(description)?;
+        let init: &RtcSessionDescriptionInit = init.unchecked_ref();
+        JsFuture::from(self.pc.set_remote_description(init)).await?;
+        if stopped_sharing {
+            (self.events.screen)(None);
         }
-        let candidate = Reflect::get(&data, &"candidate".into())?;
-        let text = candidate
-            .is_object()
-            .then(|| {
-                Reflect::get(&candidate, &"candidate".into())
-                    .ok()?
-                    .as_string()
-            })
-            .flatten();
-        match text.as_deref() {
-            // `{"candidate": null}` ends the remote candidates; Chrome needs no call for it.
-            None | Some("") => Ok(()),
-            Some(_) if self.pc.remote_description().is_none() => {
-                self.early_candidates.borrow_mut().push(candidate);
-                Ok(())
+        for candidate in self.early_candidates.take() {
+            self.add_candidate(&candidate).await?;
+        }
+        if is_offer {
+            if let Some(local) = self.pending_tracks.take() {
+                add_tracks(&self.pc, &local);
+                self.sync_screen();
             }
-            Some(_) => self.add_candidate(&candidate).await,
+            self.open_files();
+            self.set_local_description().await?;
         }
+        Ok(())
     }
 
     /// Adds or removes our screen track to match [`Negotiation::screen`]; either way the browser
@@ -423,33 +425,40 @@ impl Negotiation {
             Reflect::get(&self.pc, &"setLocalDescription".into())?.into();
         let promise: js_sys::Promise = method.call0(&self.pc)?.into();
         JsFuture::from(promise).await?;
-        let description = self
+        let Some(description) = self
             .pc
             .local_description()
-            .map_or(JsValue::NULL, |d| d.to_json().into());
-        let screen = self
-            .screen
-            .borrow()
-            .as_ref()
-            .map_or(JsValue::NULL, |s| s.id().into());
-        self.send(&[("description", &description), ("screen", &screen)]);
+            .and_then(|d| from_js::<SessionDescription>(&d.to_json().into()))
+        else {
+            return Ok(());
+        };
+        let screen = self.screen.borrow().as_ref().map(MediaStream::id);
+        self.send(&PeerSignal::Description {
+            description,
+            screen,
+        });
         Ok(())
     }
 
-    /// Sends `{"<key>": value, ...}` to the remote peer.
-    fn send(&self, entries: &[(&str, &JsValue)]) {
-        let message = Object::new();
-        for (key, value) in entries {
-            let _ = Reflect::set(&message, &(*key).into(), value);
-        }
-        let Some(text) = JSON::stringify(&message).ok().and_then(|t| t.as_string()) else {
-            return;
-        };
-        match SignalData::from_json(&text) {
+    /// Sends a signal to the remote peer.
+    fn send(&self, signal: &PeerSignal) {
+        match signal.encode() {
             Ok(data) => (self.events.signal)(data),
             Err(err) => leptos::logging::warn!("unsendable signal: {err}"),
         }
     }
+}
+
+/// A browser object (`toJSON()` of a description or candidate) as its typed payload.
+fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = JSON::stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A typed payload as the plain object the browser's APIs take.
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|err| JsValue::from_str(&err.to_string()))?;
+    JSON::parse(&text)
 }
 
 /// Adds our tracks, and a receive-only transceiver for a kind we do not send, so we still see
@@ -473,12 +482,8 @@ fn add_tracks(pc: &RtcPeerConnection, local: &MediaStream) {
 fn configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
     let config = RtcConfiguration::new();
     let servers = Array::new();
-    for server in ice_servers {
-        if let Ok(json) = serde_json::to_string(server)
-            && let Ok(value) = JSON::parse(&json)
-        {
-            servers.push(&value);
-        }
+    for server in ice_servers.iter().filter_map(|server| to_js(server).ok()) {
+        servers.push(&server);
     }
     config.set_ice_servers(&servers);
     config

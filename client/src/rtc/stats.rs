@@ -149,3 +149,38 @@ impl StatsProbe {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quality(rtt_ms: Option<f64>, loss_percent: f64) -> Quality {
+        Quality {
+            rtt_ms,
+            loss_percent,
+            in_kbps: 900.0,
+            out_kbps: 800.0,
+        }
+    }
+
+    #[test]
+    fn loss_and_round_trip_grade_a_link() {
+        assert_eq!(quality(Some(20.0), 0.0).grade(), Grade::Good);
+        assert_eq!(
+            quality(None, 1.0).grade(),
+            Grade::Good,
+            "no RTT yet is not bad"
+        );
+        assert_eq!(quality(Some(150.1), 0.0).grade(), Grade::Fair);
+        assert_eq!(quality(Some(10.0), 1.5).grade(), Grade::Fair);
+        assert_eq!(quality(Some(400.1), 0.0).grade(), Grade::Poor);
+        assert_eq!(quality(Some(10.0), 5.1).grade(), Grade::Poor);
+    }
+
+    #[test]
+    fn summary_shows_every_number() {
+        let text = quality(Some(12.4), 0.3).summary();
+        assert_eq!(text, "RTT 12 ms · loss 0.3% · ↓ 900 kb/s · ↑ 800 kb/s");
+        assert!(quality(None, 0.0).summary().starts_with("RTT –"));
+    }
+}

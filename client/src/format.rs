@@ -1,0 +1,53 @@
+//! Numbers and times put in words for people.
+
+/// `bytes` for people: "100 MB", "5.0 MB", "16 KB", "12 bytes".
+pub fn human_size(bytes: u64) -> String {
+    // Sizes are shown rounded; precision loss above 2^52 bytes does not matter.
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.0} KB", b / 1e3),
+        1_000_000..10_000_000 => format!("{:.1} MB", b / 1e6),
+        10_000_000..1_000_000_000 => format!("{:.0} MB", b / 1e6),
+        _ => format!("{:.2} GB", b / 1e9),
+    }
+}
+
+/// `ts` (ms since the epoch) as local `HH:MM`.
+pub fn clock_time(ts: u64) -> String {
+    // Millisecond timestamps fit an f64 exactly until the year 287396.
+    #[allow(clippy::cast_precision_loss)]
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// "1 person" or "3 people".
+pub fn people(n: usize) -> String {
+    match n {
+        1 => "1 person".to_owned(),
+        n => format!("{n} people"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_rounded_to_their_unit() {
+        assert_eq!(human_size(0), "0 bytes");
+        assert_eq!(human_size(999), "999 bytes");
+        assert_eq!(human_size(16_384), "16 KB");
+        assert_eq!(human_size(5_000_000), "5.0 MB");
+        assert_eq!(human_size(100_000_000), "100 MB");
+        assert_eq!(human_size(2_500_000_000), "2.50 GB");
+    }
+
+    #[test]
+    fn people_are_counted_in_words() {
+        assert_eq!(people(1), "1 person");
+        assert_eq!(people(0), "0 people");
+        assert_eq!(people(3), "3 people");
+    }
+}

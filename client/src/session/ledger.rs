@@ -1,0 +1,495 @@
+//! The file-transfer ledger: which of our files go to whom and how far each got, and which of
+//! theirs are arriving. Plain data and functions, no browser: the transfers glue
+//! (`session/transfers.rs`) turns what it returns into row signals and channel messages.
+
+use std::collections::HashMap;
+
+use noom_shared::{FileOffer, PeerId};
+
+use crate::rtc::files::FileProblem;
+
+/// A row of the file list, unique within the visit.
+pub type RowKey = usize;
+
+/// How the receivers of one of our files are doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Got every byte and confirmed the checksum.
+    pub confirmed: usize,
+    /// Got every byte from us, not confirmed yet.
+    pub sent: usize,
+    pub declined: usize,
+    /// Left, or their connection closed, first.
+    pub lost: usize,
+}
+
+/// A row's state, as data; the transfer row puts it in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferState {
+    /// Reading and checksumming our file.
+    Preparing,
+    Sending,
+    Receiving,
+    /// All bytes here; checking the SHA-256.
+    Checking,
+    /// Ours, every byte handed over; waiting for some receivers to confirm.
+    Sent(Tally),
+    /// Ours, every receiver that got it confirmed its checksum.
+    Delivered(Tally),
+    /// Ours, and nobody got it.
+    NotDelivered(Tally),
+    /// Theirs, checksum matched: a download URL.
+    Verified(String),
+    Cancelled(Cancelled),
+    Failed(Failure),
+}
+
+/// Who stopped a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    /// We stopped sending ours.
+    ByUs,
+    /// Its sender (this nickname) stopped it.
+    BySender(String),
+    /// We declined theirs.
+    Declined,
+}
+
+/// Why a file did not make it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Offered over the size cap, which is `max` bytes.
+    TooBig { max: u64 },
+    /// Its sender (this nickname) left before it arrived.
+    SenderLeft(String),
+    /// The sender's connection closed.
+    SenderClosed,
+    /// We rejoined the room: every connection started over.
+    ConnectionReset,
+    /// Reading, checksumming or assembling it failed here.
+    File(FileProblem),
+}
+
+/// How far one of our files got with one receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Sending,
+    /// All bytes handed to the channel; no confirmation yet.
+    Sent,
+    Confirmed,
+    Declined,
+    /// The receiver left or the connection closed first.
+    Lost,
+}
+
+/// A row whose state changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    pub row: RowKey,
+    pub state: TransferState,
+}
+
+/// What stopping a row means for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Ours, transfer `id`: tell these receivers it is cancelled.
+    Ours {
+        id: u32,
+        tell: Vec<PeerId>,
+        update: Update,
+    },
+    /// Theirs: tell `from` we decline its transfer `id`.
+    Theirs {
+        from: PeerId,
+        id: u32,
+        update: Update,
+    },
+}
+
+/// A chunk of a file arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    pub row: RowKey,
+    pub received: u64,
+    pub size: u64,
+}
+
+impl Arrival {
+    pub fn complete(&self) -> bool {
+        self.received >= self.size
+    }
+}
+
+struct Outgoing {
+    row: RowKey,
+    receivers: HashMap<PeerId, Delivery>,
+    cancelled: bool,
+}
+
+impl Outgoing {
+    fn state(&self) -> TransferState {
+        let count = |d: Delivery| self.receivers.values().filter(|&&r| r == d).count();
+        let tally = Tally {
+            confirmed: count(Delivery::Confirmed),
+            sent: count(Delivery::Sent),
+            declined: count(Delivery::Declined),
+            lost: count(Delivery::Lost),
+        };
+        if self.cancelled {
+            TransferState::Cancelled(Cancelled::ByUs)
+        } else if count(Delivery::Sending) > 0 {
+            TransferState::Sending
+        } else if tally.sent > 0 {
+            TransferState::Sent(tally)
+        } else if tally.confirmed > 0 {
+            TransferState::Delivered(tally)
+        } else {
+            TransferState::NotDelivered(tally)
+        }
+    }
+
+    fn update(&self) -> Update {
+        Update {
+            row: self.row,
+            state: self.state(),
+        }
+    }
+}
+
+struct Incoming {
+    row: RowKey,
+    size: u64,
+    received: u64,
+}
+
+/// Every transfer of the visit that is still going somewhere.
+#[derive(Default)]
+pub struct Ledger {
+    /// Ours, by transfer id.
+    outgoing: HashMap<u32, Outgoing>,
+    /// Theirs, by sender and the sender's transfer id.
+    incoming: HashMap<(PeerId, u32), Incoming>,
+    next_id: u32,
+}
+
+impl Ledger {
+    /// Our file in `row` starts going to `receivers`; returns its transfer id.
+    pub fn start_sending(&mut self, row: RowKey, receivers: &[PeerId]) -> u32 {
+        self.next_id += 1;
+        let receivers = receivers
+            .iter()
+            .map(|peer| (peer.clone(), Delivery::Sending))
+            .collect();
+        let outgoing = Outgoing {
+            row,
+            receivers,
+            cancelled: false,
+        };
+        self.outgoing.insert(self.next_id, outgoing);
+        self.next_id
+    }
+
+    /// Whether our transfer `id` still goes to `peer` (not cancelled, declined or lost).
+    pub fn still_sending(&self, id: u32, peer: &PeerId) -> bool {
+        self.outgoing
+            .get(&id)
+            .is_some_and(|o| !o.cancelled && o.receivers.get(peer) == Some(&Delivery::Sending))
+    }
+
+    /// Records how far our transfer `id` got with `peer`. Confirmed, declined and lost are
+    /// final; sent only follows sending.
+    pub fn record(&mut self, id: u32, peer: &PeerId, delivery: Delivery) -> Option<Update> {
+        let outgoing = self.outgoing.get_mut(&id)?;
+        let current = outgoing.receivers.get_mut(peer)?;
+        let moves = match delivery {
+            Delivery::Sent => *current == Delivery::Sending,
+            _ => matches!(*current, Delivery::Sending | Delivery::Sent),
+        };
+        if moves {
+            *current = delivery;
+        }
+        Some(outgoing.update())
+    }
+
+    /// `peer` is gone: our files it had not confirmed count as lost to it.
+    pub fn lose_receiver(&mut self, peer: &PeerId) -> Vec<Update> {
+        let ids: Vec<u32> = self.outgoing.keys().copied().collect();
+        ids.into_iter()
+            .filter_map(|id| self.record(id, peer, Delivery::Lost))
+            .collect()
+    }
+
+    /// Stops the file in `row`: ours goes to nobody more; theirs stops coming to us.
+    pub fn stop(&mut self, row: RowKey) -> Option<Stop> {
+        if let Some((&id, outgoing)) = self.outgoing.iter_mut().find(|(_, o)| o.row == row) {
+            outgoing.cancelled = true;
+            let tell = outgoing
+                .receivers
+                .iter()
+                .filter(|(_, d)| matches!(d, Delivery::Sending | Delivery::Sent))
+                .map(|(peer, _)| peer.clone())
+                .collect();
+            return Some(Stop::Ours {
+                id,
+                tell,
+                update: outgoing.update(),
+            });
+        }
+        let (from, id) = self
+            .incoming
+            .iter()
+            .find(|(_, incoming)| incoming.row == row)
+            .map(|(key, _)| key.clone())?;
+        self.incoming.remove(&(from.clone(), id));
+        let update = Update {
+            row,
+            state: TransferState::Cancelled(Cancelled::Declined),
+        };
+        Some(Stop::Theirs { from, id, update })
+    }
+
+    /// `from` offers a file, shown in `row`: it starts arriving, unless it is over `max` bytes.
+    pub fn offered(&mut self, from: &PeerId, offer: &FileOffer, row: RowKey, max: u64) -> Update {
+        if offer.size > max {
+            let state = TransferState::Failed(Failure::TooBig { max });
+            return Update { row, state };
+        }
+        let incoming = Incoming {
+            row,
+            size: offer.size,
+            received: 0,
+        };
+        self.incoming.insert((from.clone(), offer.id), incoming);
+        Update {
+            row,
+            state: TransferState::Receiving,
+        }
+    }
+
+    /// `bytes` more of `from`'s transfer `id` arrived. A complete file leaves the ledger.
+    pub fn arrived(&mut self, from: &PeerId, id: u32, bytes: u64) -> Option<Arrival> {
+        let key = (from.clone(), id);
+        let incoming = self.incoming.get_mut(&key)?;
+        incoming.received += bytes;
+        let arrival = Arrival {
+            row: incoming.row,
+            received: incoming.received,
+            size: incoming.size,
+        };
+        if arrival.complete() {
+            self.incoming.remove(&key);
+        }
+        Some(arrival)
+    }
+
+    /// `from`, known here as `nickname`, cancelled its transfer `id`.
+    pub fn cancelled_by_sender(
+        &mut self,
+        from: &PeerId,
+        id: u32,
+        nickname: &str,
+    ) -> Option<Update> {
+        let incoming = self.incoming.remove(&(from.clone(), id))?;
+        Some(Update {
+            row: incoming.row,
+            state: TransferState::Cancelled(Cancelled::BySender(nickname.to_owned())),
+        })
+    }
+
+    /// Every file still arriving from `from` fails with `failure`.
+    pub fn fail_from(&mut self, from: &PeerId, failure: &Failure) -> Vec<Update> {
+        let keys: Vec<_> = self
+            .incoming
+            .keys()
+            .filter(|(peer, _)| peer == from)
+            .cloned()
+            .collect();
+        keys.iter()
+            .filter_map(|key| self.incoming.remove(key))
+            .map(|incoming| Update {
+                row: incoming.row,
+                state: TransferState::Failed(failure.clone()),
+            })
+            .collect()
+    }
+
+    /// Forgets every file still arriving (the visit is over).
+    pub fn clear_incoming(&mut self) {
+        self.incoming.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn peer(id: &str) -> PeerId {
+        PeerId::new(id).unwrap()
+    }
+
+    fn offer(id: u32, size: u64) -> FileOffer {
+        FileOffer {
+            id,
+            name: "a.bin".to_owned(),
+            size,
+            mime: String::new(),
+            sha256: "00".to_owned(),
+        }
+    }
+
+    fn state(update: Option<Update>) -> TransferState {
+        update.unwrap().state
+    }
+
+    #[test]
+    fn ours_goes_sending_sent_delivered_as_receivers_confirm() {
+        let mut ledger = Ledger::default();
+        let (ana, ben) = (peer("ana"), peer("ben"));
+        let id = ledger.start_sending(1, &[ana.clone(), ben.clone()]);
+        assert!(ledger.still_sending(id, &ana));
+        assert_eq!(
+            state(ledger.record(id, &ana, Delivery::Sent)),
+            TransferState::Sending
+        );
+        assert!(!ledger.still_sending(id, &ana));
+        let sent = state(ledger.record(id, &ben, Delivery::Sent));
+        let two_sent = Tally {
+            sent: 2,
+            ..Tally::default()
+        };
+        assert_eq!(sent, TransferState::Sent(two_sent));
+        ledger.record(id, &ana, Delivery::Confirmed);
+        let delivered = state(ledger.record(id, &ben, Delivery::Confirmed));
+        let two = Tally {
+            confirmed: 2,
+            ..Tally::default()
+        };
+        assert_eq!(delivered, TransferState::Delivered(two));
+    }
+
+    #[test]
+    fn final_deliveries_do_not_move_and_sent_only_follows_sending() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        let id = ledger.start_sending(1, std::slice::from_ref(&ana));
+        ledger.record(id, &ana, Delivery::Declined);
+        ledger.record(id, &ana, Delivery::Sent);
+        let after = state(ledger.record(id, &ana, Delivery::Confirmed));
+        let declined = Tally {
+            declined: 1,
+            ..Tally::default()
+        };
+        assert_eq!(after, TransferState::NotDelivered(declined));
+        assert_eq!(ledger.record(id, &peer("stranger"), Delivery::Sent), None);
+    }
+
+    #[test]
+    fn a_receiver_leaving_counts_as_lost_beside_the_others() {
+        let mut ledger = Ledger::default();
+        let (ana, ben) = (peer("ana"), peer("ben"));
+        let id = ledger.start_sending(4, &[ana.clone(), ben.clone()]);
+        ledger.record(id, &ana, Delivery::Sent);
+        ledger.record(id, &ana, Delivery::Confirmed);
+        let updates = ledger.lose_receiver(&ben);
+        let tally = Tally {
+            confirmed: 1,
+            lost: 1,
+            ..Tally::default()
+        };
+        assert_eq!(
+            updates,
+            vec![Update {
+                row: 4,
+                state: TransferState::Delivered(tally)
+            }]
+        );
+        // Ana had confirmed: losing her now changes nothing.
+        let again = ledger.lose_receiver(&ana);
+        assert_eq!(again[0].state, TransferState::Delivered(tally));
+    }
+
+    #[test]
+    fn stopping_ours_tells_only_those_still_receiving() {
+        let mut ledger = Ledger::default();
+        let (ana, ben) = (peer("ana"), peer("ben"));
+        let id = ledger.start_sending(2, &[ana.clone(), ben.clone()]);
+        ledger.record(id, &ana, Delivery::Declined);
+        let Some(Stop::Ours {
+            id: stopped,
+            tell,
+            update,
+        }) = ledger.stop(2)
+        else {
+            panic!("not ours");
+        };
+        assert_eq!((stopped, tell), (id, vec![ben.clone()]));
+        assert_eq!(update.state, TransferState::Cancelled(Cancelled::ByUs));
+        assert!(!ledger.still_sending(id, &ben));
+    }
+
+    #[test]
+    fn theirs_arrives_in_chunks_and_leaves_the_ledger_when_complete() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        let update = ledger.offered(&ana, &offer(7, 10), 3, 100);
+        assert_eq!(update.state, TransferState::Receiving);
+        let first = ledger.arrived(&ana, 7, 4).unwrap();
+        assert!(!first.complete());
+        let last = ledger.arrived(&ana, 7, 6).unwrap();
+        assert_eq!((last.row, last.received, last.complete()), (3, 10, true));
+        assert_eq!(
+            ledger.arrived(&ana, 7, 1),
+            None,
+            "a finished file takes no more bytes"
+        );
+        assert_eq!(
+            ledger.arrived(&peer("ben"), 7, 1),
+            None,
+            "ids are per sender"
+        );
+    }
+
+    #[test]
+    fn an_offer_over_the_cap_is_refused_and_never_arrives() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        let update = ledger.offered(&ana, &offer(1, 101), 5, 100);
+        assert_eq!(
+            update.state,
+            TransferState::Failed(Failure::TooBig { max: 100 })
+        );
+        assert_eq!(ledger.arrived(&ana, 1, 10), None);
+    }
+
+    #[test]
+    fn theirs_can_be_declined_cancelled_or_failed_once() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        ledger.offered(&ana, &offer(1, 10), 1, 100);
+        ledger.offered(&ana, &offer(2, 10), 2, 100);
+        ledger.offered(&ana, &offer(3, 10), 3, 100);
+        let Some(Stop::Theirs { from, id, update }) = ledger.stop(1) else {
+            panic!("not theirs");
+        };
+        assert_eq!((from, id), (ana.clone(), 1));
+        assert_eq!(update.state, TransferState::Cancelled(Cancelled::Declined));
+        let cancelled = state(ledger.cancelled_by_sender(&ana, 2, "Ana"));
+        assert_eq!(
+            cancelled,
+            TransferState::Cancelled(Cancelled::BySender("Ana".into()))
+        );
+        let failed = ledger.fail_from(&ana, &Failure::SenderClosed);
+        assert_eq!(
+            failed,
+            vec![Update {
+                row: 3,
+                state: TransferState::Failed(Failure::SenderClosed)
+            }]
+        );
+        assert_eq!(ledger.stop(1), None);
+        assert_eq!(ledger.cancelled_by_sender(&ana, 2, "Ana"), None);
+        assert!(ledger.fail_from(&ana, &Failure::SenderClosed).is_empty());
+    }
+}

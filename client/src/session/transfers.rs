@@ -1,0 +1,375 @@
+//! Files sent to everyone in the call and received from them, peer to peer over each link's
+//! file channel. The bookkeeping is the pure [`Ledger`]; this glue keeps each row's signals,
+//! the chunks of files arriving, and the download URLs, and talks to the channels.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use noom_shared::{FileControl, FileOffer, PeerId};
+use wasm_bindgen_futures::spawn_local;
+
+use super::Session;
+use super::ledger::{Delivery, Failure, Ledger, RowKey, Stop, TransferState, Update as RowUpdate};
+use crate::rtc::files::{self, FileChannel, FileMessage, FileProblem, Stopped};
+use crate::rtc::peer::PeerLink;
+
+/// One file sent or being received, as the chat panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    pub key: RowKey,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    /// Who sent it; `None` for ours.
+    pub from: Option<String>,
+    progress: RwSignal<f64>,
+    state: RwSignal<TransferState>,
+}
+
+impl Transfer {
+    /// From 0 to 1: bytes queued (ours, summed over receivers) or arrived (theirs).
+    pub fn progress(&self) -> ReadSignal<f64> {
+        self.progress.read_only()
+    }
+
+    pub fn state(&self) -> ReadSignal<TransferState> {
+        self.state.read_only()
+    }
+}
+
+/// Why a file was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendProblem {
+    TooBig { name: String, size: u64, max: u64 },
+    Empty { name: String },
+    NobodyHere,
+}
+
+/// A file on its way to us: what its sender announced, and the chunks so far.
+struct Arriving {
+    offer: FileOffer,
+    parts: js_sys::Array,
+}
+
+/// The browser side of the transfers.
+#[derive(Default)]
+pub(super) struct Files {
+    ledger: Ledger,
+    rows: HashMap<RowKey, Transfer>,
+    arriving: HashMap<RowKey, Arriving>,
+    /// Download URLs of received files, freed when the visit ends.
+    urls: Vec<String>,
+}
+
+impl Files {
+    /// Drops what is arriving and frees every download URL (the visit is over).
+    pub(super) fn clear(&mut self) {
+        self.ledger.clear_incoming();
+        self.arriving.clear();
+        for url in self.urls.drain(..) {
+            files::revoke(&url);
+        }
+    }
+}
+
+impl Session {
+    /// Sends `file` to everyone in the call, peer to peer. Progress and the outcome show in
+    /// [`Session::transfers`].
+    pub fn send_file(self, file: web_sys::File) -> Result<(), SendProblem> {
+        let name = file.name();
+        // `File.size` is a whole number of bytes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let size = file.size() as u64;
+        let max = self.max_file_bytes.get_untracked();
+        if size > max {
+            return Err(SendProblem::TooBig { name, size, max });
+        }
+        if size == 0 {
+            return Err(SendProblem::Empty { name });
+        }
+        let channels: Vec<_> = self.inner.with_value(|i| {
+            i.links
+                .iter()
+                .filter_map(|(peer, link)| Some((peer.clone(), link.files()?)))
+                .collect()
+        });
+        if channels.is_empty() {
+            return Err(SendProblem::NobodyHere);
+        }
+        if let Some(row) = self.add_row(&name, size, &file.type_(), None) {
+            row.state.set(TransferState::Preparing);
+            spawn_local(self.send_to_all(file, row, channels));
+        }
+        Ok(())
+    }
+
+    /// Reads and checksums `file`, then sends it down every channel at once.
+    async fn send_to_all(
+        self,
+        file: web_sys::File,
+        row: Transfer,
+        channels: Vec<(PeerId, FileChannel)>,
+    ) {
+        let prepared = async {
+            let bytes = files::read(&file).await?;
+            let sha256 = files::sha256(&bytes).await?;
+            Ok::<_, FileProblem>((bytes, sha256))
+        };
+        let (bytes, sha256) = match prepared.await {
+            Ok(prepared) => prepared,
+            Err(problem) => {
+                row.state
+                    .try_set(TransferState::Failed(Failure::File(problem)));
+                return;
+            }
+        };
+        let receivers: Vec<PeerId> = channels.iter().map(|(peer, _)| peer.clone()).collect();
+        let Some(id) = self
+            .inner
+            .try_update_value(|i| i.transfers.ledger.start_sending(row.key, &receivers))
+        else {
+            return;
+        };
+        let offer = FileOffer {
+            id,
+            name: row.name.clone(),
+            size: row.size,
+            mime: row.mime.clone(),
+            sha256,
+        };
+        row.state.try_set(TransferState::Sending);
+        let total = row.size * channels.len() as u64;
+        let queued = Cell::new(0);
+        let progress = Progress(row.progress);
+        let on_sent = |n: u64| {
+            queued.set(queued.get() + n);
+            progress.report(queued.get(), total);
+        };
+        let sends = channels.iter().map(|(peer, channel)| {
+            let stop = move || !self.still_sending(id, peer);
+            let (on_sent, offer, bytes) = (&on_sent, &offer, &bytes);
+            async move {
+                let delivery = match channel.send_file(offer, bytes, on_sent, &stop).await {
+                    Ok(()) => Delivery::Sent,
+                    Err(Stopped::Asked) => return,
+                    Err(Stopped::Closed) => Delivery::Lost,
+                };
+                self.record_delivery(id, peer, delivery);
+            }
+        });
+        futures_util::future::join_all(sends).await;
+    }
+
+    /// Whether transfer `id` of ours still goes to `peer` (not cancelled, not declined).
+    fn still_sending(self, id: u32, peer: &PeerId) -> bool {
+        self.inner
+            .try_with_value(|i| i.transfers.ledger.still_sending(id, peer))
+            .unwrap_or(false)
+    }
+
+    fn record_delivery(self, id: u32, peer: &PeerId, delivery: Delivery) {
+        let update = self
+            .inner
+            .try_update_value(|i| i.transfers.ledger.record(id, peer, delivery));
+        self.show(update.flatten());
+    }
+
+    /// `peer` is gone: our files it had not confirmed count as lost.
+    pub(super) fn lose_receiver(self, peer: &PeerId) {
+        let updates = self
+            .inner
+            .try_update_value(|i| i.transfers.ledger.lose_receiver(peer));
+        updates
+            .into_iter()
+            .flatten()
+            .for_each(|u| self.show(Some(u)));
+    }
+
+    /// Ends files from `from` still arriving as failed.
+    pub(super) fn fail_incoming(self, from: &PeerId, failure: &Failure) {
+        let updates = self
+            .inner
+            .try_update_value(|i| i.transfers.ledger.fail_from(from, failure));
+        updates
+            .into_iter()
+            .flatten()
+            .for_each(|u| self.show(Some(u)));
+    }
+
+    /// Stops a file: ours goes to nobody more, and its receivers are told; theirs stops coming
+    /// to us, and its sender is told.
+    pub fn cancel_transfer(self, key: RowKey) {
+        let update = self.inner.try_update_value(|i| {
+            let (tell, control, update) = match i.transfers.ledger.stop(key)? {
+                Stop::Ours { id, tell, update } => (tell, FileControl::Cancel { id }, update),
+                Stop::Theirs { from, id, update } => {
+                    i.transfers.arriving.remove(&key);
+                    (vec![from], FileControl::Decline { id }, update)
+                }
+            };
+            for peer in tell {
+                if let Some(channel) = i.links.get(&peer).and_then(PeerLink::files) {
+                    channel.notify(&control);
+                }
+            }
+            Some(update)
+        });
+        self.show(update.flatten());
+    }
+
+    /// Something arrived on `from`'s file channel.
+    pub(super) fn on_file(self, from: &PeerId, message: FileMessage) {
+        match message {
+            FileMessage::Control(FileControl::Offer(offer)) => self.offered(from, offer),
+            FileMessage::Chunk { id, data } => self.chunk(from, id, &data),
+            FileMessage::Control(FileControl::Cancel { id }) => {
+                let nickname = self.nickname_of(from);
+                let update = self.inner.try_update_value(|i| {
+                    let update = i
+                        .transfers
+                        .ledger
+                        .cancelled_by_sender(from, id, &nickname)?;
+                    i.transfers.arriving.remove(&update.row);
+                    Some(update)
+                });
+                self.show(update.flatten());
+            }
+            FileMessage::Control(FileControl::Decline { id }) => {
+                self.record_delivery(id, from, Delivery::Declined);
+            }
+            FileMessage::Control(FileControl::Received { id }) => {
+                self.record_delivery(id, from, Delivery::Confirmed);
+            }
+            FileMessage::Closed => self.fail_incoming(from, &Failure::SenderClosed),
+        }
+    }
+
+    fn offered(self, from: &PeerId, offer: FileOffer) {
+        let nickname = self.nickname_of(from);
+        let Some(row) = self.add_row(&offer.name, offer.size, &offer.mime, Some(nickname)) else {
+            return;
+        };
+        let max = self.max_file_bytes.get_untracked();
+        let update = self.inner.try_update_value(|i| {
+            let update = i.transfers.ledger.offered(from, &offer, row.key, max);
+            if update.state == TransferState::Receiving {
+                let parts = js_sys::Array::new();
+                i.transfers
+                    .arriving
+                    .insert(row.key, Arriving { offer, parts });
+            }
+            update
+        });
+        self.show(update);
+    }
+
+    fn chunk(self, from: &PeerId, id: u32, data: &js_sys::Uint8Array) {
+        let done = self.inner.try_update_value(|i| {
+            let arrival = i
+                .transfers
+                .ledger
+                .arrived(from, id, u64::from(data.length()))?;
+            let arriving = i.transfers.arriving.get(&arrival.row)?;
+            arriving.parts.push(data);
+            if let Some(row) = i.transfers.rows.get(&arrival.row) {
+                Progress(row.progress).report(arrival.received, arrival.size);
+            }
+            if !arrival.complete() {
+                return None;
+            }
+            let row = i.transfers.rows.get(&arrival.row)?.clone();
+            Some((row, i.transfers.arriving.remove(&arrival.row)?))
+        });
+        if let Some(Some((row, arriving))) = done {
+            spawn_local(self.check_file(from.clone(), row, arriving));
+        }
+    }
+
+    /// A file has fully arrived from `from`: check its SHA-256, offer it for download, and
+    /// confirm it to the sender.
+    async fn check_file(self, from: PeerId, row: Transfer, arriving: Arriving) {
+        row.state.try_set(TransferState::Checking);
+        let Arriving { offer, parts } = arriving;
+        let checked = async {
+            let (bytes, url) = files::assemble(&parts, &offer.mime).await?;
+            match files::sha256(&bytes).await {
+                Ok(sha256) if sha256 == offer.sha256 => Ok(url),
+                failed => {
+                    files::revoke(&url);
+                    Err(failed.err().unwrap_or(FileProblem::Damaged))
+                }
+            }
+        };
+        let state = match checked.await {
+            Ok(url) => {
+                let kept = self.inner.try_update_value(|i| {
+                    i.transfers.urls.push(url.clone());
+                    if let Some(channel) = i.links.get(&from).and_then(PeerLink::files) {
+                        channel.notify(&FileControl::Received { id: offer.id });
+                    }
+                });
+                if kept.is_none() {
+                    return files::revoke(&url);
+                }
+                TransferState::Verified(url)
+            }
+            Err(problem) => TransferState::Failed(Failure::File(problem)),
+        };
+        row.state.try_set(state);
+    }
+
+    /// Shows a row's new state.
+    fn show(self, update: Option<RowUpdate>) {
+        let Some(RowUpdate { row, state }) = update else {
+            return;
+        };
+        let signal = self
+            .inner
+            .try_with_value(|i| i.transfers.rows.get(&row).map(|t| t.state))
+            .flatten();
+        if let Some(signal) = signal {
+            signal.try_set(state);
+        }
+    }
+
+    /// A new row in the file list, its signals owned by the room page.
+    fn add_row(self, name: &str, size: u64, mime: &str, from: Option<String>) -> Option<Transfer> {
+        let key = self.next_key()?;
+        let row = self.owned(|| Transfer {
+            key,
+            name: name.to_owned(),
+            size,
+            mime: mime.to_owned(),
+            from,
+            progress: RwSignal::new(0.0),
+            state: RwSignal::new(TransferState::Receiving),
+        });
+        self.inner
+            .try_update_value(|i| i.transfers.rows.insert(key, row.clone()))?;
+        self.transfers.try_update(|list| list.push(row.clone()))?;
+        Some(row)
+    }
+
+    fn nickname_of(self, peer: &PeerId) -> String {
+        self.participant(peer)
+            .and_then(|p| p.nickname().try_get_untracked())
+            .unwrap_or_default()
+    }
+}
+
+/// Sets a progress signal only when the whole percent changes, so a large file does not
+/// re-render its row for every chunk.
+struct Progress(RwSignal<f64>);
+
+impl Progress {
+    fn report(&self, done: u64, total: u64) {
+        // Byte counts up to 100 MiB times the room size fit an f64 exactly.
+        #[allow(clippy::cast_precision_loss)]
+        let now = done as f64 / total.max(1) as f64;
+        let before = self.0.try_get_untracked().unwrap_or(now);
+        if (now * 100.0).floor() != (before * 100.0).floor() || now >= 1.0 {
+            self.0.try_set(now);
+        }
+    }
+}
