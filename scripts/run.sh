@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-exec cargo run --release -p noom-server -- --static-dir dist "$@"
+cargo build --release -p noom-server --bin noom-server
+exec target/release/noom-server --static-dir dist "$@"

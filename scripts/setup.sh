@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building and testing Noom needs on Debian 12, skipping whatever is already there
-# at the right version. Safe to run again and again.
+# Installs what building Noom needs on Debian 12 and, with --test, what its tests need too
+# (Chromium, Redis, nftables), skipping whatever is already there at the right version. Safe to
+# run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
@@ -13,12 +16,16 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v chromedriver >/dev/null || missing+=(chromium-driver)
-command -v redis-server >/dev/null || missing+=(redis-server)
+# npm brings wasm-opt (binaryen), below.
 command -v npm >/dev/null || missing+=(npm)
-# The ICE-restart browser test drops a link's packets with nftables (as root).
-command -v nft >/dev/null || missing+=(nftables)
+command -v curl >/dev/null || missing+=(curl)
+if $for_tests; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  # The ICE-restart browser test drops a link's packets with nftables (as root).
+  command -v nft >/dev/null || missing+=(nftables)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt: ${missing[*]}"
   as_root apt-get update -qq

@@ -6,7 +6,7 @@
 //! waited for.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use noom_shared::{
     ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
@@ -18,8 +18,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::Config;
+use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
-use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy};
+use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -38,21 +39,26 @@ pub(crate) struct Switchboard {
     max_file_bytes: u64,
     /// Set in cluster mode: events then go through Redis instead of being applied here.
     cluster: OnceLock<ClusterLink>,
+    /// Held seats' deadlines are on this clock.
+    clock: Arc<dyn Clock>,
 }
 
 struct State {
     hub: Hub,
+    /// The connections of this node, by the seat they serve.
     conns: HashMap<PeerId, ConnHandle>,
-    /// Messages for held seats, delivered when the seat is resumed (an offer from someone who
-    /// joined meanwhile must not be lost); at most `parked_limit` each.
-    parked: HashMap<PeerId, Vec<Message>>,
-    parked_limit: usize,
-    /// Connection id → the seat it took by `resume`.
-    aliases: HashMap<PeerId, PeerId>,
+    /// Aliases after a resume, and messages for held seats (an offer from someone who joined
+    /// meanwhile must not be lost), at most `--send-queue` each.
+    routes: Routes<Message>,
 }
 
 impl Switchboard {
     pub(crate) fn new(config: &Config) -> Self {
+        Self::with_clock(config, Arc::new(Monotonic::start()))
+    }
+
+    /// A switchboard whose held seats expire on `clock`.
+    pub(crate) fn with_clock(config: &Config, clock: Arc<dyn Clock>) -> Self {
         Self {
             state: Mutex::new(State {
                 hub: Hub::new(
@@ -66,14 +72,13 @@ impl Switchboard {
                     },
                 ),
                 conns: HashMap::new(),
-                parked: HashMap::new(),
-                aliases: HashMap::new(),
-                parked_limit: config.send_queue,
+                routes: Routes::new(config.send_queue),
             }),
             ice_servers: config.ice_servers.0.clone(),
             max_room_size: config.max_room_size,
             max_file_bytes: config.max_file_bytes,
             cluster: OnceLock::new(),
+            clock,
         }
     }
 
@@ -110,12 +115,12 @@ impl Switchboard {
     pub(crate) fn disconnect(&self, conn: &PeerId, lost: bool) {
         let gone = {
             let mut state = self.lock();
-            let peer = &state.identity(conn);
-            state.aliases.remove(conn);
+            let peer = &state.routes.seat_of(conn);
+            state.routes.forget(conn);
             state.conns.remove(peer);
-            let gone = state.hub.disconnect(peer, lost, now_ms());
+            let gone = state.hub.disconnect(peer, lost, self.clock.now_ms());
             if state.hub.is_held(peer) {
-                state.parked.insert(peer.clone(), Vec::new());
+                state.routes.hold(peer);
             }
             gone
         };
@@ -128,8 +133,8 @@ impl Switchboard {
     pub(crate) fn handle(&self, conn: &PeerId, envelope: Envelope<ClientMessage>) {
         let event = {
             let mut state = self.lock();
-            let from = state.identity(conn);
-            match state.hub.decide(&from, envelope, now_ms()) {
+            let from = state.routes.seat_of(conn);
+            match state.hub.decide(&from, envelope, wall_ms()) {
                 Decision::Reply(reply) => {
                     state.deliver(vec![reply]);
                     return;
@@ -145,9 +150,9 @@ impl Switchboard {
     pub(crate) fn tick(&self) {
         let expired = {
             let mut state = self.lock();
-            let expired = state.hub.expire_held_seats(now_ms());
-            let State { hub, parked, .. } = &mut *state;
-            parked.retain(|peer, _| hub.is_held(peer));
+            let expired = state.hub.expire_held_seats(self.clock.now_ms());
+            let State { hub, routes, .. } = &mut *state;
+            routes.release_unheld(|seat| hub.is_held(seat));
             expired
         };
         for gone in expired {
@@ -178,7 +183,7 @@ impl Switchboard {
         {
             return;
         }
-        let resumed = match &event {
+        let missed = match &event {
             Event::Resume {
                 seat,
                 conn,
@@ -189,14 +194,14 @@ impl Switchboard {
         };
         let out = state.hub.apply(event);
         state.deliver(out);
-        if let Some(seat) = resumed {
-            state.deliver_missed(&seat);
+        if let Some((seat, missed)) = missed {
+            state.deliver_missed(&seat, missed);
         }
     }
 
     /// Forgets a connection whose seat a newer connection took.
     pub(crate) fn replaced(&self, conn: &PeerId) {
-        self.lock().aliases.remove(conn);
+        self.lock().routes.forget(conn);
     }
 
     /// A join event for each of this node's peers that are in rooms.
@@ -245,34 +250,28 @@ impl Switchboard {
 }
 
 impl State {
-    /// The peer id the connection that started as `conn` has now (another after a resume).
-    fn identity(&self, conn: &PeerId) -> PeerId {
-        self.aliases.get(conn).unwrap_or(conn).clone()
-    }
-
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
-    /// connection now serves the seat (returns the seat); a connection that still served the
-    /// seat here is told it was replaced. Parked messages stay only for a seat that stays here.
-    fn move_seat(&mut self, seat: &PeerId, conn: &PeerId) -> Option<PeerId> {
+    /// connection now serves the seat: returns the seat and what it missed. A connection that
+    /// still served the seat here is told it was replaced.
+    fn move_seat(&mut self, seat: &PeerId, conn: &PeerId) -> Option<(PeerId, Vec<Message>)> {
         if let Some(previous) = self.conns.remove(seat) {
             previous.replaced.cancel();
         }
         match self.conns.remove(conn) {
             Some(handle) => {
                 self.conns.insert(seat.clone(), handle);
-                self.aliases.insert(conn.clone(), seat.clone());
-                Some(seat.clone())
+                Some((seat.clone(), self.routes.resumed_here(conn, seat)))
             }
             None => {
-                self.parked.remove(seat);
+                self.routes.resumed_elsewhere(seat);
                 None
             }
         }
     }
 
     /// Delivers what a held seat missed to its new connection.
-    fn deliver_missed(&mut self, seat: &PeerId) {
-        if let (Some(missed), Some(conn)) = (self.parked.remove(seat), self.conns.get(seat)) {
+    fn deliver_missed(&mut self, seat: &PeerId, missed: Vec<Message>) {
+        if let Some(conn) = self.conns.get(seat) {
             for frame in missed {
                 let _ = conn.queue.try_send(frame);
             }
@@ -284,11 +283,7 @@ impl State {
             let frame = Message::text(Envelope::with_id(message, id).encode());
             for peer in &to {
                 let Some(conn) = self.conns.get(peer) else {
-                    if let Some(missed) = self.parked.get_mut(peer)
-                        && missed.len() < self.parked_limit
-                    {
-                        missed.push(frame.clone());
-                    }
+                    self.routes.park(peer, frame.clone());
                     continue;
                 };
                 match conn.queue.try_send(frame.clone()) {
@@ -305,8 +300,169 @@ impl State {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+#[cfg(test)]
+mod tests {
+    //! The switchboard with channels standing in for connections, and a clock moved by hand.
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use noom_shared::{ChatSend, ChatText, Join, Nickname, Resume, RoomName, ServerMessage};
+    use tokio::sync::mpsc::Receiver;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    struct Conn {
+        id: PeerId,
+        frames: Receiver<Message>,
+        kick: CancellationToken,
+    }
+
+    impl Conn {
+        /// Every message queued for this connection so far.
+        fn received(&mut self) -> Vec<ServerMessage> {
+            let mut out = Vec::new();
+            while let Ok(frame) = self.frames.try_recv() {
+                let text = frame.into_text().unwrap();
+                out.push(Envelope::<ServerMessage>::decode(&text).unwrap().message);
+            }
+            out
+        }
+    }
+
+    fn board(grace: Duration, clock: &Arc<ManualClock>) -> Switchboard {
+        let config = Config {
+            resume_grace: grace,
+            ..Config::default()
+        };
+        Switchboard::with_clock(&config, Arc::clone(clock) as Arc<dyn Clock>)
+    }
+
+    fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
+        let (queue, frames) = mpsc::channel(capacity);
+        let kick = CancellationToken::new();
+        let id = PeerId::new(id).unwrap();
+        let handle = ConnHandle {
+            queue,
+            kick: kick.clone(),
+            replaced: CancellationToken::new(),
+        };
+        board.connect(id.clone(), handle);
+        Conn { id, frames, kick }
+    }
+
+    fn send(board: &Switchboard, from: &Conn, message: ClientMessage) {
+        board.handle(&from.id, Envelope::new(message));
+    }
+
+    fn join(board: &Switchboard, conn: &mut Conn, nickname: &str) -> Vec<ServerMessage> {
+        let join = ClientMessage::Join(Join {
+            room: RoomName::new("standup").unwrap(),
+            nickname: Nickname::new(nickname).unwrap(),
+        });
+        send(board, conn, join);
+        conn.received()
+    }
+
+    fn chat(text: &str) -> ClientMessage {
+        ClientMessage::Chat(ChatSend {
+            text: ChatText::new(text).unwrap(),
+        })
+    }
+
+    fn token_of(messages: &[ServerMessage]) -> noom_shared::ResumeToken {
+        messages
+            .iter()
+            .find_map(|m| match m {
+                ServerMessage::Session(lease) => Some(lease.resume_token.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn joins_reach_the_room_and_a_full_queue_kicks_its_connection() {
+        let clock = Arc::new(ManualClock::default());
+        let board = board(Duration::from_secs(30), &clock);
+        let mut ana = connect(&board, "ana", 16);
+        let mut ben = connect(&board, "ben", 3);
+        assert!(matches!(ana.received()[..], [ServerMessage::Welcome(_)]));
+        ben.received();
+        join(&board, &mut ana, "Ana");
+        let joined = join(&board, &mut ben, "Ben");
+        assert!(matches!(&joined[0], ServerMessage::Joined(j) if j.peers.len() == 1));
+        assert!(
+            matches!(&ana.received()[..], [ServerMessage::PeerJoined(p)] if p.peer_id == ben.id)
+        );
+        // Ben stops reading: his queue of 3 fills, and the next message kicks him.
+        for n in 0..4 {
+            send(&board, &ana, chat(&format!("hello {n}")));
+        }
+        assert!(ben.kick.is_cancelled());
+        assert!(!ana.kick.is_cancelled());
+        assert_eq!(ana.received().len(), 4, "the sender gets its own chats");
+    }
+
+    #[test]
+    fn a_held_seat_gets_what_it_missed_on_resume_and_nobody_sees_a_leave() {
+        let clock = Arc::new(ManualClock::default());
+        let board = board(Duration::from_secs(30), &clock);
+        let mut ana = connect(&board, "ana", 16);
+        let mut ben = connect(&board, "ben", 16);
+        join(&board, &mut ana, "Ana");
+        let token = token_of(&join(&board, &mut ben, "Ben"));
+        ana.received();
+        board.disconnect(&ben.id, true);
+        send(&board, &ana, chat("while you were away"));
+        clock.advance(29_000);
+        board.tick();
+        let mut again = connect(&board, "ben2", 16);
+        again.received();
+        send(&board, &again, ClientMessage::Resume(Resume { token }));
+        let back = again.received();
+        assert!(matches!(&back[0], ServerMessage::Resumed(r) if r.peer_id == ben.id));
+        let missed = back.iter().any(
+            |m| matches!(m, ServerMessage::Chat(c) if c.text.as_str() == "while you were away"),
+        );
+        assert!(missed, "parked chat delivered: {back:?}");
+        // The new connection speaks as the seat.
+        send(&board, &again, chat("back"));
+        let seen = ana.received();
+        assert!(
+            seen.iter()
+                .all(|m| !matches!(m, ServerMessage::PeerLeft(_)))
+        );
+        assert!(
+            seen.iter()
+                .any(|m| matches!(m, ServerMessage::Chat(c) if c.from == ben.id))
+        );
+    }
+
+    #[test]
+    fn a_held_seat_expires_on_the_injected_clock() {
+        let clock = Arc::new(ManualClock::default());
+        let board = board(Duration::from_secs(30), &clock);
+        let mut ana = connect(&board, "ana", 16);
+        let mut ben = connect(&board, "ben", 16);
+        join(&board, &mut ana, "Ana");
+        join(&board, &mut ben, "Ben");
+        ana.received();
+        board.disconnect(&ben.id, true);
+        clock.advance(29_999);
+        board.tick();
+        assert!(
+            ana.received()
+                .iter()
+                .all(|m| !matches!(m, ServerMessage::PeerLeft(_)))
+        );
+        clock.advance(1);
+        board.tick();
+        let left = ana.received();
+        assert!(
+            left.iter()
+                .any(|m| matches!(m, ServerMessage::PeerLeft(l) if l.peer_id == ben.id)),
+            "{left:?}"
+        );
+    }
 }

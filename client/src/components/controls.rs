@@ -5,9 +5,9 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::components::device_picker::DevicePicker;
+use crate::components::media_toggles::MediaToggles;
 use crate::components::side_panel::{PanelButton, SidePanel};
-use crate::components::toggle_button::ToggleButton;
-use crate::rtc::media::{self, Access, Kind};
+use crate::rtc::media::{self, Kind};
 use crate::session::{CallActions, LocalDevices, Participant};
 use crate::shortcuts::{self, Action};
 
@@ -71,24 +71,7 @@ pub fn Controls(
     });
     view! {
         <nav class="controls" aria-label="Call controls">
-            <ToggleButton
-                on=d.mic_on()
-                label_on="Mute microphone"
-                label_off="Unmute microphone"
-                text="Mic"
-                testid="toggle-mic"
-                enabled=Signal::derive(move || d.audio().get() == Some(Access::Granted))
-                toggle=actions.toggle_mic
-            />
-            <ToggleButton
-                on=d.camera_on()
-                label_on="Turn camera off"
-                label_off="Turn camera on"
-                text="Camera"
-                testid="toggle-camera"
-                enabled=Signal::derive(move || d.video().get() == Some(Access::Granted))
-                toggle=actions.toggle_camera
-            />
+            <MediaToggles devices actions testids=("toggle-mic", "toggle-camera") />
             <button
                 type="button"
                 class:active=presenting

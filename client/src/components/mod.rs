@@ -7,6 +7,7 @@ pub mod device_picker;
 pub mod file_share;
 pub mod help_dialog;
 pub mod lobby;
+pub mod media_toggles;
 pub mod mic_level;
 pub mod not_found;
 pub mod outdated;

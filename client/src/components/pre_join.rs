@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::device_picker::DevicePicker;
+use crate::components::media_toggles::MediaToggles;
 use crate::components::mic_level::MicLevel;
 use crate::components::stream_video::StreamVideo;
-use crate::components::toggle_button::ToggleButton;
 use crate::prefs;
 use crate::rtc::media::{Access, Kind};
 use crate::session::{CallActions, LocalDevices, Phase};
@@ -72,24 +72,7 @@ pub fn PreJoin(
                     <div class="preview-off">"Camera is off"</div>
                 </Show>
                 <div class="preview-controls">
-                    <ToggleButton
-                        on=d.mic_on()
-                        label_on="Turn microphone off"
-                        label_off="Turn microphone on"
-                        text="Mic"
-                        testid="prejoin-mic"
-                        enabled=Signal::derive(move || d.audio().get() == Some(Access::Granted))
-                        toggle=actions.toggle_mic
-                    />
-                    <ToggleButton
-                        on=d.camera_on()
-                        label_on="Turn camera off"
-                        label_off="Turn camera on"
-                        text="Camera"
-                        testid="prejoin-camera"
-                        enabled=Signal::derive(move || d.video().get() == Some(Access::Granted))
-                        toggle=actions.toggle_camera
-                    />
+                    <MediaToggles devices actions testids=("prejoin-mic", "prejoin-camera") />
                 </div>
             </section>
             <section class="card prejoin-side">

@@ -251,35 +251,7 @@ impl Handlers {
         pc.set_ontrack(Some(track.as_ref().unchecked_ref()));
 
         let link = Rc::clone(shared);
-        let state = Closure::<dyn FnMut()>::new(move || {
-            let state = match link.pc.connection_state() {
-                RtcPeerConnectionState::Connected => LinkState::Connected,
-                RtcPeerConnectionState::Disconnected => {
-                    let weak = Rc::downgrade(&link);
-                    leptos::prelude::set_timeout(
-                        move || {
-                            if let Some(link) = weak.upgrade()
-                                && link.pc.connection_state()
-                                    == RtcPeerConnectionState::Disconnected
-                            {
-                                link.restart_ice();
-                            }
-                        },
-                        ICE_RESTART_AFTER,
-                    );
-                    LinkState::Interrupted
-                }
-                RtcPeerConnectionState::Failed => {
-                    // New ICE credentials on both sides: `negotiationneeded` fires and perfect
-                    // negotiation carries the restart offer.
-                    link.restart_ice();
-                    LinkState::Failed
-                }
-                RtcPeerConnectionState::Closed => return,
-                _ => LinkState::Connecting,
-            };
-            (link.events.state)(state);
-        });
+        let state = Closure::<dyn FnMut()>::new(move || connection_changed(&link));
         pc.set_onconnectionstatechange(Some(state.as_ref().unchecked_ref()));
 
         let link = Rc::clone(shared);
@@ -303,6 +275,37 @@ impl Handlers {
             _negotiation: negotiation,
         }
     }
+}
+
+/// The connection's state changed: tell the tile, and restart ICE when it failed or stays
+/// interrupted.
+fn connection_changed(link: &Rc<Negotiation>) {
+    let state = match link.pc.connection_state() {
+        RtcPeerConnectionState::Connected => LinkState::Connected,
+        RtcPeerConnectionState::Disconnected => {
+            let weak = Rc::downgrade(link);
+            leptos::prelude::set_timeout(
+                move || {
+                    if let Some(link) = weak.upgrade()
+                        && link.pc.connection_state() == RtcPeerConnectionState::Disconnected
+                    {
+                        link.restart_ice();
+                    }
+                },
+                ICE_RESTART_AFTER,
+            );
+            LinkState::Interrupted
+        }
+        RtcPeerConnectionState::Failed => {
+            // New ICE credentials on both sides: `negotiationneeded` fires and perfect
+            // negotiation carries the restart offer.
+            link.restart_ice();
+            LinkState::Failed
+        }
+        RtcPeerConnectionState::Closed => return,
+        _ => LinkState::Connecting,
+    };
+    (link.events.state)(state);
 }
 
 impl Negotiation {

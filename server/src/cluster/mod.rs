@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use noom_shared::{ErrorCode, Nickname, PeerId, RoomName};
+use noom_shared::{Nickname, PeerId, RoomName};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Client, RedisError, RedisResult};
 use serde::Deserialize;
@@ -32,7 +32,7 @@ use tokio::time::{interval, sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::hub::{Event, room_full};
+use crate::hub::{Event, refusals};
 use crate::switchboard::Switchboard;
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -177,11 +177,8 @@ impl Cluster {
                     .await?;
                 let (code, text) = match verdict.as_str() {
                     "ok" => return Ok(()),
-                    "full" => room_full(),
-                    _ => (
-                        ErrorCode::AlreadyInRoom,
-                        "leave your room before joining another",
-                    ),
+                    "full" => refusals::ROOM_FULL,
+                    _ => refusals::ALREADY_IN_ROOM,
                 };
                 self.board.reply_error(peer, *request, code, text);
             }

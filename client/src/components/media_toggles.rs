@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+
+use crate::components::toggle_button::ToggleButton;
+use crate::rtc::media::Access;
+use crate::session::{CallActions, LocalDevices};
+
+/// The microphone and camera on/off buttons, as pre-join and the call's control bar show them;
+/// a device the browser did not allow is disabled.
+#[component]
+pub fn MediaToggles(
+    /// Our devices (read only).
+    devices: LocalDevices,
+    actions: CallActions,
+    /// Test ids of the microphone and camera buttons.
+    testids: (&'static str, &'static str),
+) -> impl IntoView {
+    let d = devices;
+    let allowed = move |access: ReadSignal<Option<Access>>| {
+        Signal::derive(move || access.get() == Some(Access::Granted))
+    };
+    view! {
+        <ToggleButton
+            on=d.mic_on()
+            label_on="Mute microphone"
+            label_off="Unmute microphone"
+            text="Mic"
+            testid=testids.0
+            enabled=allowed(d.audio())
+            toggle=actions.toggle_mic
+        />
+        <ToggleButton
+            on=d.camera_on()
+            label_on="Turn camera off"
+            label_off="Turn camera on"
+            text="Camera"
+            testid=testids.1
+            enabled=allowed(d.video())
+            toggle=actions.toggle_camera
+        />
+    }
+}

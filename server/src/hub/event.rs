@@ -1,0 +1,99 @@
+//! What the hub takes and gives: events (changes to the rooms, the same on every node of a
+//! cluster), decisions on requests, and messages out.
+
+use noom_shared::{
+    ChatText, Nickname, PeerId, PeerStatus, ResumeToken, RoomName, ServerMessage, SignalData,
+};
+use serde::{Deserialize, Serialize};
+
+/// A message for one or more peers; the switchboard encodes it once for all of them and
+/// delivers it to those connected to this node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub to: Vec<PeerId>,
+    /// The `id` of the request this directly answers.
+    pub id: Option<u32>,
+    pub message: ServerMessage,
+}
+
+/// A change to the rooms. `decide` checks a request and turns it into an event; `apply` makes
+/// the change and says who must hear of it. A single node applies events at once; a cluster
+/// applies every event on every node in the one order Redis publishes them (`cluster/`), so all
+/// nodes hold the same rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Join {
+        peer: PeerId,
+        room: RoomName,
+        nickname: Nickname,
+        /// The member's resume token (every node learns it, so any node can resume the seat).
+        #[serde(default)]
+        token: Option<ResumeToken>,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    /// The connection `conn` (in the lobby of the node it is on) takes the seat `seat`, which
+    /// held `old_token`; the seat's token becomes `token`.
+    Resume {
+        seat: PeerId,
+        conn: PeerId,
+        room: RoomName,
+        old_token: ResumeToken,
+        token: ResumeToken,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    Leave {
+        peer: PeerId,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    /// The peer's connection is gone (closed, dropped, or its node died).
+    Gone {
+        peer: PeerId,
+    },
+    Chat {
+        peer: PeerId,
+        text: ChatText,
+        ts: u64,
+    },
+    Signal {
+        from: PeerId,
+        to: PeerId,
+        /// As JSON text: a tagged enum cannot carry raw JSON through serde.
+        #[serde(with = "signal_as_text")]
+        data: SignalData,
+    },
+    Rename {
+        peer: PeerId,
+        nickname: Nickname,
+    },
+    Status {
+        peer: PeerId,
+        status: PeerStatus,
+    },
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Answer the sender only (a room list, or an error); nothing changes.
+    Reply(Outgoing),
+    /// Apply this event.
+    Apply(Event),
+}
+
+mod signal_as_text {
+    use noom_shared::SignalData;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &SignalData, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(data.as_json())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SignalData, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        SignalData::from_json(&text).map_err(serde::de::Error::custom)
+    }
+}

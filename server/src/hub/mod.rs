@@ -1,0 +1,505 @@
+//! The room logic: plain data and functions, no sockets, no async. The switchboard feeds it
+//! decoded messages and delivers what it returns.
+//!
+//! `event` holds what goes in and out, `seats` the held seats and resume tokens (on the
+//! caller's monotonic clock), `routes` which connection serves which seat and what a held seat
+//! missed, `refusals` the error texts.
+
+mod event;
+pub mod refusals;
+mod routes;
+mod seats;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use noom_shared::{
+    ChatMessage, ClientMessage, Envelope, Joined, Left, Nickname, PeerId, PeerInfo, PeerLeft,
+    PeerStatus, PeerStatusUpdate, ResumeToken, RoomInfo, RoomName, Rooms, ServerMessage,
+    SignalFrom,
+};
+
+pub use event::{Decision, Event, Outgoing};
+pub use refusals::Refusal;
+pub use routes::Routes;
+pub use seats::ResumePolicy;
+
+#[derive(Debug)]
+struct Peer {
+    /// Connected to this node (a cluster's hub also holds the peers of other nodes' rooms).
+    local: bool,
+    /// The room and the nickname used in it; `None` while in the lobby.
+    membership: Option<(RoomName, Nickname)>,
+    status: PeerStatus,
+    /// The member's resume token.
+    token: Option<ResumeToken>,
+    /// Set when a local member's connection was lost: its seat is kept until then (ms).
+    held_until: Option<u64>,
+}
+
+impl Peer {
+    fn new(local: bool) -> Self {
+        Self {
+            local,
+            membership: None,
+            status: PeerStatus::default(),
+            token: None,
+            held_until: None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Room {
+    /// In the order they joined.
+    members: Vec<PeerId>,
+}
+
+/// Every room, every peer in one, and this node's lobby.
+#[derive(Debug)]
+pub struct Hub {
+    /// `None` in a cluster, where Redis enforces the room size for all nodes.
+    max_room_size: Option<usize>,
+    peers: HashMap<PeerId, Peer>,
+    rooms: BTreeMap<RoomName, Room>,
+    room_list_changed: bool,
+    resume: ResumePolicy,
+    /// Which member each resume token belongs to.
+    tokens: HashMap<ResumeToken, PeerId>,
+    /// The held seats by deadline, so expiring them looks at those due, not at every peer.
+    held: BTreeSet<(u64, PeerId)>,
+}
+
+impl Hub {
+    pub fn new(max_room_size: Option<usize>, resume: ResumePolicy) -> Self {
+        Self {
+            max_room_size,
+            peers: HashMap::new(),
+            rooms: BTreeMap::new(),
+            room_list_changed: false,
+            resume,
+            tokens: HashMap::new(),
+            held: BTreeSet::new(),
+        }
+    }
+
+    /// A new connection to this node, in the lobby.
+    pub fn connect(&mut self, peer: PeerId) {
+        self.peers.insert(peer, Peer::new(true));
+    }
+
+    /// Decides and applies at once: how a single node handles a request.
+    pub fn handle(
+        &mut self,
+        from: &PeerId,
+        envelope: Envelope<ClientMessage>,
+        wall_ms: u64,
+    ) -> Vec<Outgoing> {
+        match self.decide(from, envelope, wall_ms) {
+            Decision::Reply(reply) => vec![reply],
+            Decision::Apply(event) => self.apply(event),
+        }
+    }
+
+    /// Checks a request from `from` against the rooms as they are; `wall_ms` (ms since the
+    /// epoch) stamps chat.
+    pub fn decide(
+        &self,
+        from: &PeerId,
+        envelope: Envelope<ClientMessage>,
+        wall_ms: u64,
+    ) -> Decision {
+        let id = envelope.id;
+        let peer = from.clone();
+        let checked = match envelope.message {
+            ClientMessage::ListRooms(_) => {
+                return Decision::Reply(Outgoing {
+                    to: vec![peer],
+                    id,
+                    message: ServerMessage::Rooms(self.room_list()),
+                });
+            }
+            ClientMessage::Join(join) => self.check_join(from, &join.room).map(|()| Event::Join {
+                peer,
+                room: join.room,
+                nickname: join.nickname,
+                token: Some((self.resume.new_token)()),
+                request: id,
+            }),
+            ClientMessage::Leave(_) => self
+                .room_of(from)
+                .map(|_| Event::Leave { peer, request: id }),
+            ClientMessage::Signal(signal) => self.room_of(from).and_then(|room| {
+                let reachable = signal.to != *from
+                    && self
+                        .rooms
+                        .get(room)
+                        .is_some_and(|r| r.members.contains(&signal.to));
+                if reachable {
+                    Ok(Event::Signal {
+                        from: peer,
+                        to: signal.to,
+                        data: signal.data,
+                    })
+                } else {
+                    Err(refusals::UNKNOWN_PEER)
+                }
+            }),
+            ClientMessage::Chat(chat) => self.room_of(from).map(|_| Event::Chat {
+                peer,
+                text: chat.text,
+                ts: wall_ms,
+            }),
+            ClientMessage::SetNickname(set) => self.room_of(from).map(|_| Event::Rename {
+                peer,
+                nickname: set.nickname,
+            }),
+            ClientMessage::SetStatus(status) => {
+                self.room_of(from).map(|_| Event::Status { peer, status })
+            }
+            ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
+        };
+        match checked {
+            Ok(event) => Decision::Apply(event),
+            Err((code, message)) => Decision::Reply(Outgoing {
+                to: vec![from.clone()],
+                id,
+                message: ServerMessage::error(code, message),
+            }),
+        }
+    }
+
+    /// Makes the change and returns who must hear of it. Applying an event twice, or one that
+    /// no longer fits (a signal to a peer who left), changes nothing.
+    pub fn apply(&mut self, event: Event) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        match event {
+            Event::Join {
+                peer,
+                room,
+                nickname,
+                token,
+                request,
+            } => {
+                self.join(peer, room, nickname, token, request, &mut out);
+            }
+            Event::Resume {
+                seat,
+                conn,
+                old_token,
+                token,
+                request,
+                ..
+            } => self.apply_resume(&seat, &conn, &old_token, token, request, &mut out),
+            Event::Leave { peer, request } => self.leave(peer, request, &mut out),
+            Event::Gone { peer } => {
+                self.leave_room(&peer, &mut out);
+                self.peers.remove(&peer);
+            }
+            Event::Chat { peer, text, ts } => {
+                if let Some((room, nickname)) = self.membership(&peer) {
+                    out.push(Outgoing {
+                        to: self.members(room),
+                        id: None,
+                        message: ServerMessage::Chat(ChatMessage {
+                            from: peer,
+                            nickname: nickname.clone(),
+                            text,
+                            ts,
+                        }),
+                    });
+                }
+            }
+            Event::Signal { from, to, data } => {
+                let same_room = self.membership(&from).map(|(room, _)| room)
+                    == self.membership(&to).map(|(room, _)| room);
+                if same_room && self.membership(&to).is_some() {
+                    out.push(Outgoing {
+                        to: vec![to],
+                        id: None,
+                        message: ServerMessage::Signal(SignalFrom { from, data }),
+                    });
+                }
+            }
+            Event::Rename { peer, nickname } => self.rename(peer, nickname, &mut out),
+            Event::Status { peer, status } => self.set_status(&peer, status, &mut out),
+        }
+        out
+    }
+
+    /// A leave: the room hears of it and, if the peer is ours, so does the peer.
+    fn leave(&mut self, peer: PeerId, request: Option<u32>, out: &mut Vec<Outgoing>) {
+        let local = self.is_local(&peer);
+        let Some(room) = self.leave_room(&peer, out) else {
+            return;
+        };
+        if local {
+            let left = Outgoing {
+                to: vec![peer],
+                id: request,
+                message: ServerMessage::Left(Left { room }),
+            };
+            out.insert(0, left);
+        } else {
+            self.peers.remove(&peer);
+        }
+    }
+
+    fn rename(&mut self, peer: PeerId, nickname: Nickname, out: &mut Vec<Outgoing>) {
+        let Some((room, _)) = self.membership(&peer).cloned() else {
+            return;
+        };
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.membership = Some((room.clone(), nickname.clone()));
+        }
+        out.push(Outgoing {
+            to: self.members(&room),
+            id: None,
+            message: ServerMessage::PeerUpdated(PeerInfo {
+                peer_id: peer,
+                nickname,
+            }),
+        });
+    }
+
+    fn set_status(&mut self, peer: &PeerId, status: PeerStatus, out: &mut Vec<Outgoing>) {
+        let Some((room, _)) = self.membership(peer).cloned() else {
+            return;
+        };
+        if let Some(state) = self.peers.get_mut(peer) {
+            state.status = status;
+        }
+        out.push(Outgoing {
+            to: self.members(&room),
+            id: None,
+            message: status_update(peer, status),
+        });
+    }
+
+    /// A join event for each local member (for a cluster node to register them again after
+    /// losing Redis, tokens included).
+    pub fn local_member_joins(&self) -> Vec<Event> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.local)
+            .filter_map(|(id, p)| {
+                let (room, nickname) = p.membership.clone()?;
+                Some(Event::Join {
+                    peer: id.clone(),
+                    room,
+                    nickname,
+                    token: p.token.clone(),
+                    request: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Brings the peers of other nodes in line with `truth` (each room's members in join
+    /// order, as Redis holds them), telling local peers who came and went.
+    pub fn reconcile(&mut self, truth: &[(RoomName, Vec<(PeerId, Nickname)>)]) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let remote_now: Vec<(PeerId, RoomName)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.local)
+            .filter_map(|(id, p)| Some((id.clone(), p.membership.as_ref()?.0.clone())))
+            .collect();
+        for (peer, room) in remote_now {
+            let still_there = truth
+                .iter()
+                .any(|(r, members)| *r == room && members.iter().any(|(p, _)| *p == peer));
+            if !still_there {
+                out.extend(self.apply(Event::Gone { peer }));
+            }
+        }
+        for (room, members) in truth {
+            for (peer, nickname) in members {
+                if !self.is_local(peer) {
+                    out.extend(self.apply(Event::Join {
+                        peer: peer.clone(),
+                        room: room.clone(),
+                        nickname: nickname.clone(),
+                        token: None,
+                        request: None,
+                    }));
+                }
+            }
+        }
+        out
+    }
+
+    /// The room list, if it changed since the last call.
+    pub fn take_room_list_change(&mut self) -> Option<Rooms> {
+        std::mem::take(&mut self.room_list_changed).then(|| self.room_list())
+    }
+
+    /// Every room with its participant count, by name.
+    pub fn room_list(&self) -> Rooms {
+        Rooms {
+            rooms: self
+                .rooms
+                .iter()
+                .map(|(name, room)| RoomInfo {
+                    name: name.clone(),
+                    participants: room.members.len() as u32,
+                })
+                .collect(),
+        }
+    }
+
+    /// The local peers not in any room: they watch the room list.
+    pub fn lobby(&self) -> impl Iterator<Item = &PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, peer)| peer.local && peer.membership.is_none())
+            .map(|(id, _)| id)
+    }
+
+    fn check_join(&self, from: &PeerId, room: &RoomName) -> Result<(), Refusal> {
+        if self.membership(from).is_some() {
+            return Err(refusals::ALREADY_IN_ROOM);
+        }
+        let full = |r: &Room| self.max_room_size.is_some_and(|max| r.members.len() >= max);
+        if self.rooms.get(room).is_some_and(full) {
+            return Err(refusals::ROOM_FULL);
+        }
+        Ok(())
+    }
+
+    fn join(
+        &mut self,
+        peer: PeerId,
+        room_name: RoomName,
+        nickname: Nickname,
+        token: Option<ResumeToken>,
+        request: Option<u32>,
+        out: &mut Vec<Outgoing>,
+    ) {
+        if let Some((current, _)) = self.membership(&peer) {
+            if *current == room_name {
+                return;
+            }
+            self.leave_room(&peer, out);
+        }
+        let room = self.rooms.entry(room_name.clone()).or_default();
+        let existing = room.members.clone();
+        room.members.push(peer.clone());
+        self.room_list_changed = true;
+        let state = self
+            .peers
+            .entry(peer.clone())
+            .or_insert_with(|| Peer::new(false));
+        state.membership = Some((room_name.clone(), nickname.clone()));
+        state.status = PeerStatus::default();
+        if let Some(token) = token {
+            self.set_token(&peer, token);
+        }
+        let local = self.is_local(&peer);
+
+        if local {
+            out.push(Outgoing {
+                to: vec![peer.clone()],
+                id: request,
+                message: ServerMessage::Joined(Joined {
+                    room: room_name,
+                    peer_id: peer.clone(),
+                    peers: self.peer_infos(&existing),
+                }),
+            });
+            self.tell_statuses(&peer, &existing, out);
+            self.announce_session(&peer, out);
+        }
+        if !existing.is_empty() {
+            out.push(Outgoing {
+                to: existing,
+                id: None,
+                message: ServerMessage::PeerJoined(PeerInfo {
+                    peer_id: peer,
+                    nickname,
+                }),
+            });
+        }
+    }
+
+    pub(super) fn peer_infos(&self, peers: &[PeerId]) -> Vec<PeerInfo> {
+        peers
+            .iter()
+            .filter_map(|id| {
+                Some(PeerInfo {
+                    peer_id: id.clone(),
+                    nickname: self.membership(id)?.1.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Tells `peer` the status of each of `others` that is not the default.
+    pub(super) fn tell_statuses(&self, peer: &PeerId, others: &[PeerId], out: &mut Vec<Outgoing>) {
+        for other in others {
+            if let Some(status) = self.peers.get(other).map(|p| p.status)
+                && status != PeerStatus::default()
+            {
+                out.push(Outgoing {
+                    to: vec![peer.clone()],
+                    id: None,
+                    message: status_update(other, status),
+                });
+            }
+        }
+    }
+
+    /// Takes `peer` out of its room, telling the others; returns the room it was in.
+    fn leave_room(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) -> Option<RoomName> {
+        self.release_hold(peer);
+        let state = self.peers.get_mut(peer)?;
+        if let Some(token) = state.token.take() {
+            self.tokens.remove(&token);
+        }
+        let (room_name, _) = self.peers.get_mut(peer)?.membership.take()?;
+        self.room_list_changed = true;
+        let room = self.rooms.get_mut(&room_name)?;
+        room.members.retain(|member| member != peer);
+        if room.members.is_empty() {
+            self.rooms.remove(&room_name);
+        } else {
+            out.push(Outgoing {
+                to: room.members.clone(),
+                id: None,
+                message: ServerMessage::PeerLeft(PeerLeft {
+                    peer_id: peer.clone(),
+                }),
+            });
+        }
+        Some(room_name)
+    }
+
+    pub(super) fn is_local(&self, peer: &PeerId) -> bool {
+        self.peers.get(peer).is_some_and(|p| p.local)
+    }
+
+    pub(super) fn membership(&self, peer: &PeerId) -> Option<&(RoomName, Nickname)> {
+        self.peers.get(peer)?.membership.as_ref()
+    }
+
+    fn room_of(&self, peer: &PeerId) -> Result<&RoomName, Refusal> {
+        self.membership(peer)
+            .map(|(room, _)| room)
+            .ok_or(refusals::NOT_IN_ROOM)
+    }
+
+    pub(super) fn members(&self, room: &RoomName) -> Vec<PeerId> {
+        self.rooms
+            .get(room)
+            .map(|r| r.members.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn status_update(peer: &PeerId, status: PeerStatus) -> ServerMessage {
+    ServerMessage::PeerStatus(PeerStatusUpdate {
+        peer_id: peer.clone(),
+        status,
+    })
+}

@@ -1,0 +1,22 @@
+//! Why a request is refused: a stable code and the words sent beside it, written once here for
+//! the hub and the cluster's Redis verdicts alike.
+
+use noom_shared::ErrorCode;
+
+pub type Refusal = (ErrorCode, &'static str);
+
+pub const ALREADY_IN_ROOM: Refusal = (
+    ErrorCode::AlreadyInRoom,
+    "leave your room before joining another",
+);
+pub const ALREADY_IN_ROOM_TO_RESUME: Refusal = (
+    ErrorCode::AlreadyInRoom,
+    "leave your room before resuming another seat",
+);
+pub const ROOM_FULL: Refusal = (ErrorCode::RoomFull, "this room is full");
+pub const NOT_IN_ROOM: Refusal = (ErrorCode::NotInRoom, "join a room first");
+pub const UNKNOWN_PEER: Refusal = (ErrorCode::UnknownPeer, "no such peer in your room");
+pub const INVALID_TOKEN: Refusal = (
+    ErrorCode::InvalidToken,
+    "this seat is no longer held: join again",
+);
