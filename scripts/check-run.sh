@@ -21,12 +21,25 @@ done
 [ -n "$addr" ] || { tail -n 30 "$log"; echo "scripts/run.sh never started listening" >&2; exit 1; }
 echo "scripts/run.sh is serving on $addr"
 
-curl -fsS "http://$addr/" | grep -q '<script' || { echo "no app at /" >&2; exit 1; }
-curl -fsS "http://$addr/room/standup" | grep -q '<script' || { echo "no app at /room/standup" >&2; exit 1; }
-# A WebSocket handshake from the app's own origin; the server greets at once.
-reply=$(curl -sS -N --max-time 3 --http1.1 \
-  -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
-  -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" -H "Origin: http://$addr" \
-  "http://$addr/ws" --output - 2>/dev/null | tr -d '\0' || true)
-echo "$reply" | grep -q '"type":"welcome"' || { echo "no welcome on /ws: $reply" >&2; exit 1; }
+for path in / /room/standup; do
+  page=$(curl -fsS "http://$addr$path") || { echo "no answer at $path" >&2; exit 1; }
+  [[ $page == *"<script"* ]] || { echo "no app at $path" >&2; exit 1; }
+done
+# A WebSocket handshake from the app's own origin; the server greets at once with `welcome`.
+python3 - "$addr" <<'PY' || { echo "no welcome on /ws" >&2; exit 1; }
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+with socket.create_connection((host, int(port)), timeout=5) as s:
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: {sys.argv[1]}\r\nOrigin: http://{sys.argv[1]}\r\n"
+               "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+    got = b""
+    while b'"type":"welcome"' not in got:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+assert got.startswith(b"HTTP/1.1 101"), got[:80]
+assert b'"type":"welcome"' in got, got[:200]
+PY
 echo "README's run command works: app, deep link and WebSocket answered on $addr"
