@@ -38,6 +38,10 @@ pub fn TransferRow(
     let download_name = name.clone();
     let data_name = name.clone();
     let outcome = move || match state.get() {
+        TransferState::Preparing => "Checksumming…".into_any(),
+        TransferState::Checking => "Checking…".into_any(),
+        TransferState::Sent(tally) => sent(tally).into_any(),
+        TransferState::Cancelled(by) => cancelled(&by).into_any(),
         TransferState::Sending | TransferState::Receiving => {
             format!("{:.0}%", progress.get() * 100.0).into_any()
         }
@@ -66,7 +70,6 @@ pub fn TransferRow(
             <span class="error" role="alert">{failed(&failure)}</span>
         }
         .into_any(),
-        other => in_progress(&other).into_any(),
     };
     view! {
         <div class="file-transfer" data-testid="file-transfer" data-state=move || state_name(&state.get()) data-name=data_name>
@@ -108,23 +111,20 @@ fn state_name(state: &TransferState) -> &'static str {
     }
 }
 
-/// The plain-text outcomes: under way, sent, or cancelled.
-fn in_progress(state: &TransferState) -> String {
-    match state {
-        TransferState::Preparing => "Checksumming…".to_owned(),
-        TransferState::Checking => "Checking…".to_owned(),
-        TransferState::Sent(tally) => format!(
-            "Sent to {}, {} confirmed{}",
-            tally.sent + tally.confirmed,
-            tally.confirmed,
-            also(*tally)
-        ),
-        TransferState::Cancelled(Cancelled::ByUs) => "Cancelled".to_owned(),
-        TransferState::Cancelled(Cancelled::BySender(nickname)) => {
-            format!("{nickname} cancelled it")
-        }
-        TransferState::Cancelled(Cancelled::Declined) => "You declined it".to_owned(),
-        _ => String::new(),
+fn sent(tally: Tally) -> String {
+    format!(
+        "Sent to {}, {} confirmed{}",
+        tally.sent + tally.confirmed,
+        tally.confirmed,
+        also(tally)
+    )
+}
+
+fn cancelled(by: &Cancelled) -> String {
+    match by {
+        Cancelled::ByUs => "Cancelled".to_owned(),
+        Cancelled::BySender(nickname) => format!("{nickname} cancelled it"),
+        Cancelled::Declined => "You declined it".to_owned(),
     }
 }
 
@@ -173,10 +173,7 @@ mod tests {
             declined: 1,
             lost: 2,
         };
-        assert_eq!(
-            in_progress(&TransferState::Sent(tally)),
-            "Sent to 2, 1 confirmed, 1 declined, 2 left"
-        );
+        assert_eq!(sent(tally), "Sent to 2, 1 confirmed, 1 declined, 2 left");
         let two = Tally {
             confirmed: 2,
             ..Tally::default()

@@ -30,6 +30,8 @@ use web_sys::{
 
 /// Bytes of file per message: small enough for every browser's SCTP message limit.
 pub const CHUNK_BYTES: u32 = 16 * 1024;
+/// The bytes before a chunk's data: its transfer id.
+const CHUNK_HEADER_BYTES: u32 = 4;
 
 /// Sending pauses while this much is queued in the channel...
 const HIGH_WATER: u32 = 1024 * 1024;
@@ -199,9 +201,6 @@ fn parse(data: &JsValue) -> Option<FileMessage> {
         data: Uint8Array::new_with_byte_offset(buffer, CHUNK_HEADER_BYTES),
     })
 }
-
-/// The bytes before a chunk's data: its transfer id.
-const CHUNK_HEADER_BYTES: u32 = 4;
 
 /// A text message of the channel; anything else is ignored (logged), so one odd message from
 /// another client cannot stop the channel.

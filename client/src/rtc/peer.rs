@@ -223,8 +223,14 @@ impl Handlers {
 
         let link = Rc::clone(shared);
         let ice = Closure::<dyn FnMut(_)>::new(move |event: RtcPeerConnectionIceEvent| {
-            // `null` here is the end of our candidates, and is relayed as such.
-            let candidate = event.candidate().and_then(|c| from_js(&c.to_json().into()));
+            // No candidate here is the end of ours, and is relayed as such (`null`).
+            let candidate = match event.candidate() {
+                None => None,
+                Some(c) => match from_js(&c.to_json().into()) {
+                    Some(candidate) => Some(candidate),
+                    None => return leptos::logging::warn!("unreadable ICE candidate"),
+                },
+            };
             link.send(&PeerSignal::Candidate { candidate });
         });
         pc.set_onicecandidate(Some(ice.as_ref().unchecked_ref()));

@@ -3,8 +3,9 @@
 //! server's errors.
 
 use leptos::prelude::*;
-use noom_shared::{ClientMessage, InvalidValue};
-use noom_shared::{ErrorCode, Join, Joined, Nickname, Resume, ServerMessage, Welcome};
+use noom_shared::{
+    ClientMessage, ErrorCode, InvalidValue, Join, Joined, Nickname, Resume, ServerMessage, Welcome,
+};
 
 use super::Session;
 use super::welcome::{self, OnWelcome, Phase, WhileDown};

@@ -38,6 +38,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use crate::reconnect::ReconnectingSocket;
 use crate::rtc::level::LevelMeter;
+use crate::rtc::media::Kind;
 use crate::rtc::peer::PeerLink;
 
 pub use chat::{ChatKind, ChatLine};
@@ -176,6 +177,17 @@ impl Session {
         self.transfers.read_only()
     }
 
+    /// The controls' actions, as callbacks.
+    pub fn actions(self) -> CallActions {
+        CallActions {
+            toggle_mic: Callback::new(move |()| self.toggle_mic()),
+            toggle_camera: Callback::new(move |()| self.toggle_camera()),
+            toggle_screen: Callback::new(move |()| self.toggle_screen_share()),
+            toggle_hand: Callback::new(move |()| self.toggle_hand()),
+            switch_device: Callback::new(move |(kind, id)| self.switch_device(kind, id)),
+        }
+    }
+
     /// Closes the socket and every link and stops every track; the component tree is going.
     pub fn shutdown(self) {
         let Some(Some((socket, links))) = self.inner.try_update_value(|i| {
@@ -246,17 +258,5 @@ pub struct CallActions {
     pub toggle_camera: Callback<()>,
     pub toggle_screen: Callback<()>,
     pub toggle_hand: Callback<()>,
-    pub switch_device: Callback<(crate::rtc::media::Kind, String)>,
-}
-
-impl Session {
-    pub fn actions(self) -> CallActions {
-        CallActions {
-            toggle_mic: Callback::new(move |()| self.toggle_mic()),
-            toggle_camera: Callback::new(move |()| self.toggle_camera()),
-            toggle_screen: Callback::new(move |()| self.toggle_screen_share()),
-            toggle_hand: Callback::new(move |()| self.toggle_hand()),
-            switch_device: Callback::new(move |(kind, id)| self.switch_device(kind, id)),
-        }
-    }
+    pub switch_device: Callback<(Kind, String)>,
 }

@@ -46,8 +46,9 @@ pub enum SendProblem {
     NobodyHere,
 }
 
-/// A file on its way to us: what its sender announced, and the chunks so far.
+/// A file on its way to us: its row, what its sender announced, and the chunks so far.
 struct Arriving {
+    row: Transfer,
     offer: FileOffer,
     parts: js_sys::Array,
 }
@@ -56,7 +57,6 @@ struct Arriving {
 #[derive(Default)]
 pub(super) struct Files {
     ledger: Ledger,
-    rows: HashMap<RowKey, Transfer>,
     arriving: HashMap<RowKey, Arriving>,
     /// Download URLs of received files, freed when the visit ends.
     urls: Vec<String>,
@@ -255,9 +255,8 @@ impl Session {
             let update = i.transfers.ledger.offered(from, &offer, row.key, max);
             if update.state == TransferState::Receiving {
                 let parts = js_sys::Array::new();
-                i.transfers
-                    .arriving
-                    .insert(row.key, Arriving { offer, parts });
+                let arriving = Arriving { row, offer, parts };
+                i.transfers.arriving.insert(update.row, arriving);
             }
             update
         });
@@ -272,25 +271,22 @@ impl Session {
                 .arrived(from, id, u64::from(data.length()))?;
             let arriving = i.transfers.arriving.get(&arrival.row)?;
             arriving.parts.push(data);
-            if let Some(row) = i.transfers.rows.get(&arrival.row) {
-                Progress(row.progress).report(arrival.received, arrival.size);
-            }
+            Progress(arriving.row.progress).report(arrival.received, arrival.size);
             if !arrival.complete() {
                 return None;
             }
-            let row = i.transfers.rows.get(&arrival.row)?.clone();
-            Some((row, i.transfers.arriving.remove(&arrival.row)?))
+            i.transfers.arriving.remove(&arrival.row)
         });
-        if let Some(Some((row, arriving))) = done {
-            spawn_local(self.check_file(from.clone(), row, arriving));
+        if let Some(Some(arriving)) = done {
+            spawn_local(self.check_file(from.clone(), arriving));
         }
     }
 
     /// A file has fully arrived from `from`: check its SHA-256, offer it for download, and
     /// confirm it to the sender.
-    async fn check_file(self, from: PeerId, row: Transfer, arriving: Arriving) {
+    async fn check_file(self, from: PeerId, arriving: Arriving) {
+        let Arriving { row, offer, parts } = arriving;
         row.state.try_set(TransferState::Checking);
-        let Arriving { offer, parts } = arriving;
         let checked = async {
             let (bytes, url) = files::assemble(&parts, &offer.mime).await?;
             match files::sha256(&bytes).await {
@@ -325,8 +321,8 @@ impl Session {
             return;
         };
         let signal = self
-            .inner
-            .try_with_value(|i| i.transfers.rows.get(&row).map(|t| t.state))
+            .transfers
+            .try_with_untracked(|list| list.iter().find(|t| t.key == row).map(|t| t.state))
             .flatten();
         if let Some(signal) = signal {
             signal.try_set(state);
@@ -345,8 +341,6 @@ impl Session {
             progress: RwSignal::new(0.0),
             state: RwSignal::new(TransferState::Receiving),
         });
-        self.inner
-            .try_update_value(|i| i.transfers.rows.insert(key, row.clone()))?;
         self.transfers.try_update(|list| list.push(row.clone()))?;
         Some(row)
     }
