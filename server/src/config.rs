@@ -5,17 +5,60 @@ use std::time::Duration;
 use clap::Parser;
 use noom_shared::{DEFAULT_MAX_FILE_BYTES, IceServer};
 
+/// Let's Encrypt's production directory.
+const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
 /// Noom's signaling server and web app. Every flag can also be set by its `NOOM_*` variable.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "noom-server", version, about)]
 pub struct Config {
-    /// Address to listen on (HTTP, the web app and the WebSocket at /ws).
+    /// Address to listen on (HTTP or HTTPS: the web app and the WebSocket at /ws).
     #[arg(long, env = "NOOM_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory holding the built web app (index.html and its assets).
-    #[arg(long, env = "NOOM_STATIC_DIR", default_value = "dist")]
-    pub static_dir: PathBuf,
+    /// Serve the web app from this directory (index.html and its assets) instead of the copy
+    /// built into the binary.
+    #[arg(long, env = "NOOM_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+
+    /// HTTPS with this certificate chain (PEM); needs --tls-key. Both files are read again on
+    /// SIGHUP, so a renewed certificate needs no restart.
+    #[arg(long, env = "NOOM_TLS_CERT", requires = "tls_key",
+          conflicts_with_all = ["tls_self_signed", "acme_domain"])]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "NOOM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// HTTPS with a certificate Noom makes for this machine's names and addresses, kept in
+    /// --data-dir so that a browser's exception for it lasts across restarts.
+    #[arg(long, env = "NOOM_TLS_SELF_SIGNED", conflicts_with = "acme_domain")]
+    pub tls_self_signed: bool,
+
+    /// HTTPS with certificates for these domains (comma-separated) from an ACME CA, by the
+    /// TLS-ALPN-01 challenge on this port (so it must be reachable as port 443 of the domain);
+    /// kept in --data-dir and renewed automatically.
+    #[arg(long, env = "NOOM_ACME_DOMAIN", value_delimiter = ',')]
+    pub acme_domain: Vec<String>,
+
+    /// Contact address given to the ACME CA (expiry warnings go there).
+    #[arg(long, env = "NOOM_ACME_EMAIL", requires = "acme_domain")]
+    pub acme_email: Option<String>,
+
+    /// The ACME CA's directory URL.
+    #[arg(long, env = "NOOM_ACME_DIRECTORY", default_value = LETS_ENCRYPT,
+          requires = "acme_domain")]
+    pub acme_directory: String,
+
+    /// Trust this CA (PEM) for the ACME directory's own HTTPS, for a private ACME CA.
+    #[arg(long, env = "NOOM_ACME_DIRECTORY_CA", requires = "acme_domain")]
+    pub acme_directory_ca: Option<PathBuf>,
+
+    /// Where Noom keeps what must outlive a restart: the self-signed certificate, ACME account
+    /// and certificates.
+    #[arg(long, env = "NOOM_DATA_DIR", default_value = "noom-data")]
+    pub data_dir: PathBuf,
 
     /// STUN/TURN servers handed to browsers: a JSON array of RTCIceServer objects
     /// (`[{"urls":["turn:turn.example.org"],"username":"u","credential":"p"}]`) or a
@@ -76,7 +119,15 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            static_dir: PathBuf::from("dist"),
+            static_dir: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
+            acme_domain: Vec::new(),
+            acme_email: None,
+            acme_directory: LETS_ENCRYPT.to_owned(),
+            acme_directory_ca: None,
+            data_dir: PathBuf::from("noom-data"),
             ice_servers: IceServers::default(),
             max_room_size: 8,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
@@ -88,6 +139,31 @@ impl Default for Config {
             send_queue: 256,
             resume_grace: Duration::from_secs(30),
             redis_url: None,
+        }
+    }
+}
+
+/// How the listener speaks: one of these per start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    Plain,
+    Files { cert: PathBuf, key: PathBuf },
+    SelfSigned,
+    Acme { domains: Vec<String> },
+}
+
+impl Config {
+    pub fn tls_mode(&self) -> TlsMode {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => TlsMode::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ if self.tls_self_signed => TlsMode::SelfSigned,
+            _ if !self.acme_domain.is_empty() => TlsMode::Acme {
+                domains: self.acme_domain.clone(),
+            },
+            _ => TlsMode::Plain,
         }
     }
 }
@@ -160,6 +236,30 @@ mod tests {
         assert_eq!(parsed.max_room_size, default.max_room_size);
         assert_eq!(parsed.idle_timeout, default.idle_timeout);
         assert_eq!(parsed.ice_servers, default.ice_servers);
+    }
+
+    #[test]
+    fn one_way_to_get_a_certificate_per_start() {
+        let mode = |args: &[&str]| {
+            Config::try_parse_from(std::iter::once("noom-server").chain(args.iter().copied()))
+                .map(|config| config.tls_mode())
+        };
+        assert_eq!(mode(&[]).unwrap(), TlsMode::Plain);
+        assert_eq!(mode(&["--tls-self-signed"]).unwrap(), TlsMode::SelfSigned);
+        assert_eq!(
+            mode(&["--acme-domain", "a.example,b.example"]).unwrap(),
+            TlsMode::Acme {
+                domains: vec!["a.example".into(), "b.example".into()]
+            }
+        );
+        assert!(matches!(
+            mode(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap(),
+            TlsMode::Files { .. }
+        ));
+        assert!(mode(&["--tls-cert", "c.pem"]).is_err(), "a key is needed");
+        assert!(mode(&["--tls-self-signed", "--acme-domain", "a.example"]).is_err());
+        assert!(mode(&["--tls-cert", "c", "--tls-key", "k", "--tls-self-signed"]).is_err());
+        assert!(mode(&["--acme-email", "me@example.org"]).is_err());
     }
 
     #[test]

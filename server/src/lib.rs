@@ -21,8 +21,10 @@ mod rate;
 mod server;
 mod static_files;
 mod switchboard;
+mod tls;
 
 pub use cluster::ClusterError;
-pub use config::{Config, IceServers};
+pub use config::{Config, IceServers, TlsMode};
 pub use hub::{Hub, Outgoing, ResumePolicy};
-pub use server::{bind, run};
+pub use server::{StartError, bind, run};
+pub use tls::TlsError;

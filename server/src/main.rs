@@ -1,7 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
 use noom_server::Config;
-use tracing::info;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -15,7 +14,6 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let listener = noom_server::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    info!(addr = %listener.local_addr()?, static_dir = %config.static_dir.display(), "Noom is listening");
     noom_server::run(listener, config, shutdown_signal()).await?;
     Ok(())
 }

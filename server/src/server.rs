@@ -4,10 +4,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HOST, HeaderValue, LOCATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,8 +20,20 @@ use tracing::{info, warn};
 use crate::Config;
 use crate::cluster::{Cluster, ClusterError};
 use crate::http::{App, route};
-use crate::static_files::StaticFiles;
+use crate::static_files::{Body, StaticFiles, plain};
 use crate::switchboard::Switchboard;
+use crate::tls::{Accepted, Tls, TlsError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("cannot read the listening address: {0}")]
+    Listener(#[from] io::Error),
+}
 
 /// How often lobby connections may get a fresh room list.
 const ROOM_LIST_PUSH_EVERY: Duration = Duration::from_millis(100);
@@ -40,17 +56,25 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Serves until `shutdown` completes, then closes every WebSocket with 1001 and returns once
 /// they are closed (or after a few seconds). Fails at once if Redis is configured but
-/// unreachable at start.
+/// unreachable, or the TLS certificate cannot be had, at start.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), ClusterError> {
+) -> Result<(), StartError> {
     let config = Arc::new(config);
     let stop = CancellationToken::new();
+    let tls = Tls::start(&config, &stop).await?.map(Arc::new);
     let board = Arc::new(Switchboard::new(&config));
+    let files = StaticFiles::new(config.static_dir.clone());
+    info!(
+        addr = %listener.local_addr()?,
+        scheme = if tls.is_some() { "https" } else { "http" },
+        app = %files.describe(),
+        "Noom is listening"
+    );
     let app = Arc::new(App {
-        files: StaticFiles::new(config.static_dir.clone()),
+        files,
         config: config.clone(),
         board: board.clone(),
         shutdown: stop.clone(),
@@ -73,14 +97,7 @@ pub async fn run(
         match accepted {
             Ok((stream, _)) => {
                 let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| route(app.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades()
-                        .await;
-                });
+                tokio::spawn(serve(stream, app.clone(), tls.clone()));
             }
             Err(err) => {
                 // Usually out of file descriptors: back off instead of spinning.
@@ -99,6 +116,58 @@ pub async fn run(
         let _ = timeout(Duration::from_secs(1), cluster.leave()).await;
     }
     Ok(())
+}
+
+async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>) {
+    let Some(tls) = tls else {
+        return serve_app(stream, app).await;
+    };
+    match tls.accept(stream).await {
+        Accepted::Tls(stream) => serve_app(*stream, app).await,
+        Accepted::Plain(stream) => redirect_to_https(stream).await,
+        Accepted::Done => {}
+    }
+}
+
+/// HTTP/1.1 with upgrades (the WebSocket) over `io`.
+async fn serve_app<I>(io: I, app: Arc<App>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| route(app.clone(), req));
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades()
+        .await;
+}
+
+/// Someone typed `http://` for the HTTPS port: send them to the same address over HTTPS.
+async fn redirect_to_https(stream: TcpStream) {
+    let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
+        Ok::<_, std::convert::Infallible>(https_location(&req))
+    });
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+fn https_location<B>(req: &Request<B>) -> Response<Body> {
+    let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+    let target = host
+        .filter(|host| host.parse::<hyper::http::uri::Authority>().is_ok())
+        .map(|host| {
+            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            format!("https://{host}{path}")
+        });
+    let Some(location) = target.and_then(|t| HeaderValue::from_str(&t).ok()) else {
+        return plain(StatusCode::BAD_REQUEST, "this port speaks HTTPS\n");
+    };
+    let mut response = Response::new(Full::new(Bytes::from_static(
+        b"Noom is served over HTTPS on this port\n",
+    )));
+    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    response.headers_mut().insert(LOCATION, location);
+    response
 }
 
 async fn run_chores(board: Arc<Switchboard>, stop: CancellationToken) {

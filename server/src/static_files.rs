@@ -1,21 +1,68 @@
-//! Serves the built web app. Client routes such as `/room/standup` get `index.html`.
+//! Serves the web app: the bundle embedded at build time (see `build.rs`), or a directory
+//! given with `--static-dir`. Client routes such as `/room/standup` get `index.html`.
 
 use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap,
+    HeaderValue, IF_NONE_MATCH, VARY,
+};
 use hyper::{Method, Request, Response, StatusCode};
 
 pub(crate) type Body = Full<Bytes>;
 
-pub(crate) struct StaticFiles {
-    root: PathBuf,
+/// One file of the web app as `build.rs` embedded it.
+pub(crate) struct EmbeddedAsset {
+    /// Relative to the bundle's root, `/`-separated.
+    path: &'static str,
+    raw: &'static [u8],
+    /// Present when gzip makes it at least a tenth smaller.
+    gzip: Option<&'static [u8]>,
+    etag: &'static str,
 }
 
+static EMBEDDED: &[EmbeddedAsset] = include!(concat!(env!("OUT_DIR"), "/bundle.rs"));
+
+/// Where the web app comes from.
+pub(crate) enum StaticFiles {
+    Directory(PathBuf),
+    Embedded(&'static [EmbeddedAsset]),
+    /// Neither: a build without `dist/` and no `--static-dir`.
+    Unbuilt,
+}
+
+/// A file found for a request, ready to be sent.
+struct Found {
+    path: String,
+    raw: Bytes,
+    gzip: Option<Bytes>,
+    etag: Option<&'static str>,
+}
+
+const UNBUILT: &str = "This noom-server was built without its web app.\n\
+    Build the app and then the server (the app is embedded in it): \
+    scripts/build.sh && cargo build --release -p noom-server\n\
+    or serve a built app from a directory: noom-server --static-dir dist\n";
+
 impl StaticFiles {
-    pub(crate) fn new(root: PathBuf) -> Self {
-        Self { root }
+    /// `--static-dir` if given, else the embedded bundle.
+    pub(crate) fn new(static_dir: Option<PathBuf>) -> Self {
+        match static_dir {
+            Some(dir) => Self::Directory(dir),
+            None if EMBEDDED.is_empty() => Self::Unbuilt,
+            None => Self::Embedded(EMBEDDED),
+        }
+    }
+
+    /// Where the app is served from, for the start-up log.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Directory(dir) => dir.display().to_string(),
+            Self::Embedded(assets) => format!("embedded ({} files)", assets.len()),
+            Self::Unbuilt => "none: this build has no web app".to_owned(),
+        }
     }
 
     pub(crate) async fn respond<B>(&self, req: &Request<B>) -> Response<Body> {
@@ -29,42 +76,89 @@ impl StaticFiles {
         let Some(relative) = safe_relative(path) else {
             return plain(StatusCode::BAD_REQUEST, "bad path\n");
         };
-        let file = self.root.join(&relative);
-        let target = if relative.as_os_str().is_empty() || !is_file(&file).await {
-            if !wants_app_shell(path, req) {
-                return plain(StatusCode::NOT_FOUND, "not found\n");
-            }
-            self.root.join("index.html")
-        } else {
-            file
+        if let Self::Unbuilt = self {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, UNBUILT);
+        }
+        let found = match self.find(&relative).await {
+            Some(found) => Some(found),
+            None if wants_app_shell(path, req) => self.find(Path::new("index.html")).await,
+            None => return plain(StatusCode::NOT_FOUND, "not found\n"),
         };
-        match tokio::fs::read(&target).await {
-            Ok(bytes) => {
-                let body = if req.method() == Method::HEAD {
-                    Bytes::new()
-                } else {
-                    Bytes::from(bytes)
-                };
-                let mut response = Response::new(Full::new(body));
-                let headers = response.headers_mut();
-                headers.insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static(content_type(&target)),
-                );
-                let cache = if target.extension().is_some_and(|e| e == "html") {
-                    "no-cache"
-                } else {
-                    "public, max-age=3600"
-                };
-                headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-                response
-            }
-            Err(_) => plain(
+        match found {
+            Some(found) => send(found, req),
+            None => plain(
                 StatusCode::NOT_FOUND,
                 "Noom's web app is not built here: run `trunk build --release` or set --static-dir\n",
             ),
         }
     }
+
+    async fn find(&self, relative: &Path) -> Option<Found> {
+        match self {
+            Self::Directory(root) => {
+                let file = root.join(relative);
+                if relative.as_os_str().is_empty() || !is_file(&file).await {
+                    return None;
+                }
+                let raw = tokio::fs::read(&file).await.ok()?;
+                Some(Found {
+                    path: relative.to_string_lossy().into_owned(),
+                    raw: Bytes::from(raw),
+                    gzip: None,
+                    etag: None,
+                })
+            }
+            Self::Embedded(assets) => {
+                let wanted = relative.to_str()?;
+                let asset = assets.iter().find(|asset| asset.path == wanted)?;
+                Some(Found {
+                    path: asset.path.to_owned(),
+                    raw: Bytes::from_static(asset.raw),
+                    gzip: asset.gzip.map(Bytes::from_static),
+                    etag: Some(asset.etag),
+                })
+            }
+            Self::Unbuilt => None,
+        }
+    }
+}
+
+fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
+    let fresh = found
+        .etag
+        .is_some_and(|etag| matches_etag(req.headers(), etag));
+    let has_gzip = found.gzip.is_some();
+    let use_gzip = has_gzip && accepts_gzip(req.headers());
+    let body = if fresh || req.method() == Method::HEAD {
+        Bytes::new()
+    } else if use_gzip {
+        found.gzip.unwrap_or_default()
+    } else {
+        found.raw
+    };
+    let mut response = Response::new(Full::new(body));
+    if fresh {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&found.path)),
+    );
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static(cache_control(&found.path)),
+    );
+    if let Some(etag) = found.etag {
+        headers.insert(ETAG, HeaderValue::from_static(etag));
+    }
+    if has_gzip {
+        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if use_gzip && !fresh {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 /// The request path as a relative path with no `..`, or `None` if it tries to escape.
@@ -81,22 +175,67 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
 /// browser navigates to it (asks for HTML); a missing asset is a plain 404.
 fn wants_app_shell<B>(path: &str, req: &Request<B>) -> bool {
     let last = path.rsplit('/').next().unwrap_or_default();
-    let navigates = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let navigates = header_text(req.headers(), ACCEPT).contains("text/html");
     !last.contains('.') || navigates
+}
+
+fn header_text(headers: &HeaderMap, name: hyper::header::HeaderName) -> &str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// Whether `Accept-Encoding` allows gzip (`gzip` or `*`, without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    header_text(headers, ACCEPT_ENCODING)
+        .split(',')
+        .any(|offer| {
+            let mut parts = offer.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    header_text(headers, IF_NONE_MATCH)
+        .split(',')
+        .any(|tag| matches!(tag.trim(), "*") || tag.trim() == etag)
+}
+
+/// Trunk names assets `name-<16 hex digits>` (`_bg` for the WASM): such a file never changes,
+/// so browsers may keep it a year. `index.html` names the current ones, so it is revalidated.
+fn cache_control(path: &str) -> &'static str {
+    if path.ends_with(".html") {
+        "no-cache"
+    } else if is_fingerprinted(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    }
+}
+
+fn is_fingerprinted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.rsplit_once('-').is_some_and(|(_, tail)| {
+        let hash: String = tail.chars().take_while(char::is_ascii_hexdigit).collect();
+        hash.len() == 16 && matches!(tail[16..].chars().next(), Some('.' | '_'))
+    })
 }
 
 async fn is_file(path: &Path) -> bool {
     tokio::fs::metadata(path).await.is_ok_and(|m| m.is_file())
 }
 
-fn content_type(path: &Path) -> &'static str {
+fn content_type(path: &str) -> &'static str {
     match path
-        .extension()
-        .and_then(|e| e.to_str())
+        .rsplit_once('.')
+        .map(|(_, ext)| ext)
         .unwrap_or_default()
     {
         "html" => "text/html; charset=utf-8",
@@ -149,5 +288,45 @@ mod tests {
             .body(())
             .unwrap();
         assert!(wants_app_shell("/room/v1.2", &nav));
+    }
+
+    #[test]
+    fn only_trunk_fingerprinted_assets_are_immutable() {
+        for hashed in [
+            "noom-client-9050e9041dede2a7.js",
+            "noom-client-9050e9041dede2a7_bg.wasm",
+            "style-11e682fe219cacc6.css",
+        ] {
+            assert_eq!(cache_control(hashed), "public, max-age=31536000, immutable");
+        }
+        assert_eq!(cache_control("index.html"), "no-cache");
+        assert_eq!(cache_control("favicon.ico"), "public, max-age=3600");
+        assert_eq!(cache_control("app-1a2b.js"), "public, max-age=3600");
+    }
+
+    #[test]
+    fn gzip_only_when_offered() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, gzip;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("br"));
+        assert!(!with("gzip;q=0"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn a_build_without_the_app_says_how_to_build_it() {
+        let page = StaticFiles::Unbuilt.respond(&Request::new(())).await;
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = http_body_util::BodyExt::collect(page.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("scripts/build.sh"));
     }
 }

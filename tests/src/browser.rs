@@ -369,7 +369,7 @@ pub fn built_dist() -> PathBuf {
 /// A server on a free port serving the release bundle, with default settings.
 pub async fn app_server() -> crate::TestServer {
     crate::TestServer::with_config(noom_server::Config {
-        static_dir: built_dist(),
+        static_dir: Some(built_dist()),
         ..noom_server::Config::default()
     })
     .await

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::client::WAIT;
@@ -25,22 +25,23 @@ impl HttpResponse {
 /// Sends `GET path` with extra header lines (`"Name: value"`) and reads the whole response.
 pub async fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> HttpResponse {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    exchange(stream, addr, path, headers).await
+    get_over(stream, &addr.to_string(), path, headers).await
 }
 
 /// Like [`get`], but `None` when the server cannot be reached.
 pub async fn try_get(addr: SocketAddr, path: &str) -> Option<HttpResponse> {
     let stream = TcpStream::connect(addr).await.ok()?;
-    Some(exchange(stream, addr, path, &[]).await)
+    Some(get_over(stream, &addr.to_string(), path, &[]).await)
 }
 
-async fn exchange(
-    mut stream: TcpStream,
-    addr: SocketAddr,
+/// Like [`get`], over a connection already made (a TLS stream, say) to `host`.
+pub async fn get_over(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    host: &str,
     path: &str,
     headers: &[&str],
 ) -> HttpResponse {
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for header in headers {
         request.push_str(header);
         request.push_str("\r\n");

@@ -57,7 +57,7 @@ const LOCAL_SDPS: &str =
 async fn a_meeting_from_lobby_to_leaving() {
     let dist = built_dist();
     let server = TestServer::with_config(Config {
-        static_dir: dist,
+        static_dir: Some(dist),
         max_room_size: MAX_ROOM_SIZE,
         max_file_bytes: MAX_FILE_BYTES,
         ..Config::default()

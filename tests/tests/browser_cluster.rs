@@ -13,7 +13,7 @@ async fn two_people_on_two_nodes_see_each_other() {
     let redis = TestRedis::start().await;
     let config = Config {
         redis_url: Some(redis.url()),
-        static_dir: built_dist(),
+        static_dir: Some(built_dist()),
         ..Config::default()
     };
     let first = TestServer::with_config(config.clone()).await;

@@ -23,7 +23,7 @@ fn app_dir(name: &str) -> PathBuf {
 #[tokio::test]
 async fn health_app_shell_assets_and_404s() {
     let server = TestServer::with_config(Config {
-        static_dir: app_dir("shell"),
+        static_dir: Some(app_dir("shell")),
         ..Config::default()
     })
     .await;
@@ -66,7 +66,7 @@ async fn health_app_shell_assets_and_404s() {
 #[tokio::test]
 async fn an_unbuilt_app_says_how_to_build_it() {
     let server = TestServer::with_config(Config {
-        static_dir: "/nonexistent/noom".into(),
+        static_dir: Some("/nonexistent/noom".into()),
         ..Config::default()
     })
     .await;
