@@ -10,6 +10,7 @@ pub mod node;
 pub mod proxy;
 pub mod redis;
 pub mod server;
+pub mod tls;
 
 pub use client::TestClient;
 pub use server::{Deployment, TestServer, Topology};
