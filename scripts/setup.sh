@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Noom needs on Debian 12 and, with --test, what its tests need too
-# (Chromium, Redis, nftables), skipping whatever is already there at the right version. Safe to
-# run again and again.
+# (Chromium, Redis, nftables, Pebble, iproute2), skipping whatever is already there at the right
+# version. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
@@ -25,6 +25,10 @@ if $for_tests; then
   command -v redis-server >/dev/null || missing+=(redis-server)
   # The ICE-restart browser test drops a link's packets with nftables (as root).
   command -v nft >/dev/null || missing+=(nftables)
+  # The ACME test gets certificates from Pebble, Let's Encrypt's test CA (offline).
+  command -v pebble >/dev/null || missing+=(pebble)
+  # The secure-context browser test serves Noom from a network namespace.
+  command -v ip >/dev/null || missing+=(iproute2)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt: ${missing[*]}"

@@ -7,6 +7,7 @@ pub mod client;
 pub mod firewall;
 pub mod http;
 pub mod node;
+pub mod pebble;
 pub mod proxy;
 pub mod redis;
 pub mod server;

@@ -26,9 +26,17 @@ impl TestServer {
     /// Starts a server with `config` (its `listen` address is ignored) and waits until it
     /// is ready (in a cluster: in step with Redis).
     pub async fn with_config(config: Config) -> Self {
-        init_logs();
         let listener =
             noom_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind a test port");
+        let server = Self::on_listener(listener, config);
+        wait_until_healthy(server.addr).await;
+        server
+    }
+
+    /// Starts a server with `config` on a listener the test bound itself, and returns at once
+    /// (an HTTPS server does not answer the plain health check).
+    pub fn on_listener(listener: tokio::net::TcpListener, config: Config) -> Self {
+        init_logs();
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -39,13 +47,11 @@ impl TestServer {
                 panic!("the server did not start: {err}");
             }
         });
-        let server = Self {
+        Self {
             addr,
             stop: Some(stop),
             task,
-        };
-        wait_until_healthy(server.addr).await;
-        server
+        }
     }
 
     pub fn ws_url(&self) -> String {
