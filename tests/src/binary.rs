@@ -20,11 +20,23 @@ pub fn server_executable() -> PathBuf {
         .and_then(Path::parent)
         .expect("tests run from target/<profile>/deps");
     let server = profile_dir.join("noom-server");
-    assert!(
-        server.is_file(),
-        "{} is missing: run the whole workspace's `cargo test`, or `cargo build -p noom-server`",
-        server.display()
-    );
+    let built = std::fs::metadata(&server).and_then(|m| m.modified());
+    let Ok(built) = built else {
+        panic!(
+            "{} is missing: run the whole workspace's `cargo test`, or `cargo build -p noom-server`",
+            server.display()
+        );
+    };
+    // `cargo test -p noom-tests` alone does not rebuild it: catch a binary older than the app
+    // it should embed.
+    let bundle = crate::server::workspace_root().join("dist/index.html");
+    if let Ok(bundled) = std::fs::metadata(bundle).and_then(|m| m.modified()) {
+        assert!(
+            built >= bundled,
+            "{} is older than dist/: run `cargo build -p noom-server` first",
+            server.display()
+        );
+    }
     server
 }
 

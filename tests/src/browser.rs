@@ -54,6 +54,17 @@ impl Browser {
         Self::launch_with(&["use-fake-ui-for-media-stream"]).await
     }
 
+    /// Like [`Browser::launch`], and certificates for the key in `key_pem` are trusted, as
+    /// after a user accepts a self-signed certificate's warning.
+    pub async fn launch_trusting_key(key_pem: &str) -> Self {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let key = rcgen::KeyPair::from_pem(key_pem).expect("a PEM private key");
+        let spki_hash = sha2::Sha256::digest(key.public_key_der());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(spki_hash);
+        Self::launch_with(&[&format!("ignore-certificate-errors-spki-list={encoded}")]).await
+    }
+
     async fn launch_with(extra_args: &[&str]) -> Self {
         let executable = std::env::var_os("NOOM_CHROMIUM")
             .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from);
@@ -119,7 +130,13 @@ impl Browser {
             .await
             .expect("create a browser context");
         // Camera and microphone are granted or denied up front, so no prompt is ever shown.
-        for permission in ["camera", "microphone"] {
+        // An insecure origin has none to grant (Chromium refuses to set them).
+        let permissions = if is_secure_origin(&origin(url)) {
+            ["camera", "microphone"].as_slice()
+        } else {
+            &[]
+        };
+        for &permission in permissions {
             let setting = if blocked.contains(&permission) {
                 PermissionSetting::Denied
             } else {
@@ -316,6 +333,14 @@ impl Page {
 }
 
 /// `scheme://host:port` of an absolute URL.
+/// HTTPS, or HTTP on loopback: where browsers offer cameras.
+fn is_secure_origin(origin: &str) -> bool {
+    let Some(host) = origin.strip_prefix("http://") else {
+        return true;
+    };
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
 fn origin(url: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     let end = url[after_scheme..]

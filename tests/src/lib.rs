@@ -6,6 +6,7 @@ pub mod browser;
 pub mod client;
 pub mod firewall;
 pub mod http;
+pub mod netns;
 pub mod node;
 pub mod pebble;
 pub mod proxy;

@@ -6,7 +6,7 @@ use crate::components::media_toggles::MediaToggles;
 use crate::components::mic_level::MicLevel;
 use crate::components::stream_video::StreamVideo;
 use crate::prefs;
-use crate::rtc::media::{Access, Kind};
+use crate::rtc::media::{self, Access, Kind};
 use crate::session::{CallActions, LocalDevices, Phase};
 use noom_shared::{InvalidValue, RoomName};
 
@@ -38,11 +38,15 @@ pub fn PreJoin(
     });
     let problems = move || {
         let mut lines = Vec::new();
-        if let Some(access) = d.video().get() {
-            lines.extend(access.explain(Kind::Video));
-        }
-        if let Some(access) = d.audio().get() {
-            lines.extend(access.explain(Kind::Audio));
+        if d.audio().get() == Some(Access::Insecure) {
+            lines.push(media::insecure_advice_here());
+        } else {
+            if let Some(access) = d.video().get() {
+                lines.extend(access.explain(Kind::Video));
+            }
+            if let Some(access) = d.audio().get() {
+                lines.extend(access.explain(Kind::Audio));
+            }
         }
         lines.extend(d.problem().get());
         let camera = d.video().get() == Some(Access::Granted);

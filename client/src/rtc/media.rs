@@ -37,6 +37,9 @@ pub enum Access {
     Blocked,
     /// No such device, or it is in use elsewhere.
     Missing,
+    /// The page is not a secure context (plain `http://` off this machine): browsers offer no
+    /// camera or microphone at all.
+    Insecure,
     /// Any other failure, with the browser's reason.
     Failed(String),
 }
@@ -70,6 +73,7 @@ impl Access {
                 "{device} blocked: allow it in the address bar, then reload."
             )),
             Self::Missing => Some(format!("{device} not found or in use by another app.")),
+            Self::Insecure => Some(format!("{device} needs HTTPS.")),
             Self::Failed(reason) => Some(format!("{device} unavailable: {reason}")),
         }
     }
@@ -96,6 +100,13 @@ pub async fn acquire(
     video_device: Option<&str>,
 ) -> Result<LocalMedia, String> {
     let stream = MediaStream::new().map_err(|_| "this browser cannot make a media stream")?;
+    if !is_secure_context() {
+        return Ok(LocalMedia {
+            stream,
+            audio: Access::Insecure,
+            video: Access::Insecure,
+        });
+    }
     Ok(
         match get_user_media(audio_device, video_device, true, true).await {
             Ok(both) => {
@@ -199,6 +210,7 @@ pub async fn share_screen() -> Result<Option<MediaStream>, String> {
         Err(err) => match Access::from_error(&err) {
             Access::Granted | Access::Blocked => Ok(None),
             Access::Missing => Err("Nothing to share was found.".to_owned()),
+            Access::Insecure => Err("Sharing a screen needs HTTPS.".to_owned()),
             Access::Failed(reason) => Err(format!("Cannot share the screen: {reason}")),
         },
     }
@@ -260,6 +272,33 @@ async fn add_single(stream: &MediaStream, kind: Kind, device: Option<&str>) -> A
     }
 }
 
+fn is_secure_context() -> bool {
+    web_sys::window().is_some_and(|window| window.is_secure_context())
+}
+
+/// What to do when the page is not a secure context, for the page at `host` and `path`.
+pub fn insecure_advice(host: &str, path: &str) -> String {
+    format!(
+        "Camera and microphone need HTTPS: open https://{host}{path} \
+         or start Noom with --tls-self-signed."
+    )
+}
+
+/// [`insecure_advice`] for this page.
+pub fn insecure_advice_here() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let part = |get: fn(&web_sys::Location) -> Result<String, JsValue>| {
+        location
+            .as_ref()
+            .and_then(|l| get(l).ok())
+            .unwrap_or_default()
+    };
+    insecure_advice(
+        &part(web_sys::Location::host),
+        &part(web_sys::Location::pathname),
+    )
+}
+
 fn media_devices() -> Option<web_sys::MediaDevices> {
     web_sys::window()?.navigator().media_devices().ok()
 }
@@ -295,5 +334,23 @@ fn kind_constraint(wanted: bool, device: Option<&str>) -> JsValue {
             let _ = js_sys::Reflect::set(&constraint, &"deviceId".into(), &exact);
             constraint.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insecure_page_is_pointed_at_https() {
+        assert_eq!(
+            insecure_advice("192.168.1.20:8080", "/room/standup"),
+            "Camera and microphone need HTTPS: open https://192.168.1.20:8080/room/standup \
+             or start Noom with --tls-self-signed."
+        );
+        assert_eq!(
+            Access::Insecure.explain(Kind::Video).as_deref(),
+            Some("Camera needs HTTPS.")
+        );
     }
 }
