@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 cargo build --release -p noom-server --bin noom-server
-exec target/release/noom-server --static-dir dist "$@"
+exec target/release/noom-server "$@"

@@ -26,7 +26,7 @@ pub(super) async fn load_or_make(config: &Config) -> Result<Arc<Current>, TlsErr
     let cert = dir.join("self-signed-cert.pem");
     let key = dir.join("self-signed-key.pem");
     let names = names_of_this_machine(config.listen.ip());
-    if needs_making(&cert).await {
+    if needs_making(&cert, &key).await {
         make(&dir, &cert, &key, &names).await?;
         info!(cert = %cert.display(), ?names, "made a self-signed certificate");
     }
@@ -40,8 +40,8 @@ pub(super) async fn load_or_make(config: &Config) -> Result<Arc<Current>, TlsErr
     Ok(Current::new(loaded))
 }
 
-async fn needs_making(cert: &Path) -> bool {
-    let Ok(meta) = tokio::fs::metadata(cert).await else {
+async fn needs_making(cert: &Path, key: &Path) -> bool {
+    let (Ok(meta), true) = (tokio::fs::metadata(cert).await, is_file(key).await) else {
         return true;
     };
     let age = meta
@@ -53,6 +53,10 @@ async fn needs_making(cert: &Path) -> bool {
         return true;
     }
     false
+}
+
+async fn is_file(path: &Path) -> bool {
+    tokio::fs::metadata(path).await.is_ok_and(|m| m.is_file())
 }
 
 async fn make(dir: &Path, cert: &Path, key: &Path, names: &[String]) -> Result<(), TlsError> {
