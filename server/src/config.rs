@@ -63,8 +63,40 @@ pub struct Config {
     /// STUN/TURN servers handed to browsers: a JSON array of RTCIceServer objects
     /// (`[{"urls":["turn:turn.example.org"],"username":"u","credential":"p"}]`) or a
     /// comma-separated list of URLs (`stun:stun.example.org:3478`). Default: none.
-    #[arg(long, env = "NOOM_ICE_SERVERS", default_value = "", value_parser = IceServers::parse)]
+    #[arg(long, env = "NOOM_ICE_SERVERS", default_value = "", value_parser = IceServers::parse,
+          hide_env_values = true, hide_default_value = true)]
     pub ice_servers: IceServers,
+
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`): every
+    /// connection gets its own short-lived TURN credentials for --turn-urls.
+    #[arg(
+        long,
+        env = "NOOM_TURN_SECRET",
+        hide_env_values = true,
+        requires = "turn_urls",
+        conflicts_with = "turn_secret_file"
+    )]
+    pub turn_secret: Option<Secret>,
+
+    /// Like --turn-secret, read from this file (its first line), so it is not in the process
+    /// list or the environment.
+    #[arg(long, env = "NOOM_TURN_SECRET_FILE", requires = "turn_urls")]
+    pub turn_secret_file: Option<PathBuf>,
+
+    /// The TURN server's URLs for the minted credentials (comma-separated `turn:` or `turns:`,
+    /// e.g. `turn:turn.example.org:3478,turns:turn.example.org:443?transport=tcp`).
+    #[arg(long, env = "NOOM_TURN_URLS", value_delimiter = ',', value_parser = turn_url)]
+    pub turn_urls: Vec<String>,
+
+    /// How long minted TURN credentials last.
+    #[arg(long, env = "NOOM_TURN_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub turn_ttl: Duration,
+
+    /// Browsers send media only through the TURN relay (`iceTransportPolicy: "relay"`), so
+    /// peers never learn each other's addresses. Every byte of every call then crosses the
+    /// relay.
+    #[arg(long, env = "NOOM_ICE_RELAY_ONLY")]
+    pub ice_relay_only: bool,
 
     /// Most participants in one room.
     #[arg(long, env = "NOOM_MAX_ROOM_SIZE", default_value_t = 8,
@@ -110,7 +142,7 @@ pub struct Config {
 
     /// Redis to share rooms with other nodes (`redis://host:6379`). Without it this node
     /// serves alone, in memory. Every node of a cluster must use the same max room size.
-    #[arg(long, env = "NOOM_REDIS_URL")]
+    #[arg(long, env = "NOOM_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 }
 
@@ -129,6 +161,11 @@ impl Default for Config {
             acme_directory_ca: None,
             data_dir: PathBuf::from("noom-data"),
             ice_servers: IceServers::default(),
+            turn_secret: None,
+            turn_secret_file: None,
+            turn_urls: Vec::new(),
+            turn_ttl: Duration::from_secs(24 * 3600),
+            ice_relay_only: false,
             max_room_size: 8,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_frame_bytes: 64 * 1024,
@@ -140,6 +177,47 @@ impl Default for Config {
             resume_grace: Duration::from_secs(30),
             redis_url: None,
         }
+    }
+}
+
+/// A value that must not reach logs or `--help`: its `Debug` says `<hidden>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        if raw.trim().is_empty() {
+            return Err("the secret is empty".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// A URL for --turn-urls.
+fn turn_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.starts_with("turn:") || raw.starts_with("turns:") {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!("`{raw}` is not a turn: or turns: URL"))
     }
 }
 
@@ -207,7 +285,7 @@ impl IceServers {
     }
 }
 
-/// Parses `250ms`, `30s`, `2m` or a bare number of seconds.
+/// Parses `250ms`, `30s`, `2m`, `24h` or a bare number of seconds.
 fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let (number, unit) = raw
@@ -215,12 +293,13 @@ fn parse_duration(raw: &str) -> Result<Duration, String> {
         .map_or((raw, "s"), |at| raw.split_at(at));
     let value: u64 = number
         .parse()
-        .map_err(|_| format!("`{raw}` is not a duration such as 250ms, 30s or 2m"))?;
+        .map_err(|_| format!("`{raw}` is not a duration such as 250ms, 30s, 2m or 24h"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" => Ok(Duration::from_secs(value)),
         "m" => Ok(Duration::from_secs(value * 60)),
-        _ => Err(format!("`{raw}` has an unknown unit: use ms, s or m")),
+        "h" => Ok(Duration::from_secs(value * 3600)),
+        _ => Err(format!("`{raw}` has an unknown unit: use ms, s, m or h")),
     }
 }
 
@@ -280,6 +359,7 @@ mod tests {
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("3h").is_err());
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("3d").is_err());
     }
 }

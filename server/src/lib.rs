@@ -22,9 +22,11 @@ mod server;
 mod static_files;
 mod switchboard;
 mod tls;
+mod turn;
 
 pub use cluster::ClusterError;
-pub use config::{Config, IceServers, TlsMode};
+pub use config::{Config, IceServers, Secret, TlsMode};
 pub use hub::{Hub, Outgoing, ResumePolicy};
 pub use server::{StartError, bind, run};
 pub use tls::TlsError;
+pub use turn::TurnError;

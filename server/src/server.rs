@@ -23,6 +23,7 @@ use crate::http::{App, route};
 use crate::static_files::{Body, StaticFiles, plain};
 use crate::switchboard::Switchboard;
 use crate::tls::{Accepted, Tls, TlsError};
+use crate::turn::{TurnError, TurnMint};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,8 @@ pub enum StartError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Turn(#[from] TurnError),
     #[error("cannot read the listening address: {0}")]
     Listener(#[from] io::Error),
 }
@@ -65,7 +68,8 @@ pub async fn run(
     let config = Arc::new(config);
     let stop = CancellationToken::new();
     let tls = Tls::start(&config, &stop).await?.map(Arc::new);
-    let board = Arc::new(Switchboard::new(&config));
+    let turn = TurnMint::from_config(&config)?;
+    let board = Arc::new(Switchboard::new(&config).with_turn(turn));
     let files = StaticFiles::new(config.static_dir.clone());
     info!(
         addr = %listener.local_addr()?,

@@ -21,6 +21,7 @@ use crate::Config;
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
+use crate::turn::TurnMint;
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -35,6 +36,9 @@ pub(crate) struct ConnHandle {
 pub(crate) struct Switchboard {
     state: Mutex<State>,
     ice_servers: Vec<IceServer>,
+    /// Mints each connection its own TURN credentials, after the static `ice_servers`.
+    turn: Option<TurnMint>,
+    ice_relay_only: bool,
     max_room_size: u32,
     max_file_bytes: u64,
     /// Set in cluster mode: events then go through Redis instead of being applied here.
@@ -75,6 +79,8 @@ impl Switchboard {
                 routes: Routes::new(config.send_queue),
             }),
             ice_servers: config.ice_servers.0.clone(),
+            turn: None,
+            ice_relay_only: config.ice_relay_only,
             max_room_size: config.max_room_size,
             max_file_bytes: config.max_file_bytes,
             cluster: OnceLock::new(),
@@ -82,14 +88,27 @@ impl Switchboard {
         }
     }
 
+    /// Gives every new connection TURN credentials from `turn`.
+    pub(crate) fn with_turn(mut self, turn: Option<TurnMint>) -> Self {
+        self.turn = turn;
+        self
+    }
+
     /// Registers a new connection and queues its `welcome`.
     pub(crate) fn connect(&self, peer: PeerId, conn: ConnHandle) {
+        let mut ice_servers = self.ice_servers.clone();
+        ice_servers.extend(
+            self.turn
+                .as_ref()
+                .map(|turn| turn.mint(&peer, wall_ms() / 1000)),
+        );
         let welcome = ServerMessage::Welcome(Welcome {
             peer_id: peer.clone(),
-            ice_servers: self.ice_servers.clone(),
+            ice_servers,
             max_room_size: self.max_room_size,
             max_file_bytes: self.max_file_bytes,
             protocol: PROTOCOL_VERSION,
+            ice_relay_only: self.ice_relay_only,
         });
         let mut state = self.lock();
         state.hub.connect(peer.clone());

@@ -157,6 +157,14 @@ pub struct Welcome {
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: u64,
     pub protocol: u32,
+    /// Use only the TURN relay (`iceTransportPolicy: "relay"`): peers never learn each
+    /// other's addresses. Sent only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ice_relay_only: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// The file cap of servers that do not state one: 100 MB.

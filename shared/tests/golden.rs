@@ -99,9 +99,22 @@ fn server_messages() {
             max_room_size: 8,
             max_file_bytes: 25_000_000,
             protocol: PROTOCOL_VERSION,
+            ice_relay_only: false,
         }),
         None,
         r#"{"type":"welcome","payload":{"peer_id":"p1","ice_servers":[{"urls":["turn:turn.example.org:3478"],"username":"u","credential":"c"}],"max_room_size":8,"max_file_bytes":25000000,"protocol":1}}"#,
+    );
+    golden(
+        ServerMessage::Welcome(Welcome {
+            peer_id: peer("p1"),
+            ice_servers: Vec::new(),
+            max_room_size: 8,
+            max_file_bytes: 25_000_000,
+            protocol: PROTOCOL_VERSION,
+            ice_relay_only: true,
+        }),
+        None,
+        r#"{"type":"welcome","payload":{"peer_id":"p1","ice_servers":[],"max_room_size":8,"max_file_bytes":25000000,"protocol":1,"ice_relay_only":true}}"#,
     );
     golden(
         ServerMessage::Rooms(Rooms {

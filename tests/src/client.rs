@@ -44,6 +44,7 @@ impl TestClient {
                 max_room_size: 0,
                 max_file_bytes: 0,
                 protocol: 0,
+                ice_relay_only: false,
             },
             room_pushes: Vec::new(),
             session: None,

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod browser;
 pub mod client;
+pub mod coturn;
 pub mod firewall;
 pub mod http;
 pub mod netns;
