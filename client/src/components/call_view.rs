@@ -137,7 +137,7 @@ pub fn CallView(
                             speaker_layout.get() && !presenting()
                                 && featured.with(|f| f.as_ref() == Some(&id))
                         });
-                        view! { <Tile participant featured /> }
+                        view! { <Tile participant featured has_relay=session.has_relay() /> }
                     }
                 </For>
             </main>

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::quality_indicator::QualityIndicator;
 use crate::components::stream_video::StreamVideo;
+use crate::rtc::ice::unreachable_text;
 use crate::rtc::peer::LinkState;
 use crate::session::Participant;
 
@@ -14,6 +15,8 @@ pub fn Tile(
     /// Shown large, as the speaker layout's main tile.
     #[prop(into)]
     featured: Signal<bool>,
+    /// Whether the server offers a TURN relay, to explain a link that fails.
+    has_relay: ReadSignal<bool>,
 ) -> impl IntoView {
     let p = participant;
     let (status, stream, nickname) = (p.status(), p.stream(), p.nickname());
@@ -28,9 +31,12 @@ pub fn Tile(
     };
     let connection = move || match link.get() {
         LinkState::Connected => None,
-        LinkState::Connecting => Some(("connecting", "Connecting…")),
-        LinkState::Interrupted => Some(("connecting", "Reconnecting…")),
-        LinkState::Failed => Some(("failed", "Connection failed, retrying…")),
+        LinkState::Connecting => Some(("connecting", "Connecting…".to_owned())),
+        LinkState::Interrupted => Some(("connecting", "Reconnecting…".to_owned())),
+        LinkState::Failed => Some((
+            "failed",
+            nickname.with(|name| unreachable_text(name, has_relay.get())),
+        )),
     };
     view! {
         <article

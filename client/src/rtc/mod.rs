@@ -3,6 +3,7 @@
 
 mod debug;
 pub mod files;
+pub mod ice;
 pub mod level;
 pub mod media;
 pub mod peer;

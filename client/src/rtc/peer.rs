@@ -26,17 +26,19 @@ use std::time::Duration;
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
 use js_sys::{Array, JSON, Reflect};
-use noom_shared::{IceServer, PeerId, PeerSignal, SdpType, SessionDescription, SignalData};
+use noom_shared::{PeerId, PeerSignal, SdpType, SessionDescription, SignalData};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
-    RtcRtpTransceiverInit, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceTransportPolicy,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSessionDescriptionInit,
+    RtcSignalingState, RtcTrackEvent,
 };
 
 use super::debug;
 use super::files::{FileChannel, FileMessage};
+use super::ice::IceSetup;
 use super::media::{Kind, first_track};
 use super::stats::StatsProbe;
 
@@ -61,6 +63,18 @@ pub enum LinkState {
     /// Lost for now; the browser keeps trying.
     Interrupted,
     Failed,
+}
+
+impl LinkState {
+    /// The state to show when the browser reports `next`: a failed link stays failed while
+    /// it retries (ICE restarts go through `connecting`), until it connects or is interrupted
+    /// again.
+    pub fn then(self, next: Self) -> Self {
+        match (self, next) {
+            (Self::Failed, Self::Connecting) => Self::Failed,
+            _ => next,
+        }
+    }
 }
 
 /// What a link reports to its owner.
@@ -117,13 +131,13 @@ impl PeerLink {
     /// Opens a link to `remote` that sends the tracks of `local`, and `screen` while shared.
     pub fn new(
         remote: PeerId,
-        ice_servers: &[IceServer],
+        ice: &IceSetup,
         role: Role,
         local: &MediaStream,
         screen: Option<&MediaStream>,
         events: LinkEvents,
     ) -> Result<Self, String> {
-        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice))
             .map_err(|err| format!("cannot open a peer connection: {err:?}"))?;
         let shared = Rc::new(Negotiation {
             pc: pc.clone(),
@@ -488,12 +502,30 @@ fn add_tracks(pc: &RtcPeerConnection, local: &MediaStream) {
     }
 }
 
-fn configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
+fn configuration(ice: &IceSetup) -> RtcConfiguration {
     let config = RtcConfiguration::new();
     let servers = Array::new();
-    for server in ice_servers.iter().filter_map(|server| to_js(server).ok()) {
+    for server in ice.servers.iter().filter_map(|server| to_js(server).ok()) {
         servers.push(&server);
     }
     config.set_ice_servers(&servers);
+    if ice.relay_only {
+        config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
     config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LinkState::{self, *};
+
+    #[test]
+    fn a_failed_link_stays_failed_while_it_retries() {
+        assert_eq!(Failed.then(Connecting), Failed);
+        assert_eq!(Failed.then(Connected), Connected);
+        assert_eq!(Failed.then(Interrupted), Interrupted);
+        assert_eq!(Connecting.then(Failed), Failed);
+        assert_eq!(Connected.then(Connecting), Connecting);
+        let _: LinkState = Interrupted.then(Connected);
+    }
 }

@@ -10,6 +10,7 @@ use noom_shared::{
 use super::Session;
 use super::welcome::{self, OnWelcome, Phase, WhileDown};
 use crate::reconnect::{Down, ReconnectingSocket};
+use crate::rtc::ice::IceSetup;
 
 impl Session {
     /// Opens the socket, which reopens itself after a drop.
@@ -92,6 +93,8 @@ impl Session {
             .flatten();
         self.max_room_size.set(welcome.max_room_size);
         self.max_file_bytes.set(welcome.max_file_bytes);
+        self.has_relay
+            .set(IceSetup::from_welcome(&welcome).has_relay());
         let next = welcome::on_welcome(welcome.protocol, reconnecting, lease);
         self.inner.update_value(|i| i.welcome = Some(welcome));
         match next {

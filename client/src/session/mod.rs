@@ -59,6 +59,8 @@ pub struct Session {
     max_room_size: RwSignal<u32>,
     /// The largest file sent or accepted, from the server's `welcome`.
     max_file_bytes: RwSignal<u64>,
+    /// Whether the server gave us a TURN relay, for explaining a link that fails.
+    has_relay: RwSignal<bool>,
     devices: LocalDevices,
     /// A recoverable error from the server (bad nickname, rate limit) or from presenting, in
     /// the server's or the browser's words.
@@ -108,6 +110,7 @@ impl Session {
             occupancy: RwSignal::new(0),
             max_room_size: RwSignal::new(0),
             max_file_bytes: RwSignal::new(DEFAULT_MAX_FILE_BYTES),
+            has_relay: RwSignal::new(false),
             devices: LocalDevices::new(),
             notice: RwSignal::new(None),
             reconnecting: RwSignal::new(false),
@@ -151,6 +154,10 @@ impl Session {
 
     pub fn max_file_bytes(self) -> ReadSignal<u64> {
         self.max_file_bytes.read_only()
+    }
+
+    pub fn has_relay(self) -> ReadSignal<bool> {
+        self.has_relay.read_only()
     }
 
     pub fn devices(self) -> LocalDevices {

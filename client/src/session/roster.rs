@@ -12,6 +12,7 @@ use web_sys::MediaStream;
 
 use super::ledger::Failure;
 use super::{ChatKind, Session};
+use crate::rtc::ice::IceSetup;
 use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
 use crate::rtc::stats::Quality;
 
@@ -165,9 +166,9 @@ impl Session {
         let Some(participant) = self.participant(&remote) else {
             return;
         };
-        let ice_servers = self
+        let ice = self
             .inner
-            .with_value(|i| i.welcome.as_ref().map(|w| w.ice_servers.clone()))
+            .with_value(|i| i.welcome.as_ref().map(IceSetup::from_welcome))
             .unwrap_or_default();
         let local = self
             .devices
@@ -177,14 +178,7 @@ impl Session {
         let Some(local) = local else { return };
         let screen = self.devices.screen.get_untracked();
         let events = self.link_events(&participant);
-        match PeerLink::new(
-            remote.clone(),
-            &ice_servers,
-            role,
-            &local,
-            screen.as_ref(),
-            events,
-        ) {
+        match PeerLink::new(remote.clone(), &ice, role, &local, screen.as_ref(), events) {
             Ok(link) => self.inner.update_value(|i| {
                 i.links.insert(remote, link);
             }),
@@ -226,7 +220,7 @@ impl Session {
                 }
             }),
             state: Box::new(move |state| {
-                on_state.link.try_set(state);
+                on_state.link.try_update(|shown| *shown = shown.then(state));
             }),
             files: Rc::new(move |message| self.on_file(&files_from, message)),
         }

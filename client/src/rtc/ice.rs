@@ -1,0 +1,80 @@
+//! How links find a path to each other: the ICE servers from the server's `welcome`, whether
+//! only the relay may carry media, and what to tell a user when no path works.
+
+use noom_shared::{IceServer, Welcome};
+
+/// The ICE part of `welcome`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceSetup {
+    pub servers: Vec<IceServer>,
+    /// `iceTransportPolicy: "relay"`: media only through TURN.
+    pub relay_only: bool,
+}
+
+impl IceSetup {
+    pub fn from_welcome(welcome: &Welcome) -> Self {
+        Self {
+            servers: welcome.ice_servers.clone(),
+            relay_only: welcome.ice_relay_only,
+        }
+    }
+
+    /// Whether any server is a TURN relay (a `turn:` or `turns:` URL).
+    pub fn has_relay(&self) -> bool {
+        self.servers
+            .iter()
+            .flat_map(|server| &server.urls)
+            .any(|url| url.starts_with("turn:") || url.starts_with("turns:"))
+    }
+}
+
+/// What a tile says when no path to `name` works.
+pub fn unreachable_text(name: &str, has_relay: bool) -> String {
+    if has_relay {
+        format!("Can't reach {name}, not even through the relay. Retrying…")
+    } else {
+        format!("Can't reach {name} directly; the server has no TURN relay configured.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(url: &str) -> IceServer {
+        IceServer {
+            urls: vec![url.to_owned()],
+            username: None,
+            credential: None,
+        }
+    }
+
+    #[test]
+    fn only_turn_urls_are_a_relay() {
+        let stun_only = IceSetup {
+            servers: vec![server("stun:stun.example.org")],
+            relay_only: false,
+        };
+        assert!(!stun_only.has_relay());
+        assert!(!IceSetup::default().has_relay());
+        for relay in [
+            "turn:t.example.org:3478",
+            "turns:t.example.org:443?transport=tcp",
+        ] {
+            let setup = IceSetup {
+                servers: vec![server("stun:s.example.org"), server(relay)],
+                relay_only: false,
+            };
+            assert!(setup.has_relay(), "{relay}");
+        }
+    }
+
+    #[test]
+    fn the_failure_names_the_person_and_the_missing_relay() {
+        assert_eq!(
+            unreachable_text("Ana", false),
+            "Can't reach Ana directly; the server has no TURN relay configured."
+        );
+        assert!(unreachable_text("Ana", true).contains("not even through the relay"));
+    }
+}
