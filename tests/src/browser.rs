@@ -34,11 +34,30 @@ const WINDOW: (u32, u32) = (1280, 800);
 /// How long a single `wait_for` may take unless told otherwise.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// Every browser's switches (without the leading `--`): fake media, no background work.
+const SWITCHES: &[&str] = &[
+    "use-fake-device-for-media-stream",
+    "allow-loopback-in-peer-connection",
+    "autoplay-policy=no-user-gesture-required",
+    "disable-background-networking",
+    "disable-component-update",
+    "disable-sync",
+    "disable-gpu",
+    "disable-quic",
+    "no-first-run",
+    "disable-background-timer-throttling",
+    "disable-renderer-backgrounding",
+    "disable-backgrounding-occluded-windows",
+];
+
 /// A running headless Chromium. Dropping it kills the process.
 pub struct Browser {
     inner: CdpBrowser,
     handler: JoinHandle<()>,
     profile: PathBuf,
+    /// Processes started here rather than by chromiumoxide (Chromium in a namespace and its
+    /// forwarder), killed on drop.
+    processes: Vec<std::process::Child>,
 }
 
 impl Browser {
@@ -57,27 +76,12 @@ impl Browser {
     /// Like [`Browser::launch`], and certificates for the key in `key_pem` are trusted, as
     /// after a user accepts a self-signed certificate's warning.
     pub async fn launch_trusting_key(key_pem: &str) -> Self {
-        use base64::Engine as _;
-        use sha2::Digest as _;
-        let key = rcgen::KeyPair::from_pem(key_pem).expect("a PEM private key");
-        let spki_hash = sha2::Sha256::digest(key.public_key_der());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(spki_hash);
-        Self::launch_with(&[&format!("ignore-certificate-errors-spki-list={encoded}")]).await
+        Self::launch_with(&[&trust_key_switch(key_pem)]).await
     }
 
     async fn launch_with(extra_args: &[&str]) -> Self {
-        let executable = std::env::var_os("NOOM_CHROMIUM")
-            .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from);
-        assert!(
-            executable.exists(),
-            "Chromium not found at {} (install Debian's `chromium`, or set NOOM_CHROMIUM)",
-            executable.display()
-        );
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let profile =
-            std::env::temp_dir().join(format!("noom-chromium-{}-{stamp}", std::process::id()));
+        let executable = chromium_executable();
+        let profile = fresh_profile();
         let config = BrowserConfig::builder()
             .chrome_executable(&executable)
             .user_data_dir(&profile)
@@ -87,20 +91,7 @@ impl Browser {
             .viewport(None)
             .launch_timeout(Duration::from_secs(30))
             .request_timeout(Duration::from_secs(30))
-            .args([
-                "use-fake-device-for-media-stream",
-                "allow-loopback-in-peer-connection",
-                "autoplay-policy=no-user-gesture-required",
-                "disable-background-networking",
-                "disable-component-update",
-                "disable-sync",
-                "disable-gpu",
-                "disable-quic",
-                "no-first-run",
-                "disable-background-timer-throttling",
-                "disable-renderer-backgrounding",
-                "disable-backgrounding-occluded-windows",
-            ])
+            .args(SWITCHES.iter().copied())
             .args(extra_args.iter().copied())
             .build()
             .expect("a valid Chromium configuration");
@@ -112,6 +103,78 @@ impl Browser {
             inner,
             handler,
             profile,
+            processes: Vec::new(),
+        }
+    }
+
+    /// Like [`Browser::launch_trusting_key`], with Chromium inside `namespace`, so that its
+    /// pages reach the network from there. Its DevTools port listens on the namespace's
+    /// loopback only: `forwarder` (the `noom-forward` binary) is started beside it on the
+    /// namespace's address, and this side connects through that.
+    pub async fn launch_in(
+        namespace: &crate::netns::Namespace,
+        forwarder: &Path,
+        key_pem: &str,
+    ) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let profile = fresh_profile();
+        let mut chromium = namespace
+            .command(&chromium_executable())
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--window-size={},{}", WINDOW.0, WINDOW.1))
+            .arg(format!("--{}", trust_key_switch(key_pem)))
+            .args(SWITCHES.iter().map(|switch| format!("--{switch}")))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start Chromium in the namespace");
+        let mut lines = BufReader::new(chromium.stderr.take().expect("Chromium's stderr")).lines();
+        let devtools = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split_once("DevTools listening on ")
+                    .map(|(_, url)| url.trim().to_owned())
+            })
+            .expect("Chromium prints its DevTools URL");
+        std::thread::spawn(move || lines.for_each(drop));
+        let local = devtools
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .expect("host:port in the DevTools URL")
+            .to_owned();
+        let mut forward = namespace
+            .command(forwarder)
+            .args([format!("{}:0", namespace.address), local.clone()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the forwarder");
+        let mut first = String::new();
+        BufReader::new(forward.stdout.take().expect("the forwarder's stdout"))
+            .read_line(&mut first)
+            .expect("the forwarder prints its address");
+        let reachable = first
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("the forwarder's address")
+            .to_owned();
+        let (inner, mut events) = CdpBrowser::connect(devtools.replace(&local, &reachable))
+            .await
+            .expect("connect to Chromium in the namespace");
+        let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+        Self {
+            inner,
+            handler,
+            profile,
+            processes: vec![chromium, forward],
         }
     }
 
@@ -176,9 +239,43 @@ impl Browser {
     }
 }
 
+/// Chromium's path, checked.
+fn chromium_executable() -> PathBuf {
+    let executable = std::env::var_os("NOOM_CHROMIUM")
+        .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from);
+    assert!(
+        executable.exists(),
+        "Chromium not found at {} (install Debian's `chromium`, or set NOOM_CHROMIUM)",
+        executable.display()
+    );
+    executable
+}
+
+/// A profile directory no other browser uses.
+fn fresh_profile() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("noom-chromium-{}-{stamp}", std::process::id()))
+}
+
+/// The switch that makes Chromium accept certificates of the key in `key_pem` (its SPKI hash).
+fn trust_key_switch(key_pem: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let key = rcgen::KeyPair::from_pem(key_pem).expect("a PEM private key");
+    let spki_hash = sha2::Sha256::digest(key.public_key_der());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(spki_hash);
+    format!("ignore-certificate-errors-spki-list={encoded}")
+}
+
 impl Drop for Browser {
     /// After a failed test: chromiumoxide kills the process; the profile goes too.
     fn drop(&mut self) {
+        for process in &mut self.processes {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
         self.handler.abort();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
@@ -221,6 +318,20 @@ impl Page {
 
     /// Polls `condition` (a JavaScript expression, or a promise of one) until it is truthy; panics after `timeout`
     /// naming `what`. Returns how long it took.
+    /// Waits until an element with test id `id` contains `text`; returns how long it took.
+    pub async fn wait_for_text(&self, id: &str, text: &str, timeout: Duration) -> Duration {
+        self.wait_for(
+            &format!("{text:?} in {id}"),
+            &format!(
+                "[...document.querySelectorAll({})].some(e => e.textContent.includes({}))",
+                js(&testid(id)),
+                js(text)
+            ),
+            timeout,
+        )
+        .await
+    }
+
     pub async fn wait_for(&self, what: &str, condition: &str, timeout: Duration) -> Duration {
         let started = Instant::now();
         let expression = format!(

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use noom_tests::binary::{ServerProcess, empty_dir, server_executable};
-use noom_tests::browser::{Browser, WAIT, js, start_call, testid};
+use noom_tests::browser::{Browser, WAIT, start_call};
 use noom_tests::netns::Namespace;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,15 +45,6 @@ async fn https_on_a_lan_address_gets_cameras_and_plain_http_explains_why_not() {
         "Camera and microphone need HTTPS: open https://{}/room/lan or start Noom with --tls-self-signed.",
         plain.addr
     );
-    page.wait_for(
-        "the secure-context advice",
-        &format!(
-            "document.querySelector({}).textContent.includes({})",
-            js(&testid("media-problems")),
-            js(&advice)
-        ),
-        WAIT,
-    )
-    .await;
+    page.wait_for_text("media-problems", &advice, WAIT).await;
     browser.close().await;
 }

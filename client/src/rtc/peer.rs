@@ -6,8 +6,8 @@
 //!   member, on the joiner's first offer) adds its tracks only after applying that offer, so its
 //!   tracks ride the offered transceivers and the answer needs no second round.
 //! * Later renegotiation from either side is perfect negotiation; the later joiner is polite.
-//! * A connection that fails, or stays interrupted for [`ICE_RESTART_AFTER`], restarts ICE
-//!   (`restartIce`), which renegotiates as above.
+//! * A connection that fails, stays interrupted for [`ICE_RESTART_AFTER`], or has not connected
+//!   [`CONNECT_WITHIN`] after it opened, restarts ICE (`restartIce`), which renegotiates as above.
 //! * Signals are applied one at a time, in arrival order. ICE candidates that arrive before a
 //!   remote description wait for it; an empty candidate string is ignored; `{"candidate": null}`
 //!   ends the remote candidates.
@@ -45,6 +45,10 @@ use super::stats::StatsProbe;
 /// How long a link may stay interrupted (`disconnected`) before ICE restarts; the browser waits
 /// far longer before it calls a link `failed`, with the picture frozen all along.
 const ICE_RESTART_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a new link may take to connect before its tile says it cannot: when no path works
+/// at all (no relay, unreachable addresses), the browser keeps trying without ever failing.
+const CONNECT_WITHIN: Duration = Duration::from_secs(15);
 
 /// Who sends the first offer on this link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +175,7 @@ impl PeerLink {
                 }
             }
         });
+        give_up_connecting_after(&shared, CONNECT_WITHIN);
         debug::register(&remote, &pc);
         Ok(Self {
             remote,
@@ -295,6 +300,26 @@ impl Handlers {
             _negotiation: negotiation,
         }
     }
+}
+
+/// If `link` has not connected after `delay`, its tile says it failed (and stays so while it
+/// retries, see [`LinkState::then`]) and ICE restarts.
+fn give_up_connecting_after(link: &Rc<Negotiation>, delay: Duration) {
+    let weak = Rc::downgrade(link);
+    leptos::prelude::set_timeout(
+        move || {
+            if let Some(link) = weak.upgrade()
+                && !matches!(
+                    link.pc.connection_state(),
+                    RtcPeerConnectionState::Connected | RtcPeerConnectionState::Closed
+                )
+            {
+                (link.events.state)(LinkState::Failed);
+                link.restart_ice();
+            }
+        },
+        delay,
+    );
 }
 
 /// The connection's state changed: tell the tile, and restart ICE when it failed or stays
