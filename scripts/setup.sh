@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Noom needs on Debian 12 and, with --test, what its tests need too
-# (Chromium, Redis, nftables, Pebble, coturn, iproute2), skipping whatever is already there at
-# the right version. Safe to run again and again.
+# (Chromium, Redis, nftables, Pebble, coturn, Prometheus, iproute2), skipping whatever is
+# already there at the right version. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
@@ -29,6 +29,8 @@ if $for_tests; then
   command -v pebble >/dev/null || missing+=(pebble)
   # The TURN tests run a real coturn and try credentials with its turnutils_uclient.
   command -v turnserver >/dev/null || missing+=(coturn)
+  # The metrics test checks /metrics with Prometheus's promtool.
+  command -v promtool >/dev/null || missing+=(prometheus)
   # The secure-context and TURN browser tests use network namespaces.
   command -v ip >/dev/null || missing+=(iproute2)
 fi

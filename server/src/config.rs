@@ -140,6 +140,11 @@ pub struct Config {
     #[arg(long, env = "NOOM_RESUME_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub resume_grace: Duration,
 
+    /// Serve Prometheus metrics at `/metrics` on this address (e.g. `127.0.0.1:9090`); keep it
+    /// off the public network. Default: off.
+    #[arg(long, env = "NOOM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Redis to share rooms with other nodes (`redis://host:6379`). Without it this node
     /// serves alone, in memory. Every node of a cluster must use the same max room size.
     #[arg(long, env = "NOOM_REDIS_URL", hide_env_values = true)]
@@ -175,6 +180,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             send_queue: 256,
             resume_grace: Duration::from_secs(30),
+            metrics_listen: None,
             redis_url: None,
         }
     }

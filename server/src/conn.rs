@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use noom_shared::{ClientMessage, Envelope, ErrorCode, PeerId};
+use noom_shared::{ClientMessage, Envelope, ErrorCode, Message as _, PeerId};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -124,6 +124,7 @@ where
     S: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let mut limiter = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
+    let metrics = board.metrics();
     loop {
         let next = tokio::select! {
             () = shutdown.cancelled() => return Ending::ServerStopping,
@@ -163,6 +164,7 @@ where
         match limiter.check(Instant::now()) {
             Verdict::Allow => {}
             Verdict::Limit { first_in_streak } => {
+                metrics.rate_limited();
                 if first_in_streak {
                     board.reply_error(
                         peer,
@@ -173,11 +175,20 @@ where
                 }
                 continue;
             }
-            Verdict::Abuse => return Ending::Abusive,
+            Verdict::Abuse => {
+                metrics.rate_limited();
+                return Ending::Abusive;
+            }
         }
         match Envelope::<ClientMessage>::decode(&text) {
-            Ok(envelope) => board.handle(peer, envelope),
-            Err(err) => board.reply_error(peer, err.id, err.code, &err.message),
+            Ok(envelope) => {
+                metrics.received(envelope.message.kind());
+                board.handle(peer, envelope);
+            }
+            Err(err) => {
+                metrics.received("invalid");
+                board.reply_error(peer, err.id, err.code, &err.message);
+            }
         }
         // The writer ends once the socket cannot be written to: stop reading as well.
         if conn.queue.is_closed() {

@@ -17,6 +17,7 @@ mod conn;
 mod http;
 mod hub;
 mod ids;
+mod metrics;
 mod rate;
 mod server;
 mod static_files;

@@ -36,6 +36,8 @@ pub enum StartError {
     Turn(#[from] TurnError),
     #[error("cannot read the listening address: {0}")]
     Listener(#[from] io::Error),
+    #[error("cannot listen for metrics: {0}")]
+    Metrics(io::Error),
 }
 
 /// How often lobby connections may get a fresh room list.
@@ -90,6 +92,11 @@ pub async fn run(
         }
         None => None,
     };
+    if let Some(addr) = config.metrics_listen {
+        let metrics = bind(addr).map_err(StartError::Metrics)?;
+        info!(addr = %metrics.local_addr()?, "metrics at /metrics");
+        tokio::spawn(crate::metrics::serve(metrics, board.clone(), stop.clone()));
+    }
     tokio::spawn(run_chores(board, stop.clone()));
 
     tokio::pin!(shutdown);

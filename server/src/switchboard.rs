@@ -21,7 +21,9 @@ use crate::Config;
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
+use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::turn::TurnMint;
+use noom_shared::Message as _;
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -54,6 +56,7 @@ struct State {
     /// Aliases after a resume, and messages for held seats (an offer from someone who joined
     /// meanwhile must not be lost), at most `--send-queue` each.
     routes: Routes<Message>,
+    metrics: Arc<Metrics>,
 }
 
 impl Switchboard {
@@ -77,6 +80,7 @@ impl Switchboard {
                 ),
                 conns: HashMap::new(),
                 routes: Routes::new(config.send_queue),
+                metrics: Arc::default(),
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
@@ -97,11 +101,10 @@ impl Switchboard {
     /// Registers a new connection and queues its `welcome`.
     pub(crate) fn connect(&self, peer: PeerId, conn: ConnHandle) {
         let mut ice_servers = self.ice_servers.clone();
-        ice_servers.extend(
-            self.turn
-                .as_ref()
-                .map(|turn| turn.mint(&peer, wall_ms() / 1000)),
-        );
+        if let Some(turn) = &self.turn {
+            ice_servers.push(turn.mint(&peer, wall_ms() / 1000));
+            self.metrics().turn_credential();
+        }
         let welcome = ServerMessage::Welcome(Welcome {
             peer_id: peer.clone(),
             ice_servers,
@@ -122,6 +125,28 @@ impl Switchboard {
 
     pub(crate) fn attach_cluster(&self, link: ClusterLink) {
         let _ = self.cluster.set(link);
+    }
+
+    /// The counters, shared with every connection.
+    pub(crate) fn metrics(&self) -> Arc<Metrics> {
+        self.lock().metrics.clone()
+    }
+
+    /// The gauges for `/metrics`, read now.
+    pub(crate) fn gauges(&self) -> Gauges {
+        let state = self.lock();
+        Gauges {
+            connections: state.conns.len(),
+            room_sizes: state
+                .hub
+                .room_list()
+                .rooms
+                .iter()
+                .map(|room| room.participants as usize)
+                .collect(),
+            seats_held: state.hub.held_seats(),
+            redis_up: self.cluster.get().map(ClusterLink::is_online),
+        }
     }
 
     /// False while a cluster node is out of step with Redis (it serves its own peers alone).
@@ -288,6 +313,20 @@ impl State {
         }
     }
 
+    fn count(&self, message: &ServerMessage, recipients: usize) {
+        self.metrics.sent(message.kind(), recipients);
+        match message {
+            ServerMessage::Error(error) => {
+                self.metrics.error(error.code);
+                if error.code == ErrorCode::InvalidToken {
+                    self.metrics.resume(ResumeResult::Refused);
+                }
+            }
+            ServerMessage::Resumed(_) => self.metrics.resume(ResumeResult::Resumed),
+            _ => {}
+        }
+    }
+
     /// Delivers what a held seat missed to its new connection.
     fn deliver_missed(&mut self, seat: &PeerId, missed: Vec<Message>) {
         if let Some(conn) = self.conns.get(seat) {
@@ -299,6 +338,7 @@ impl State {
 
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, id, message } in out {
+            self.count(&message, to.len());
             let frame = Message::text(Envelope::with_id(message, id).encode());
             for peer in &to {
                 let Some(conn) = self.conns.get(peer) else {
@@ -310,6 +350,7 @@ impl State {
                     Err(TrySendError::Full(_)) => {
                         if !conn.kick.is_cancelled() {
                             warn!(peer = %peer, "send queue full, dropping slow connection");
+                            self.metrics.dropped_slow();
                             conn.kick.cancel();
                         }
                     }

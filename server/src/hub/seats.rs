@@ -36,6 +36,11 @@ impl Hub {
     }
 
     /// Whether `peer`'s seat is held for a `resume`.
+    /// How many seats are held now.
+    pub fn held_seats(&self) -> usize {
+        self.held.len()
+    }
+
     pub fn is_held(&self, peer: &PeerId) -> bool {
         self.peers.get(peer).is_some_and(|p| p.held_until.is_some())
     }

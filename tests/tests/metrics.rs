@@ -1,0 +1,161 @@
+//! `/metrics` on its own listener moves as connections, joins, errors and rate limits happen,
+//! and Prometheus's own `promtool` accepts what it serves.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use noom_shared::{ChatSend, ChatText, ClientMessage, ErrorCode, ServerMessage};
+use noom_tests::TestClient;
+use noom_tests::binary::{ServerProcess, empty_dir, field, server_executable};
+use noom_tests::http::get;
+
+/// Each `name{labels}` with its value.
+async fn scrape(addr: SocketAddr) -> (String, HashMap<String, f64>) {
+    let response = get(addr, "/metrics", &[]).await;
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8(response.body).unwrap();
+    let values = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect();
+    (text, values)
+}
+
+/// Scrapes until `series` has `value` (gauges follow connections a moment later).
+async fn until(addr: SocketAddr, series: &str, value: f64) -> HashMap<String, f64> {
+    let started = Instant::now();
+    loop {
+        let (_, values) = scrape(addr).await;
+        if values.get(series) == Some(&value) {
+            return values;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{series} is {:?}, not {value}",
+            values.get(series)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn chat(text: &str) -> ClientMessage {
+    ClientMessage::Chat(ChatSend {
+        text: ChatText::new(text).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn metrics_follow_what_happens_and_pass_promtool() {
+    let dir = empty_dir("metrics");
+    let mut server = ServerProcess::start(
+        &server_executable(),
+        &dir,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--max-room-size",
+            "2",
+            "--rate-limit",
+            "5",
+            "--rate-burst",
+            "10",
+        ],
+    );
+    let metrics: SocketAddr = field(&server.wait_for_log("metrics at /metrics"), "addr")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = until(metrics, "noom_connections", 0.0).await;
+    assert_eq!(before["noom_rooms"], 0.0);
+    assert_eq!(before["noom_build_info{version=\"0.1.0\"}"], 1.0);
+
+    let url = format!("ws://{}/ws", server.addr);
+    let (mut ana, mut ben, mut cyd) = (
+        TestClient::connect(&url).await,
+        TestClient::connect(&url).await,
+        TestClient::connect(&url).await,
+    );
+    ana.join("metrics", "Ana").await;
+    ben.join("metrics", "Ben").await;
+    cyd.send(noom_tests::client::join_message("metrics", "Cyd"))
+        .await;
+    cyd.expect_error(ErrorCode::RoomFull).await;
+    cyd.send_text("not json").await;
+    cyd.expect_error(ErrorCode::BadMessage).await;
+    // Past the burst of 10, not so far that the connection is dropped as abusive.
+    for n in 0..16 {
+        ana.send(chat(&format!("hello {n}"))).await;
+    }
+    loop {
+        match ana.recv().await {
+            ServerMessage::Error(error) if error.code == ErrorCode::RateLimited => break,
+            _ => continue,
+        }
+    }
+
+    let during = until(metrics, "noom_connections", 3.0).await;
+    for (series, value) in [
+        ("noom_rooms", 1.0),
+        ("noom_participants", 2.0),
+        ("noom_room_size_bucket{le=\"2\"}", 1.0),
+        ("noom_messages_received_total{type=\"join\"}", 3.0),
+        ("noom_messages_received_total{type=\"invalid\"}", 1.0),
+        ("noom_messages_sent_total{type=\"welcome\"}", 3.0),
+        ("noom_errors_total{code=\"room_full\"}", 1.0),
+        ("noom_errors_total{code=\"bad_message\"}", 1.0),
+        ("noom_errors_total{code=\"rate_limited\"}", 1.0),
+    ] {
+        assert_eq!(during.get(series), Some(&value), "{series}");
+    }
+    let limited = during["noom_rate_limited_total"];
+    // The join took one of the 10 tokens; a few more refill while sending.
+    assert!(
+        (4.0..=7.0).contains(&limited),
+        "rate limited {limited} of 16"
+    );
+
+    // Sockets gone without a close frame: the two seats are held for them to resume.
+    drop((ana, ben, cyd));
+    let after = until(metrics, "noom_connections", 0.0).await;
+    assert_eq!(after["noom_seats_held"], 2.0);
+    assert_eq!(after["noom_participants"], 2.0);
+
+    let (text, _) = scrape(metrics).await;
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (scripts/setup.sh --test installs prometheus)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}\n{text}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
