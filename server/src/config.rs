@@ -140,6 +140,28 @@ pub struct Config {
     #[arg(long, env = "NOOM_RESUME_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub resume_grace: Duration,
 
+    /// Turns on the admin view at `/admin` for whoever has this token (sent as
+    /// `Authorization: Bearer <token>`). Default: off.
+    #[arg(
+        long,
+        env = "NOOM_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "admin_token_file"
+    )]
+    pub admin_token: Option<Secret>,
+
+    /// Like --admin-token, read from this file (its first line).
+    #[arg(long, env = "NOOM_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+
+    /// The admin view only watches: no disconnecting people or closing rooms.
+    #[arg(long, env = "NOOM_ADMIN_READONLY")]
+    pub admin_readonly: bool,
+
+    /// The admin view shows each participant's IP address.
+    #[arg(long, env = "NOOM_ADMIN_SHOW_IP")]
+    pub admin_show_ip: bool,
+
     /// Serve Prometheus metrics at `/metrics` on this address (e.g. `127.0.0.1:9090`); keep it
     /// off the public network. Default: off.
     #[arg(long, env = "NOOM_METRICS_LISTEN")]
@@ -180,6 +202,10 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             send_queue: 256,
             resume_grace: Duration::from_secs(30),
+            admin_token: None,
+            admin_token_file: None,
+            admin_readonly: false,
+            admin_show_ip: false,
             metrics_listen: None,
             redis_url: None,
         }
@@ -197,6 +223,33 @@ impl Secret {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Why a secret file gave no secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("cannot read the secret in {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} holds no secret on its first line")]
+    Empty(PathBuf),
+}
+
+impl Secret {
+    /// The first line of `path`, trimmed.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, SecretFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SecretFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let line = text.lines().next().unwrap_or_default().trim();
+        if line.is_empty() {
+            return Err(SecretFileError::Empty(path.to_owned()));
+        }
+        Ok(Self(line.to_owned()))
     }
 }
 

@@ -1,5 +1,6 @@
 //! One WebSocket connection: a reader task (this one) and a writer task fed by a bounded queue.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use crate::Config;
+use crate::admin::AdminEvent;
 use crate::ids::new_peer_id;
 use crate::rate::{RateLimiter, Verdict};
 use crate::switchboard::{ConnHandle, Switchboard};
@@ -36,6 +38,8 @@ enum Ending {
     Replaced,
     TooLarge,
     Abusive,
+    /// An administrator disconnected it: it leaves its room at once.
+    Removed,
     ServerStopping,
 }
 
@@ -47,6 +51,7 @@ impl Ending {
             Ending::Replaced => (CloseCode::Away, "resumed on a newer connection"),
             Ending::TooLarge => (CloseCode::Size, "message too large"),
             Ending::Abusive => (CloseCode::Policy, "rate limit exceeded"),
+            Ending::Removed => (CloseCode::Policy, "disconnected by an administrator"),
             Ending::ServerStopping => (CloseCode::Away, "server shutting down"),
         };
         Some(CloseFrame {
@@ -63,17 +68,14 @@ pub(crate) async fn serve<W, R>(
     board: Arc<Switchboard>,
     config: Arc<Config>,
     shutdown: CancellationToken,
+    ip: Option<IpAddr>,
 ) where
     W: Sink<Message, Error = WsError> + Send + Unpin + 'static,
     R: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let peer = new_peer_id();
     let (queue, queued) = mpsc::channel(config.send_queue.max(1));
-    let handle = ConnHandle {
-        queue,
-        kick: CancellationToken::new(),
-        replaced: CancellationToken::new(),
-    };
+    let handle = ConnHandle::new(queue, ip);
     board.connect(peer.clone(), handle.clone());
     debug!(peer = %peer, "connected");
     let writer = tokio::spawn(write_loop(sink, queued, config.idle_timeout / 3));
@@ -130,6 +132,7 @@ where
             () = shutdown.cancelled() => return Ending::ServerStopping,
             () = conn.kick.cancelled() => return Ending::TooSlow,
             () = conn.replaced.cancelled() => return Ending::Replaced,
+            () = conn.removed.cancelled() => return Ending::Removed,
             next = timeout(config.idle_timeout, stream.next()) => next,
         };
         let message = match next {
@@ -166,6 +169,7 @@ where
             Verdict::Limit { first_in_streak } => {
                 metrics.rate_limited();
                 if first_in_streak {
+                    board.event(AdminEvent::new("rate_limited", Some(peer)));
                     board.reply_error(
                         peer,
                         None,

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use hyper::body::Incoming;
 use hyper::header::{
@@ -19,15 +20,22 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use crate::Config;
+use crate::admin::{self, AdminAccess};
 use crate::conn;
-use crate::static_files::{Body, StaticFiles, plain};
+use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
+
+/// The address a request came from (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub(crate) std::net::SocketAddr);
 
 /// What every HTTP connection shares.
 pub(crate) struct App {
     pub(crate) config: Arc<Config>,
     pub(crate) board: Arc<Switchboard>,
     pub(crate) files: StaticFiles,
+    /// The admin view's access, when `--admin-token` turns it on.
+    pub(crate) admin: Option<AdminAccess>,
     pub(crate) shutdown: CancellationToken,
     /// WebSocket connections, so that shutdown can wait for their close frames.
     pub(crate) sockets: TaskTracker,
@@ -44,6 +52,7 @@ pub(crate) async fn route(
             StatusCode::SERVICE_UNAVAILABLE,
             "out of step with the cluster\n",
         ),
+        path if path == "/admin" || path.starts_with("/admin/") => admin::route(&app, req).await,
         _ => app.files.respond(&req).await,
     })
 }
@@ -65,6 +74,7 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "server shutting down\n");
     }
     let accept = derive_accept_key(key.as_bytes());
+    let client_ip = req.extensions().get::<ClientAddr>().map(|addr| addr.0.ip());
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
@@ -85,13 +95,14 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
                     task_app.board.clone(),
                     task_app.config.clone(),
                     task_app.shutdown.clone(),
+                    client_ip,
                 )
                 .await;
             }
             Err(err) => debug!(cause = %err, "WebSocket upgrade failed"),
         }
     });
-    let mut response = Response::new(Body::default());
+    let mut response = Response::new(full(Bytes::new()));
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
     headers.insert(UPGRADE, HeaderValue::from_static("websocket"));

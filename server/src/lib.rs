@@ -10,6 +10,7 @@
 //! The hub decides who gets what; the switchboard encodes each message once and `try_send`s it
 //! to every recipient's queue; a connection whose queue is full is disconnected.
 
+mod admin;
 mod clock;
 mod cluster;
 mod config;

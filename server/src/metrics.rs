@@ -7,8 +7,6 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -18,7 +16,7 @@ use noom_shared::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::static_files::{Body, plain};
+use crate::static_files::{Body, full, plain};
 use crate::switchboard::Switchboard;
 
 /// Answers `GET /metrics` on `listener` until `stop`.
@@ -42,7 +40,7 @@ fn scrape<B>(req: &Request<B>, board: &Switchboard) -> Response<Body> {
         return plain(StatusCode::NOT_FOUND, "metrics are at GET /metrics\n");
     }
     let text = render(&board.metrics(), &board.gauges());
-    let mut response = Response::new(Full::new(Bytes::from(text)));
+    let mut response = Response::new(full(text));
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{HOST, HeaderValue, LOCATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -18,9 +17,10 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::Config;
+use crate::admin::AdminAccess;
 use crate::cluster::{Cluster, ClusterError};
-use crate::http::{App, route};
-use crate::static_files::{Body, StaticFiles, plain};
+use crate::http::{App, ClientAddr, route};
+use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
 use crate::tls::{Accepted, Tls, TlsError};
 use crate::turn::{TurnError, TurnMint};
@@ -34,6 +34,8 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Turn(#[from] TurnError),
+    #[error("admin view: {0}")]
+    Admin(#[from] crate::config::SecretFileError),
     #[error("cannot read the listening address: {0}")]
     Listener(#[from] io::Error),
     #[error("cannot listen for metrics: {0}")]
@@ -79,8 +81,10 @@ pub async fn run(
         app = %files.describe(),
         "Noom is listening"
     );
+    let admin = AdminAccess::from_config(&config)?;
     let app = Arc::new(App {
         files,
+        admin,
         config: config.clone(),
         board: board.clone(),
         shutdown: stop.clone(),
@@ -130,22 +134,28 @@ pub async fn run(
 }
 
 async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>) {
+    let client = stream.peer_addr().ok().map(ClientAddr);
     let Some(tls) = tls else {
-        return serve_app(stream, app).await;
+        return serve_app(stream, app, client).await;
     };
     match tls.accept(stream).await {
-        Accepted::Tls(stream) => serve_app(*stream, app).await,
+        Accepted::Tls(stream) => serve_app(*stream, app, client).await,
         Accepted::Plain(stream) => redirect_to_https(stream).await,
         Accepted::Done => {}
     }
 }
 
-/// HTTP/1.1 with upgrades (the WebSocket) over `io`.
-async fn serve_app<I>(io: I, app: Arc<App>)
+/// HTTP/1.1 with upgrades (the WebSocket) over `io`, from `client`.
+async fn serve_app<I>(io: I, app: Arc<App>, client: Option<ClientAddr>)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| route(app.clone(), req));
+    let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        if let Some(client) = client {
+            req.extensions_mut().insert(client);
+        }
+        route(app.clone(), req)
+    });
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades()
@@ -173,7 +183,7 @@ fn https_location<B>(req: &Request<B>) -> Response<Body> {
     let Some(location) = target.and_then(|t| HeaderValue::from_str(&t).ok()) else {
         return plain(StatusCode::BAD_REQUEST, "this port speaks HTTPS\n");
     };
-    let mut response = Response::new(Full::new(Bytes::from_static(
+    let mut response = Response::new(full(Bytes::from_static(
         b"Noom is served over HTTPS on this port\n",
     )));
     *response.status_mut() = StatusCode::PERMANENT_REDIRECT;

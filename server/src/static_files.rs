@@ -4,14 +4,21 @@
 use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{
     ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap,
     HeaderValue, IF_NONE_MATCH, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 
-pub(crate) type Body = Full<Bytes>;
+/// Every response body: a whole one ([`full`]) or a stream (the admin view's events).
+pub(crate) type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+/// A body of these bytes.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
 
 /// One file of the web app as `build.rs` embedded it.
 pub(crate) struct EmbeddedAsset {
@@ -136,7 +143,7 @@ fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
     } else {
         found.raw
     };
-    let mut response = Response::new(Full::new(body));
+    let mut response = Response::new(full(body));
     if fresh {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
     }
@@ -253,7 +260,7 @@ fn content_type(path: &str) -> &'static str {
 }
 
 pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,

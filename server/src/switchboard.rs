@@ -6,18 +6,22 @@
 //! waited for.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 use noom_shared::{
     ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
     ServerMessage, Welcome,
 };
+use tokio::sync::broadcast;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::Config;
+use crate::admin::{AdminEvent, NodeInfo, ParticipantView, RoomView, Snapshot};
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
@@ -33,7 +37,28 @@ pub(crate) struct ConnHandle {
     pub(crate) kick: CancellationToken,
     /// Cancelled when a newer connection resumed this one's seat.
     pub(crate) replaced: CancellationToken,
+    /// Cancelled when an administrator disconnects it.
+    pub(crate) removed: CancellationToken,
+    pub(crate) since: Instant,
+    /// The client's address, for the admin view (`--admin-show-ip`).
+    pub(crate) ip: Option<IpAddr>,
 }
+
+impl ConnHandle {
+    pub(crate) fn new(queue: mpsc::Sender<Message>, ip: Option<IpAddr>) -> Self {
+        Self {
+            queue,
+            kick: CancellationToken::new(),
+            replaced: CancellationToken::new(),
+            removed: CancellationToken::new(),
+            since: Instant::now(),
+            ip,
+        }
+    }
+}
+
+/// Events kept for an admin view that falls behind.
+const ADMIN_EVENTS_BUFFERED: usize = 256;
 
 pub(crate) struct Switchboard {
     state: Mutex<State>,
@@ -41,6 +66,9 @@ pub(crate) struct Switchboard {
     /// Mints each connection its own TURN credentials, after the static `ice_servers`.
     turn: Option<TurnMint>,
     ice_relay_only: bool,
+    /// What happens, for the admin view's event stream (lagging listeners miss events).
+    events: broadcast::Sender<AdminEvent>,
+    started: Instant,
     max_room_size: u32,
     max_file_bytes: u64,
     /// Set in cluster mode: events then go through Redis instead of being applied here.
@@ -57,6 +85,7 @@ struct State {
     /// meanwhile must not be lost), at most `--send-queue` each.
     routes: Routes<Message>,
     metrics: Arc<Metrics>,
+    events: broadcast::Sender<AdminEvent>,
 }
 
 impl Switchboard {
@@ -66,6 +95,7 @@ impl Switchboard {
 
     /// A switchboard whose held seats expire on `clock`.
     pub(crate) fn with_clock(config: &Config, clock: Arc<dyn Clock>) -> Self {
+        let events = broadcast::channel(ADMIN_EVENTS_BUFFERED).0;
         Self {
             state: Mutex::new(State {
                 hub: Hub::new(
@@ -81,10 +111,13 @@ impl Switchboard {
                 conns: HashMap::new(),
                 routes: Routes::new(config.send_queue),
                 metrics: Arc::default(),
+                events: events.clone(),
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
             ice_relay_only: config.ice_relay_only,
+            events,
+            started: Instant::now(),
             max_room_size: config.max_room_size,
             max_file_bytes: config.max_file_bytes,
             cluster: OnceLock::new(),
@@ -116,6 +149,7 @@ impl Switchboard {
         let mut state = self.lock();
         state.hub.connect(peer.clone());
         state.conns.insert(peer.clone(), conn);
+        state.notify(AdminEvent::new("connect", Some(&peer)));
         state.deliver(vec![Outgoing {
             to: vec![peer],
             id: None,
@@ -125,6 +159,101 @@ impl Switchboard {
 
     pub(crate) fn attach_cluster(&self, link: ClusterLink) {
         let _ = self.cluster.set(link);
+    }
+
+    /// Events from now on, for one admin view.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<AdminEvent> {
+        self.events.subscribe()
+    }
+
+    /// Tells the admin views, if any is watching.
+    pub(crate) fn event(&self, event: AdminEvent) {
+        notify(&self.events, event);
+    }
+
+    /// The rooms and participants this node knows, and its connection count.
+    pub(crate) fn snapshot(&self, show_ip: bool) -> Snapshot {
+        let state = self.lock();
+        let now_ms = self.clock.now_ms();
+        let mut participants: Vec<ParticipantView> = state
+            .conns
+            .iter()
+            .map(|(peer, conn)| {
+                let membership = state.hub.membership(peer);
+                ParticipantView {
+                    peer_id: peer.clone(),
+                    nickname: membership.map(|(_, nickname)| nickname.clone()),
+                    room: membership.map(|(room, _)| room.clone()),
+                    connected_s: Some(conn.since.elapsed().as_secs()),
+                    queue_depth: conn.queue.max_capacity() - conn.queue.capacity(),
+                    held_for_s: None,
+                    ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
+                }
+            })
+            .collect();
+        participants.extend(state.hub.held().map(|(peer, deadline)| {
+            let membership = state.hub.membership(peer);
+            ParticipantView {
+                peer_id: peer.clone(),
+                nickname: membership.map(|(_, nickname)| nickname.clone()),
+                room: membership.map(|(room, _)| room.clone()),
+                connected_s: None,
+                queue_depth: 0,
+                held_for_s: Some(deadline.saturating_sub(now_ms) / 1000),
+                ip: None,
+            }
+        }));
+        participants.sort_by(|a, b| (&a.room, &a.nickname).cmp(&(&b.room, &b.nickname)));
+        Snapshot {
+            node: NodeInfo {
+                version: env!("CARGO_PKG_VERSION"),
+                uptime_s: self.started.elapsed().as_secs(),
+                connections: state.conns.len(),
+                redis: match self.cluster.get().map(ClusterLink::is_online) {
+                    None => "off",
+                    Some(true) => "up",
+                    Some(false) => "down",
+                },
+            },
+            rooms: state
+                .hub
+                .room_list()
+                .rooms
+                .into_iter()
+                .map(|room| RoomView {
+                    name: room.name,
+                    participants: room.participants,
+                })
+                .collect(),
+            participants,
+            readonly: false,
+        }
+    }
+
+    /// Disconnects the connection serving `peer` on this node (it leaves its room at once);
+    /// false if there is none.
+    pub(crate) fn remove(&self, peer: &PeerId) -> bool {
+        let state = self.lock();
+        let Some(conn) = state.conns.get(peer) else {
+            return false;
+        };
+        conn.removed.cancel();
+        true
+    }
+
+    /// Disconnects every member of `room` connected to this node; returns how many.
+    pub(crate) fn close_room(&self, room: &RoomName) -> usize {
+        let state = self.lock();
+        let members: Vec<_> = state
+            .conns
+            .iter()
+            .filter(|(peer, _)| state.hub.membership(peer).is_some_and(|(r, _)| r == room))
+            .map(|(_, conn)| conn)
+            .collect();
+        for conn in &members {
+            conn.removed.cancel();
+        }
+        members.len()
     }
 
     /// The counters, shared with every connection.
@@ -157,6 +286,7 @@ impl Switchboard {
     /// Removes the connection that started as `conn`. A closed one leaves its room; a `lost`
     /// one keeps its seat for a while, for a `resume`.
     pub(crate) fn disconnect(&self, conn: &PeerId, lost: bool) {
+        self.event(AdminEvent::new("disconnect", Some(conn)));
         let gone = {
             let mut state = self.lock();
             let peer = &state.routes.seat_of(conn);
@@ -293,6 +423,13 @@ impl Switchboard {
     }
 }
 
+/// Sends `event` to the admin views, if any is watching (no work otherwise).
+fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
+    if events.receiver_count() > 0 {
+        let _ = events.send(event);
+    }
+}
+
 impl State {
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
     /// connection now serves the seat: returns the seat and what it missed. A connection that
@@ -313,18 +450,32 @@ impl State {
         }
     }
 
-    fn count(&self, message: &ServerMessage, recipients: usize) {
-        self.metrics.sent(message.kind(), recipients);
-        match message {
+    /// Counts `message`, and tells the admin views what it says happened to `to`.
+    fn count(&self, message: &ServerMessage, to: &[PeerId]) {
+        self.metrics.sent(message.kind(), to.len());
+        let event = match message {
             ServerMessage::Error(error) => {
                 self.metrics.error(error.code);
                 if error.code == ErrorCode::InvalidToken {
                     self.metrics.resume(ResumeResult::Refused);
                 }
+                AdminEvent::new("error", to.first()).with_code(error.code.as_str())
             }
-            ServerMessage::Resumed(_) => self.metrics.resume(ResumeResult::Resumed),
-            _ => {}
-        }
+            ServerMessage::Resumed(joined) => {
+                self.metrics.resume(ResumeResult::Resumed);
+                AdminEvent::new("resume", to.first()).in_room(&joined.room)
+            }
+            ServerMessage::Joined(joined) => {
+                AdminEvent::new("join", to.first()).in_room(&joined.room)
+            }
+            ServerMessage::Left(left) => AdminEvent::new("leave", to.first()).in_room(&left.room),
+            _ => return,
+        };
+        self.notify(event);
+    }
+
+    fn notify(&self, event: AdminEvent) {
+        notify(&self.events, event);
     }
 
     /// Delivers what a held seat missed to its new connection.
@@ -338,7 +489,7 @@ impl State {
 
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, id, message } in out {
-            self.count(&message, to.len());
+            self.count(&message, &to);
             let frame = Message::text(Envelope::with_id(message, id).encode());
             for peer in &to {
                 let Some(conn) = self.conns.get(peer) else {
@@ -351,6 +502,7 @@ impl State {
                         if !conn.kick.is_cancelled() {
                             warn!(peer = %peer, "send queue full, dropping slow connection");
                             self.metrics.dropped_slow();
+                            notify(&self.events, AdminEvent::new("kick", Some(peer)));
                             conn.kick.cancel();
                         }
                     }
@@ -401,13 +553,9 @@ mod tests {
 
     fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
         let (queue, frames) = mpsc::channel(capacity);
-        let kick = CancellationToken::new();
         let id = PeerId::new(id).unwrap();
-        let handle = ConnHandle {
-            queue,
-            kick: kick.clone(),
-            replaced: CancellationToken::new(),
-        };
+        let handle = ConnHandle::new(queue, None);
+        let kick = handle.kick.clone();
         board.connect(id.clone(), handle);
         Conn { id, frames, kick }
     }

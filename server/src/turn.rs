@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use noom_shared::{IceServer, PeerId};
 use sha1::Sha1;
 
-use crate::config::{Config, Secret};
+use crate::config::{Config, Secret, SecretFileError};
 
 /// What minting needs: the shared secret, the relay's URLs and how long a credential lasts.
 #[derive(Debug, Clone)]
@@ -23,13 +23,8 @@ pub(crate) struct TurnMint {
 /// Why TURN credentials cannot be minted with the configuration given.
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
-    #[error("cannot read the TURN secret from {path}: {source}")]
-    SecretFile {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{0} holds no TURN secret on its first line")]
-    EmptySecretFile(std::path::PathBuf),
+    #[error("TURN: {0}")]
+    SecretFile(#[from] SecretFileError),
     #[error("--turn-urls needs --turn-secret or --turn-secret-file")]
     NoSecret,
 }
@@ -39,18 +34,7 @@ impl TurnMint {
     pub(crate) fn from_config(config: &Config) -> Result<Option<Self>, TurnError> {
         let secret = match (&config.turn_secret, &config.turn_secret_file) {
             (Some(secret), _) => secret.clone(),
-            (None, Some(path)) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|source| TurnError::SecretFile {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let line = text.lines().next().unwrap_or_default().trim();
-                if line.is_empty() {
-                    return Err(TurnError::EmptySecretFile(path.clone()));
-                }
-                Secret::new(line.to_owned())
-            }
+            (None, Some(path)) => Secret::from_file(path)?,
             (None, None) if config.turn_urls.is_empty() => return Ok(None),
             (None, None) => return Err(TurnError::NoSecret),
         };

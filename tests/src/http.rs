@@ -34,19 +34,51 @@ pub async fn try_get(addr: SocketAddr, path: &str) -> Option<HttpResponse> {
     Some(get_over(stream, &addr.to_string(), path, &[]).await)
 }
 
+/// Sends `POST path` with `body` as JSON and reads the whole response.
+pub async fn post(addr: SocketAddr, path: &str, headers: &[&str], body: &str) -> HttpResponse {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let request = request_head("POST", &addr.to_string(), path, headers, Some(body));
+    exchange(stream, request).await
+}
+
 /// Like [`get`], over a connection already made (a TLS stream, say) to `host`.
 pub async fn get_over(
-    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    stream: impl AsyncRead + AsyncWrite + Unpin,
     host: &str,
     path: &str,
     headers: &[&str],
 ) -> HttpResponse {
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    exchange(stream, request_head("GET", host, path, headers, None)).await
+}
+
+/// A request's text: the head, with `Connection: close`, and the JSON body if any.
+pub fn request_head(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[&str],
+    body: Option<&str>,
+) -> String {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for header in headers {
         request.push_str(header);
         request.push_str("\r\n");
     }
-    request.push_str("\r\n");
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+    } else {
+        request.push_str("\r\n");
+    }
+    request
+}
+
+async fn exchange(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    request: String,
+) -> HttpResponse {
     stream
         .write_all(request.as_bytes())
         .await

@@ -479,7 +479,8 @@ impl Hub {
         self.peers.get(peer).is_some_and(|p| p.local)
     }
 
-    pub(super) fn membership(&self, peer: &PeerId) -> Option<&(RoomName, Nickname)> {
+    /// The room and nickname of `peer`, if it is in a room.
+    pub fn membership(&self, peer: &PeerId) -> Option<&(RoomName, Nickname)> {
         self.peers.get(peer)?.membership.as_ref()
     }
 

@@ -41,6 +41,11 @@ impl Hub {
         self.held.len()
     }
 
+    /// The held seats with the time (ms, the caller's clock) each is given up.
+    pub fn held(&self) -> impl Iterator<Item = (&PeerId, u64)> {
+        self.held.iter().map(|(deadline, peer)| (peer, *deadline))
+    }
+
     pub fn is_held(&self, peer: &PeerId) -> bool {
         self.peers.get(peer).is_some_and(|p| p.held_until.is_some())
     }

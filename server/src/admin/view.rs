@@ -1,0 +1,87 @@
+//! What the admin view shows: a snapshot of this node, and the events that happen on it.
+
+use noom_shared::{Nickname, PeerId, RoomName};
+use serde::Serialize;
+
+/// Something that happened, as the event stream sends it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AdminEvent {
+    /// `connect`, `disconnect`, `join`, `leave`, `resume`, `error`, `rate_limited`, `kick`.
+    pub(crate) kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) peer: Option<PeerId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) room: Option<RoomName>,
+    /// The error code, for `error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) code: Option<&'static str>,
+    /// Wall-clock time, Unix milliseconds.
+    pub(crate) at_ms: u64,
+}
+
+impl AdminEvent {
+    pub(crate) fn new(kind: &'static str, peer: Option<&PeerId>) -> Self {
+        Self {
+            kind,
+            peer: peer.cloned(),
+            room: None,
+            code: None,
+            at_ms: crate::clock::wall_ms(),
+        }
+    }
+
+    pub(crate) fn in_room(mut self, room: &RoomName) -> Self {
+        self.room = Some(room.clone());
+        self
+    }
+
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+}
+
+/// This node now.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Snapshot {
+    pub(crate) node: NodeInfo,
+    pub(crate) rooms: Vec<RoomView>,
+    pub(crate) participants: Vec<ParticipantView>,
+    /// Whether the actions (disconnect, close room) are off.
+    pub(crate) readonly: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct NodeInfo {
+    pub(crate) version: &'static str,
+    pub(crate) uptime_s: u64,
+    pub(crate) connections: usize,
+    /// `off` without Redis, else `up` or `down`.
+    pub(crate) redis: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RoomView {
+    pub(crate) name: RoomName,
+    pub(crate) participants: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ParticipantView {
+    pub(crate) peer_id: PeerId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) nickname: Option<Nickname>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) room: Option<RoomName>,
+    /// Seconds since it connected; `None` for a held seat, which has no connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) connected_s: Option<u64>,
+    /// Messages waiting in its send queue.
+    pub(crate) queue_depth: usize,
+    /// Held for a lost connection: seconds until it is given up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) held_for_s: Option<u64>,
+    /// Only with `--admin-show-ip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ip: Option<String>,
+}
