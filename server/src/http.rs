@@ -21,6 +21,7 @@ use tracing::debug;
 
 use crate::Config;
 use crate::admin::{self, AdminAccess};
+use crate::cluster::Cluster;
 use crate::conn;
 use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
@@ -36,6 +37,8 @@ pub(crate) struct App {
     pub(crate) files: StaticFiles,
     /// The admin view's access, when `--admin-token` turns it on.
     pub(crate) admin: Option<AdminAccess>,
+    /// This node's cluster, for the admin view of every node.
+    pub(crate) cluster: Option<Arc<Cluster>>,
     pub(crate) shutdown: CancellationToken,
     /// WebSocket connections, so that shutdown can wait for their close frames.
     pub(crate) sockets: TaskTracker,

@@ -82,20 +82,23 @@ pub async fn run(
         "Noom is listening"
     );
     let admin = AdminAccess::from_config(&config)?;
+    let cluster = match &config.redis_url {
+        Some(url) => {
+            let admin_on = admin.is_some();
+            let max = config.max_room_size;
+            Some(Cluster::start(url, board.clone(), max, admin_on, stop.clone()).await?)
+        }
+        None => None,
+    };
     let app = Arc::new(App {
         files,
         admin,
+        cluster: cluster.clone(),
         config: config.clone(),
         board: board.clone(),
         shutdown: stop.clone(),
         sockets: TaskTracker::new(),
     });
-    let cluster = match &config.redis_url {
-        Some(url) => {
-            Some(Cluster::start(url, board.clone(), config.max_room_size, stop.clone()).await?)
-        }
-        None => None,
-    };
     if let Some(addr) = config.metrics_listen {
         let metrics = bind(addr).map_err(StartError::Metrics)?;
         info!(addr = %metrics.local_addr()?, "metrics at /metrics");

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::Config;
-use crate::admin::{AdminEvent, NodeInfo, ParticipantView, RoomView, Snapshot};
+use crate::admin::{AdminEvent, NodeView, ParticipantView, RoomView};
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
@@ -171,27 +171,11 @@ impl Switchboard {
         notify(&self.events, event);
     }
 
-    /// The rooms and participants this node knows, and its connection count.
-    pub(crate) fn snapshot(&self, show_ip: bool) -> Snapshot {
+    /// Every room this node knows (all of the cluster's), and this node with its people.
+    pub(crate) fn snapshot(&self, show_ip: bool) -> (Vec<RoomView>, NodeView) {
         let state = self.lock();
         let now_ms = self.clock.now_ms();
-        let mut participants: Vec<ParticipantView> = state
-            .conns
-            .iter()
-            .map(|(peer, conn)| {
-                let membership = state.hub.membership(peer);
-                ParticipantView {
-                    peer_id: peer.clone(),
-                    nickname: membership.map(|(_, nickname)| nickname.clone()),
-                    room: membership.map(|(room, _)| room.clone()),
-                    connected_s: Some(conn.since.elapsed().as_secs()),
-                    queue_depth: conn.queue.max_capacity() - conn.queue.capacity(),
-                    held_for_s: None,
-                    ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
-                }
-            })
-            .collect();
-        participants.extend(state.hub.held().map(|(peer, deadline)| {
+        let person = |peer: &PeerId| {
             let membership = state.hub.membership(peer);
             ParticipantView {
                 peer_id: peer.clone(),
@@ -199,35 +183,50 @@ impl Switchboard {
                 room: membership.map(|(room, _)| room.clone()),
                 connected_s: None,
                 queue_depth: 0,
-                held_for_s: Some(deadline.saturating_sub(now_ms) / 1000),
+                held_for_s: None,
                 ip: None,
             }
+        };
+        let mut participants: Vec<ParticipantView> = state
+            .conns
+            .iter()
+            .map(|(peer, conn)| ParticipantView {
+                connected_s: Some(conn.since.elapsed().as_secs()),
+                queue_depth: conn.queue.max_capacity() - conn.queue.capacity(),
+                ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
+                ..person(peer)
+            })
+            .collect();
+        participants.extend(state.hub.held().map(|(peer, deadline)| ParticipantView {
+            held_for_s: Some(deadline.saturating_sub(now_ms) / 1000),
+            ..person(peer)
         }));
         participants.sort_by(|a, b| (&a.room, &a.nickname).cmp(&(&b.room, &b.nickname)));
-        Snapshot {
-            node: NodeInfo {
-                version: env!("CARGO_PKG_VERSION"),
-                uptime_s: self.started.elapsed().as_secs(),
-                connections: state.conns.len(),
-                redis: match self.cluster.get().map(ClusterLink::is_online) {
-                    None => "off",
-                    Some(true) => "up",
-                    Some(false) => "down",
-                },
-            },
-            rooms: state
-                .hub
-                .room_list()
-                .rooms
-                .into_iter()
-                .map(|room| RoomView {
-                    name: room.name,
-                    participants: room.participants,
-                })
-                .collect(),
+        let cluster = self.cluster.get();
+        let node = NodeView {
+            id: cluster.map_or_else(|| "local".to_owned(), |link| link.node().to_owned()),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_s: self.started.elapsed().as_secs(),
+            connections: state.conns.len(),
+            redis: match cluster.map(ClusterLink::is_online) {
+                None => "off",
+                Some(true) => "up",
+                Some(false) => "down",
+            }
+            .to_owned(),
             participants,
-            readonly: false,
-        }
+        };
+        let rooms = state
+            .hub
+            .room_list()
+            .rooms
+            .into_iter()
+            .map(|room| RoomView {
+                name: room.name,
+                participants: room.participants,
+            })
+            .collect();
+        (rooms, node)
     }
 
     /// Disconnects the connection serving `peer` on this node (it leaves its room at once);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use noom_server::{Config, Secret};
 use noom_tests::http::{get, post, request_head};
-use noom_tests::{TestClient, TestServer};
+use noom_tests::{Deployment, TestClient, TestServer, Topology};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -56,7 +56,7 @@ async fn tokens_are_checked_and_guessing_is_limited() {
     assert_eq!(page.status, 200, "the page asks for the token itself");
     assert!(String::from_utf8_lossy(&page.body).contains("Admin token"));
     assert_eq!(get(server.addr, "/admin/api/state", &[]).await.status, 401);
-    assert_eq!(state(&server).await["node"]["connections"], 0);
+    assert_eq!(state(&server).await["nodes"][0]["connections"], 0);
     for _ in 0..5 {
         let wrong = get(
             server.addr,
@@ -84,12 +84,12 @@ async fn the_state_and_events_follow_clients_and_actions_reach_them() {
     assert_eq!(joined["room"], "ops");
 
     let now = state(&server).await;
-    assert_eq!(now["node"]["connections"], 2);
+    assert_eq!(now["nodes"][0]["connections"], 2);
     assert_eq!(
         now["rooms"],
         serde_json::json!([{"name": "ops", "participants": 2}])
     );
-    let names: Vec<&str> = now["participants"]
+    let names: Vec<&str> = now["nodes"][0]["participants"]
         .as_array()
         .unwrap()
         .iter()
@@ -97,7 +97,7 @@ async fn the_state_and_events_follow_clients_and_actions_reach_them() {
         .collect();
     assert_eq!(names, ["Ana", "Ben"]);
     assert!(
-        now["participants"][0].get("ip").is_none(),
+        now["nodes"][0]["participants"][0].get("ip").is_none(),
         "no addresses unless asked"
     );
 
@@ -197,4 +197,50 @@ impl EventStream {
                 .push_str(&String::from_utf8_lossy(&chunk[..read]));
         }
     }
+}
+
+#[tokio::test]
+async fn a_cluster_admin_view_shows_every_node_and_acts_on_any() {
+    let cluster = Deployment::start(
+        Topology::TwoNodes,
+        Config {
+            admin_token: Some(Secret::new(TOKEN.into())),
+            ..Config::default()
+        },
+    )
+    .await;
+    let (first, second) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut ana = TestClient::connect(&first.ws_url()).await;
+    let mut ben = TestClient::connect(&second.ws_url()).await;
+    ana.join("ops", "Ana").await;
+    ben.join("ops", "Ben").await;
+
+    // Each node publishes its view every second: wait for both on the first node.
+    let started = std::time::Instant::now();
+    let seen = loop {
+        let now = state(first).await;
+        let people: Vec<String> = now["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|node| node["participants"].as_array().unwrap().clone())
+            .map(|p| p["nickname"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if people.len() == 2 {
+            break now;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "only {people:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(seen["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(seen["rooms"][0]["participants"], 2);
+
+    // Ben is on the second node; the first node's admin view disconnects him.
+    let body = format!(r#"{{"peer_id":"{}"}}"#, ben.peer_id());
+    let removed = post(first.addr, "/admin/api/disconnect", &[AUTH], &body).await;
+    assert_eq!(removed.status, 200);
+    assert_eq!(ben.close_code().await, Some(CloseCode::Policy));
 }

@@ -22,8 +22,9 @@ use noom_shared::{PeerId, RoomName};
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-pub(crate) use view::{AdminEvent, NodeInfo, ParticipantView, RoomView, Snapshot};
+pub(crate) use view::{AdminEvent, NodeView, ParticipantView, RoomView, Snapshot};
 
+use crate::cluster::AdminAction;
 use crate::config::{Config, Secret, SecretFileError};
 use crate::http::{App, ClientAddr};
 use crate::static_files::{Body, full, plain};
@@ -150,29 +151,66 @@ pub(crate) async fn route(app: &App, req: Request<Incoming>) -> Response<Body> {
         "/admin/api/disconnect" | "/admin/api/close_room"
     );
     match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/admin/api/state") => {
-            let mut snapshot = app.board.snapshot(admin.show_ip);
-            snapshot.readonly = admin.readonly;
-            json(&snapshot)
-        }
+        (Method::GET, "/admin/api/state") => json(&snapshot(app, admin).await),
         (Method::GET, "/admin/api/events") => event_stream(app.board.subscribe()),
         (Method::POST, _) if action && admin.readonly => {
             plain(StatusCode::FORBIDDEN, "this admin view is read-only\n")
         }
         (Method::POST, "/admin/api/disconnect") => match read_json::<Disconnect>(req).await {
-            Some(Disconnect { peer_id }) if app.board.remove(&peer_id) => {
-                json(&serde_json::json!({ "disconnected": 1 }))
+            Some(Disconnect { peer_id }) => {
+                let here = usize::from(app.board.remove(&peer_id));
+                act(app, here, AdminAction::Disconnect { peer_id }).await
             }
-            Some(_) => plain(StatusCode::NOT_FOUND, "no such connection on this node\n"),
             None => plain(StatusCode::BAD_REQUEST, "send {\"peer_id\": \"...\"}\n"),
         },
         (Method::POST, "/admin/api/close_room") => match read_json::<CloseRoom>(req).await {
             Some(CloseRoom { room }) => {
-                json(&serde_json::json!({ "disconnected": app.board.close_room(&room) }))
+                let here = app.board.close_room(&room);
+                act(app, here, AdminAction::CloseRoom { room }).await
             }
             None => plain(StatusCode::BAD_REQUEST, "send {\"room\": \"...\"}\n"),
         },
         _ => plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+/// Every node's view: this node's alone, or each cluster node's from Redis (this node's
+/// alone if Redis cannot be read now).
+async fn snapshot(app: &App, admin: &AdminAccess) -> Snapshot {
+    let (rooms, own) = app.board.snapshot(admin.show_ip);
+    let nodes = match &app.cluster {
+        Some(cluster) => cluster
+            .node_views(own.clone())
+            .await
+            .unwrap_or_else(|_| vec![own]),
+        None => vec![own],
+    };
+    let nodes = nodes
+        .into_iter()
+        .map(|mut node| {
+            if !admin.show_ip {
+                node.participants.iter_mut().for_each(|p| p.ip = None);
+            }
+            node
+        })
+        .collect();
+    Snapshot {
+        nodes,
+        rooms,
+        readonly: admin.readonly,
+    }
+}
+
+/// The answer to an action carried out for `here` connections of this node; in a cluster the
+/// other nodes are asked to do the same for theirs. Alone, nothing done is a 404.
+async fn act(app: &App, here: usize, action: AdminAction) -> Response<Body> {
+    match &app.cluster {
+        Some(cluster) => {
+            let forwarded = cluster.forward(&action).await.is_ok();
+            json(&serde_json::json!({ "disconnected": here, "forwarded": forwarded }))
+        }
+        None if here == 0 => plain(StatusCode::NOT_FOUND, "no such connection\n"),
+        None => json(&serde_json::json!({ "disconnected": here })),
     }
 }
 

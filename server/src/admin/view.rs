@@ -1,7 +1,7 @@
 //! What the admin view shows: a snapshot of this node, and the events that happen on it.
 
 use noom_shared::{Nickname, PeerId, RoomName};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Something that happened, as the event stream sends it.
 #[derive(Debug, Clone, Serialize)]
@@ -41,23 +41,27 @@ impl AdminEvent {
     }
 }
 
-/// This node now.
+/// The cluster (or this lone node) now.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Snapshot {
-    pub(crate) node: NodeInfo,
+    pub(crate) nodes: Vec<NodeView>,
+    /// Every room, with the people of every node.
     pub(crate) rooms: Vec<RoomView>,
-    pub(crate) participants: Vec<ParticipantView>,
     /// Whether the actions (disconnect, close room) are off.
     pub(crate) readonly: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct NodeInfo {
-    pub(crate) version: &'static str,
+/// One node and the people connected to it (what each node of a cluster publishes in Redis).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct NodeView {
+    /// The cluster node id, or `local` without Redis.
+    pub(crate) id: String,
+    pub(crate) version: String,
     pub(crate) uptime_s: u64,
     pub(crate) connections: usize,
     /// `off` without Redis, else `up` or `down`.
-    pub(crate) redis: &'static str,
+    pub(crate) redis: String,
+    pub(crate) participants: Vec<ParticipantView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +70,7 @@ pub(crate) struct RoomView {
     pub(crate) participants: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ParticipantView {
     pub(crate) peer_id: PeerId,
     #[serde(skip_serializing_if = "Option::is_none")]

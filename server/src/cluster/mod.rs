@@ -15,7 +15,10 @@
 //! keeps serving its own peers; when Redis is back it registers its members again and
 //! reconciles its copy with what Redis holds.
 
+mod admin;
 mod scripts;
+
+pub(crate) use admin::AdminAction;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,9 +57,15 @@ pub struct ClusterError {
 pub(crate) struct ClusterLink {
     queue: mpsc::Sender<Event>,
     online: Arc<AtomicBool>,
+    node: String,
 }
 
 impl ClusterLink {
+    /// This node's id in the cluster.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
     pub(crate) fn is_online(&self) -> bool {
         self.online.load(Ordering::Acquire)
     }
@@ -82,6 +91,8 @@ pub(crate) struct Cluster {
     max_room_size: u32,
     online: Arc<AtomicBool>,
     resync_needed: Notify,
+    /// Whether this node publishes its view for the admin views of the cluster.
+    admin: bool,
 }
 
 impl Cluster {
@@ -90,6 +101,7 @@ impl Cluster {
         url: &str,
         board: Arc<Switchboard>,
         max_room_size: u32,
+        admin: bool,
         stop: CancellationToken,
     ) -> Result<Arc<Cluster>, ClusterError> {
         let failed = |source| ClusterError {
@@ -113,11 +125,13 @@ impl Cluster {
             max_room_size,
             online: Arc::new(AtomicBool::new(false)),
             resync_needed: Notify::new(),
+            admin,
         });
         let (queue, queued) = mpsc::channel(QUEUE);
         board.attach_cluster(ClusterLink {
             queue,
             online: cluster.online.clone(),
+            node: cluster.node.clone(),
         });
         tokio::spawn(cluster.clone().publish_events(queued));
         tokio::spawn(cluster.clone().follow_events(stop.clone()));
@@ -226,6 +240,7 @@ impl Cluster {
             let subscribed = async {
                 let mut pubsub = self.client.get_async_pubsub().await?;
                 pubsub.subscribe(scripts::EVENTS).await?;
+                pubsub.subscribe(admin::ACTIONS).await?;
                 self.resync().await?;
                 Ok::<_, RedisError>(pubsub)
             };
@@ -247,6 +262,9 @@ impl Cluster {
                                 }
                             }
                             message = messages.next() => match message {
+                                Some(message) if message.get_channel_name() == admin::ACTIONS => {
+                                    self.on_action(message.get_payload_bytes());
+                                }
                                 Some(message) => self.on_message(message.get_payload_bytes()),
                                 None => break,
                             },
@@ -312,6 +330,11 @@ impl Cluster {
             }
             if let Err(err) = self.reap_dead_nodes(&mut conn).await {
                 debug!(cause = %err, "could not check for dead nodes");
+            }
+            if self.admin
+                && let Err(err) = self.publish_view(&mut conn).await
+            {
+                debug!(cause = %err, "could not publish this node's admin view");
             }
         }
     }
