@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -187,6 +188,7 @@ where
         match Envelope::<ClientMessage>::decode(&text) {
             Ok(envelope) => {
                 metrics.received(envelope.message.kind());
+                conn.traffic.received.fetch_add(1, Relaxed);
                 board.handle(peer, envelope);
             }
             Err(err) => {

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
@@ -42,6 +44,15 @@ pub(crate) struct ConnHandle {
     pub(crate) since: Instant,
     /// The client's address, for the admin view (`--admin-show-ip`).
     pub(crate) ip: Option<IpAddr>,
+    /// Messages from and to it, for the admin view.
+    pub(crate) traffic: Arc<Traffic>,
+}
+
+/// One connection's message counts.
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pub(crate) received: AtomicU64,
+    pub(crate) sent: AtomicU64,
 }
 
 impl ConnHandle {
@@ -53,6 +64,7 @@ impl ConnHandle {
             removed: CancellationToken::new(),
             since: Instant::now(),
             ip,
+            traffic: Arc::default(),
         }
     }
 }
@@ -182,6 +194,8 @@ impl Switchboard {
                 nickname: membership.map(|(_, nickname)| nickname.clone()),
                 room: membership.map(|(room, _)| room.clone()),
                 connected_s: None,
+                messages_in: 0,
+                messages_out: 0,
                 queue_depth: 0,
                 held_for_s: None,
                 ip: None,
@@ -192,6 +206,8 @@ impl Switchboard {
             .iter()
             .map(|(peer, conn)| ParticipantView {
                 connected_s: Some(conn.since.elapsed().as_secs()),
+                messages_in: conn.traffic.received.load(Relaxed),
+                messages_out: conn.traffic.sent.load(Relaxed),
                 queue_depth: conn.queue.max_capacity() - conn.queue.capacity(),
                 ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
                 ..person(peer)
@@ -496,7 +512,10 @@ impl State {
                     continue;
                 };
                 match conn.queue.try_send(frame.clone()) {
-                    Ok(()) | Err(TrySendError::Closed(_)) => {}
+                    Ok(()) => {
+                        conn.traffic.sent.fetch_add(1, Relaxed);
+                    }
+                    Err(TrySendError::Closed(_)) => {}
                     Err(TrySendError::Full(_)) => {
                         if !conn.kick.is_cancelled() {
                             warn!(peer = %peer, "send queue full, dropping slow connection");

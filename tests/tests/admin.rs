@@ -96,6 +96,12 @@ async fn the_state_and_events_follow_clients_and_actions_reach_them() {
         .map(|p| p["nickname"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ana", "Ben"]);
+    let ana_row = &now["nodes"][0]["participants"][0];
+    assert_eq!(ana_row["messages_in"], 1, "Ana sent her join");
+    assert!(
+        ana_row["messages_out"].as_u64().unwrap() >= 3,
+        "welcome, joined, session, ..."
+    );
     assert!(
         now["nodes"][0]["participants"][0].get("ip").is_none(),
         "no addresses unless asked"

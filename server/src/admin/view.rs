@@ -80,6 +80,9 @@ pub(crate) struct ParticipantView {
     /// Seconds since it connected; `None` for a held seat, which has no connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) connected_s: Option<u64>,
+    /// Messages it sent and was sent since it connected.
+    pub(crate) messages_in: u64,
+    pub(crate) messages_out: u64,
     /// Messages waiting in its send queue.
     pub(crate) queue_depth: usize,
     /// Held for a lost connection: seconds until it is given up.
