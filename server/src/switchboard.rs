@@ -98,6 +98,8 @@ struct State {
     routes: Routes<Message>,
     metrics: Arc<Metrics>,
     events: broadcast::Sender<AdminEvent>,
+    /// When each room appeared (within a chores tick), for the admin view.
+    room_since: HashMap<RoomName, Instant>,
 }
 
 impl Switchboard {
@@ -124,6 +126,7 @@ impl Switchboard {
                 routes: Routes::new(config.send_queue),
                 metrics: Arc::default(),
                 events: events.clone(),
+                room_since: HashMap::new(),
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
@@ -238,6 +241,10 @@ impl Switchboard {
             .rooms
             .into_iter()
             .map(|room| RoomView {
+                age_s: state
+                    .room_since
+                    .get(&room.name)
+                    .map(|at| at.elapsed().as_secs()),
                 name: room.name,
                 participants: room.participants,
             })
@@ -421,6 +428,14 @@ impl Switchboard {
         let Some(rooms) = state.hub.take_room_list_change() else {
             return;
         };
+        // Room ages for the admin view, to the tick: kept for the rooms that exist.
+        let now = Instant::now();
+        state
+            .room_since
+            .retain(|name, _| rooms.rooms.iter().any(|r| &r.name == name));
+        for room in &rooms.rooms {
+            state.room_since.entry(room.name.clone()).or_insert(now);
+        }
         let lobby = state.hub.lobby().cloned().collect();
         state.deliver(vec![Outgoing {
             to: lobby,

@@ -68,6 +68,9 @@ pub(crate) struct NodeView {
 pub(crate) struct RoomView {
     pub(crate) name: RoomName,
     pub(crate) participants: u32,
+    /// Seconds since it appeared; `None` in its first tenth of a second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) age_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
