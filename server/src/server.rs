@@ -82,6 +82,9 @@ pub async fn run(
         "Noom is listening"
     );
     let admin = AdminAccess::from_config(&config)?;
+    if admin.is_some() {
+        info!(readonly = config.admin_readonly, "admin view at /admin");
+    }
     let cluster = match &config.redis_url {
         Some(url) => {
             let admin_on = admin.is_some();

@@ -89,7 +89,10 @@ async fn the_state_and_events_follow_clients_and_actions_reach_them() {
     assert_eq!(now["rooms"][0]["participants"], 2);
     // Ages are taken on the 100 ms chores tick.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(state(&server).await["rooms"][0]["age_s"].is_u64(), "the room's age");
+    assert!(
+        state(&server).await["rooms"][0]["age_s"].is_u64(),
+        "the room's age"
+    );
     let names: Vec<&str> = now["nodes"][0]["participants"]
         .as_array()
         .unwrap()

@@ -43,6 +43,12 @@ pub(super) fn start(
     let challenge = state.challenge_rustls_config_with_provider(provider());
     info!(?domains, directory = %config.acme_directory, cache = %cache.display(),
           "HTTPS with certificates from ACME");
+    if config.listen.port() != 443 {
+        warn!(
+            port = config.listen.port(),
+            "the CA validates on port 443 of the domain: forward it to this port"
+        );
+    }
     tokio::spawn(async move {
         while let Some(Some(event)) = stop.run_until_cancelled(state.next()).await {
             match event {

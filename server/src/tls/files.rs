@@ -77,10 +77,7 @@ pub(super) async fn reloading(
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut hangups = signal(SignalKind::hangup()).map_err(|source| TlsError::Read {
-            path: "SIGHUP".into(),
-            source,
-        })?;
+        let mut hangups = signal(SignalKind::hangup()).map_err(TlsError::Signal)?;
         let reloaded = current.clone();
         tokio::spawn(async move {
             while stop

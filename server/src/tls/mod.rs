@@ -47,6 +47,8 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
     #[error("TLS set-up failed: {0}")]
     Rustls(#[from] rustls::Error),
+    #[error("cannot watch for SIGHUP to reload the certificate: {0}")]
+    Signal(std::io::Error),
 }
 
 /// What a new connection turned out to be.
