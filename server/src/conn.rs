@@ -10,6 +10,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use noom_shared::{ClientMessage, Envelope, ErrorCode, Message as _, PeerId};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -41,6 +42,11 @@ enum Ending {
     Abusive,
     /// An administrator disconnected it: it leaves its room at once.
     Removed,
+    /// It broke the WebSocket protocol: a client that does that is broken, not cut off, so
+    /// its seat is not held.
+    BrokenFrames,
+    /// A text frame that is not UTF-8.
+    InvalidText,
     ServerStopping,
 }
 
@@ -53,6 +59,8 @@ impl Ending {
             Ending::TooLarge => (CloseCode::Size, "message too large"),
             Ending::Abusive => (CloseCode::Policy, "rate limit exceeded"),
             Ending::Removed => (CloseCode::Policy, "disconnected by an administrator"),
+            Ending::BrokenFrames => (CloseCode::Protocol, "WebSocket protocol error"),
+            Ending::InvalidText => (CloseCode::Invalid, "text frames must be UTF-8"),
             Ending::ServerStopping => (CloseCode::Away, "server shutting down"),
         };
         Some(CloseFrame {
@@ -143,6 +151,15 @@ where
                 board.reply_error(peer, None, ErrorCode::TooLarge, "message too large");
                 return Ending::TooLarge;
             }
+            // A reset is a network loss; any other broken frame is the client's fault.
+            Ok(Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))) => {
+                return Ending::Lost;
+            }
+            Ok(Some(Err(WsError::Protocol(err)))) => {
+                debug!(peer = %peer, cause = %err, "protocol error");
+                return Ending::BrokenFrames;
+            }
+            Ok(Some(Err(WsError::Utf8(_)))) => return Ending::InvalidText,
             Ok(Some(Err(err))) => {
                 debug!(peer = %peer, cause = %err, "read failed");
                 return Ending::Lost;

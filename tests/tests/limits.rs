@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use noom_server::Config;
 use noom_shared::*;
 use noom_tests::{TestClient, TestServer};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
 /// A `chat` frame of exactly `len` bytes.
 fn chat_frame_of_len(len: usize) -> String {
@@ -267,4 +269,36 @@ async fn shutdown_closes_every_socket_with_1001_within_5_s_and_no_leaves() {
             "a leave was announced on shutdown: {messages:?}"
         );
     }
+}
+
+/// `frame` from Ada, in a room with Ben: Ada is closed with `code`, and Ben sees her leave at
+/// once (a broken client's seat is not held for the resume grace).
+async fn a_broken_frame_closes_and_frees_the_seat(frame: Frame, code: CloseCode) {
+    let server = TestServer::start().await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    let mut ben = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+    ben.join("r", "Ben").await;
+    ada.send_frame(Message::Frame(frame)).await;
+    assert_eq!(ada.close_code().await, Some(code));
+    loop {
+        match ben.recv_within(Duration::from_secs(3)).await {
+            ServerMessage::PeerLeft(left) if &left.peer_id == ada.peer_id() => break,
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_utf8_closes_with_1007_and_frees_the_seat_at_once() {
+    let frame = Frame::message(vec![0xff, 0xfe, 0xfd], OpCode::Data(Data::Text), true);
+    a_broken_frame_closes_and_frees_the_seat(frame, CloseCode::Invalid).await;
+}
+
+#[tokio::test]
+async fn a_protocol_error_closes_with_1002_and_frees_the_seat_at_once() {
+    let mut frame = Frame::message(b"{}".to_vec(), OpCode::Data(Data::Text), true);
+    // Reserved bits without a negotiated extension.
+    frame.header_mut().rsv1 = true;
+    a_broken_frame_closes_and_frees_the_seat(frame, CloseCode::Protocol).await;
 }
