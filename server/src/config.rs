@@ -131,6 +131,11 @@ pub struct Config {
     #[arg(long, env = "NOOM_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "NOOM_HTTP_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub http_timeout: Duration,
+
     /// Messages queued for one connection before it counts as too slow and is dropped.
     #[arg(long, env = "NOOM_SEND_QUEUE", default_value_t = 256)]
     pub send_queue: usize,
@@ -200,6 +205,7 @@ impl Default for Config {
             rate_burst: 200,
             allowed_origins: Vec::new(),
             idle_timeout: Duration::from_secs(60),
+            http_timeout: Duration::from_secs(10),
             send_queue: 256,
             resume_grace: Duration::from_secs(30),
             admin_token: None,

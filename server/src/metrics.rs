@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -16,11 +15,17 @@ use noom_shared::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::server::http_builder;
 use crate::static_files::{Body, full, plain};
 use crate::switchboard::Switchboard;
 
 /// Answers `GET /metrics` on `listener` until `stop`.
-pub(crate) async fn serve(listener: TcpListener, board: Arc<Switchboard>, stop: CancellationToken) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    board: Arc<Switchboard>,
+    timeout: std::time::Duration,
+    stop: CancellationToken,
+) {
     while let Some(Ok((stream, _))) = stop.run_until_cancelled(listener.accept()).await {
         let board = board.clone();
         tokio::spawn(async move {
@@ -28,7 +33,7 @@ pub(crate) async fn serve(listener: TcpListener, board: Arc<Switchboard>, stop: 
                 let board = board.clone();
                 async move { Ok::<_, std::convert::Infallible>(scrape(&req, &board)) }
             });
-            let _ = http1::Builder::new()
+            let _ = http_builder(timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

@@ -9,7 +9,7 @@ use hyper::header::{HOST, HeaderValue, LOCATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 use tokio_util::sync::CancellationToken;
@@ -105,7 +105,13 @@ pub async fn run(
     if let Some(addr) = config.metrics_listen {
         let metrics = bind(addr).map_err(StartError::Metrics)?;
         info!(addr = %metrics.local_addr()?, "metrics at /metrics");
-        tokio::spawn(crate::metrics::serve(metrics, board.clone(), stop.clone()));
+        let timeout = config.http_timeout;
+        tokio::spawn(crate::metrics::serve(
+            metrics,
+            board.clone(),
+            timeout,
+            stop.clone(),
+        ));
     }
     tokio::spawn(run_chores(board, stop.clone()));
 
@@ -146,7 +152,7 @@ async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>) {
     };
     match tls.accept(stream).await {
         Accepted::Tls(stream) => serve_app(*stream, app, client).await,
-        Accepted::Plain(stream) => redirect_to_https(stream).await,
+        Accepted::Plain(stream) => redirect_to_https(stream, app.config.http_timeout).await,
         Accepted::Done => {}
     }
 }
@@ -156,24 +162,35 @@ async fn serve_app<I>(io: I, app: Arc<App>, client: Option<ClientAddr>)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let app_timeout = app.config.http_timeout;
     let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
         if let Some(client) = client {
             req.extensions_mut().insert(client);
         }
         route(app.clone(), req)
     });
-    let _ = http1::Builder::new()
+    let _ = http_builder(app_timeout)
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades()
         .await;
 }
 
+/// HTTP/1.1 that closes a connection whose request headers take longer than `timeout`, or
+/// that sits idle between requests that long.
+pub(crate) fn http_builder(timeout: Duration) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout);
+    builder
+}
+
 /// Someone typed `http://` for the HTTPS port: send them to the same address over HTTPS.
-async fn redirect_to_https(stream: TcpStream) {
+async fn redirect_to_https(stream: TcpStream, timeout: Duration) {
     let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
         Ok::<_, std::convert::Infallible>(https_location(&req))
     });
-    let _ = http1::Builder::new()
+    let _ = http_builder(timeout)
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }

@@ -102,3 +102,48 @@ async fn only_the_own_origin_and_allowed_origins_may_open_the_socket() {
     assert_eq!(upgrade_status(&server, "https://evil.example").await, 403);
     assert_eq!(upgrade_status(&server, "null").await, 403);
 }
+
+/// How long the server takes to close `stream` after `sent` was written to it.
+async fn closed_after(sent: &[u8], server: &TestServer) -> std::time::Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(sent).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut sink = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut sink),
+    )
+    .await
+    .expect("the server closes the connection")
+    .ok();
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn slow_headers_silent_and_idle_connections_are_closed() {
+    let timeout = std::time::Duration::from_secs(1);
+    let server = TestServer::with_config(Config {
+        http_timeout: timeout,
+        ..Config::default()
+    })
+    .await;
+    for (what, sent) in [
+        ("nothing sent", b"".as_slice()),
+        (
+            "headers never finished",
+            b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice(),
+        ),
+        (
+            "idle after a request",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".as_slice(),
+        ),
+    ] {
+        let took = closed_after(sent, &server).await;
+        println!("{what}: closed after {took:?}");
+        assert!(
+            took >= timeout / 2 && took < timeout * 5,
+            "{what}: {took:?}"
+        );
+    }
+}
