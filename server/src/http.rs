@@ -23,6 +23,7 @@ use crate::Config;
 use crate::admin::{self, AdminAccess};
 use crate::cluster::Cluster;
 use crate::conn;
+use crate::security_headers;
 use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
 
@@ -48,7 +49,7 @@ pub(crate) async fn route(
     app: Arc<App>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    Ok(match req.uri().path() {
+    let mut response = match req.uri().path() {
         "/ws" => upgrade(app, req),
         "/healthz" if app.board.in_step() => plain(StatusCode::OK, "ok\n"),
         "/healthz" => plain(
@@ -57,7 +58,9 @@ pub(crate) async fn route(
         ),
         path if path == "/admin" || path.starts_with("/admin/") => admin::route(&app, req).await,
         _ => app.files.respond(&req).await,
-    })
+    };
+    security_headers::add_common(response.headers_mut());
+    Ok(response)
 }
 
 fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {

@@ -20,6 +20,7 @@ mod hub;
 mod ids;
 mod metrics;
 mod rate;
+mod security_headers;
 mod server;
 mod static_files;
 mod switchboard;

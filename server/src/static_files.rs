@@ -7,10 +7,12 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{
-    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap,
-    HeaderValue, IF_NONE_MATCH, VARY,
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY,
+    CONTENT_TYPE, ETAG, HOST, HeaderMap, HeaderValue, IF_NONE_MATCH, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
+
+use crate::security_headers;
 
 /// Every response body: a whole one ([`full`]) or a stream (the admin view's events).
 pub(crate) type Body = BoxBody<Bytes, std::convert::Infallible>;
@@ -107,6 +109,12 @@ impl StaticFiles {
                 if relative.as_os_str().is_empty() || !is_file(&file).await {
                     return None;
                 }
+                // A symlink may point anywhere: serve only what really lies under the root.
+                let real = tokio::fs::canonicalize(&file).await.ok()?;
+                let real_root = tokio::fs::canonicalize(root).await.ok()?;
+                if !real.starts_with(real_root) {
+                    return None;
+                }
                 let raw = tokio::fs::read(&file).await.ok()?;
                 Some(Found {
                     path: relative.to_string_lossy().into_owned(),
@@ -136,6 +144,10 @@ fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
         .is_some_and(|etag| matches_etag(req.headers(), etag));
     let has_gzip = found.gzip.is_some();
     let use_gzip = has_gzip && accepts_gzip(req.headers());
+    let policy = found.path.ends_with(".html").then(|| {
+        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+        security_headers::content_security_policy(&found.raw, host)
+    });
     let body = if fresh || req.method() == Method::HEAD {
         Bytes::new()
     } else if use_gzip {
@@ -165,15 +177,19 @@ fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
     if use_gzip && !fresh {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    if let Some(Some(policy)) = policy {
+        headers.insert(CONTENT_SECURITY_POLICY, policy);
+    }
     response
 }
 
-/// The request path as a relative path with no `..`, or `None` if it tries to escape.
+/// The request path as a relative path with no `..` and no dotfile (`.git`, `.env`), or
+/// `None` if it tries either.
 fn safe_relative(path: &str) -> Option<PathBuf> {
     let relative = Path::new(path.trim_start_matches('/'));
     relative
         .components()
-        .all(|c| matches!(c, Component::Normal(_)))
+        .all(|c| matches!(c, Component::Normal(name) if !name.to_string_lossy().starts_with('.')))
         .then(|| relative.to_path_buf())
         .filter(|_| !path.contains('\\'))
 }
@@ -283,6 +299,8 @@ mod tests {
         assert_eq!(safe_relative("/../etc/passwd"), None);
         assert_eq!(safe_relative("/a/../../b"), None);
         assert_eq!(safe_relative("/a\\..\\b"), None);
+        assert_eq!(safe_relative("/.git/config"), None);
+        assert_eq!(safe_relative("/assets/.env"), None);
     }
 
     #[test]

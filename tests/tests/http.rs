@@ -147,3 +147,43 @@ async fn slow_headers_silent_and_idle_connections_are_closed() {
         );
     }
 }
+
+#[tokio::test]
+async fn nothing_outside_the_app_is_served_and_pages_carry_a_strict_policy() {
+    let dir = app_dir("strict");
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><script type=\"module\">start()</script>",
+    )
+    .unwrap();
+    std::fs::write(dir.join(".env"), "SECRET=1").unwrap();
+    let _ = std::fs::remove_file(dir.join("leak.txt"));
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("leak.txt")).unwrap();
+    let server = TestServer::with_config(Config {
+        static_dir: Some(dir),
+        ..Config::default()
+    })
+    .await;
+    assert_ne!(
+        get(server.addr, "/.env", &[]).await.status,
+        200,
+        "a dotfile"
+    );
+    assert_eq!(
+        get(server.addr, "/leak.txt", &[]).await.status,
+        404,
+        "a symlink out of the root"
+    );
+
+    let page = get(server.addr, "/room/x", &["Accept: text/html"]).await;
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    let policy = page.header("content-security-policy").unwrap();
+    // SHA-256 of `start()`, base64.
+    assert!(policy.contains("'sha256-"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("script-src 'self' 'unsafe-inline'"));
+    let js = get(server.addr, "/app-1a2b.js", &[]).await;
+    assert_eq!(js.header("x-content-type-options"), Some("nosniff"));
+}

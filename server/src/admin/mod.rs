@@ -16,7 +16,10 @@ use bytes::Bytes;
 use futures_util::stream;
 use http_body_util::{BodyExt, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, HeaderValue,
+    WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use noom_shared::{PeerId, RoomName};
 use serde::Deserialize;
@@ -27,6 +30,7 @@ pub(crate) use view::{AdminEvent, NodeView, ParticipantView, RoomView, Snapshot}
 use crate::cluster::AdminAction;
 use crate::config::{Config, Secret, SecretFileError};
 use crate::http::{App, ClientAddr};
+use crate::security_headers;
 use crate::static_files::{Body, full, plain};
 
 const PAGE: &str = include_str!("page.html");
@@ -125,6 +129,10 @@ pub(crate) async fn route(app: &App, req: Request<Incoming>) -> Response<Body> {
         );
         page.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+        if let Some(policy) = security_headers::content_security_policy(PAGE.as_bytes(), host) {
+            page.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        }
         return page;
     }
     let ip = req.extensions().get::<ClientAddr>().map(|addr| addr.0.ip());
