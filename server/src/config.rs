@@ -122,6 +122,12 @@ pub struct Config {
     #[arg(long, env = "NOOM_RATE_BURST", default_value_t = 200)]
     pub rate_burst: u32,
 
+    /// Names this server is reached by (comma-separated, e.g. `meet.example.org`). Requests
+    /// for any other name are refused, which stops DNS rebinding; IP addresses, `localhost`,
+    /// this machine's name and the --acme-domain names are always accepted.
+    #[arg(long, env = "NOOM_PUBLIC_HOST", value_delimiter = ',')]
+    pub public_host: Vec<String>,
+
     /// Web origins, besides the server's own, whose pages may open the WebSocket
     /// (comma-separated, e.g. `https://meet.example.org`).
     #[arg(long, env = "NOOM_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -203,6 +209,7 @@ impl Default for Config {
             max_frame_bytes: 64 * 1024,
             rate_limit: 50,
             rate_burst: 200,
+            public_host: Vec::new(),
             allowed_origins: Vec::new(),
             idle_timeout: Duration::from_secs(60),
             http_timeout: Duration::from_secs(10),

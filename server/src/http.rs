@@ -7,8 +7,8 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use hyper::body::Incoming;
 use hyper::header::{
-    CONNECTION, HOST, HeaderMap, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -23,19 +23,25 @@ use crate::Config;
 use crate::admin::{self, AdminAccess};
 use crate::cluster::Cluster;
 use crate::conn;
+use crate::hosts::OwnNames;
 use crate::security_headers;
 use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
 
-/// The address a request came from (a request extension).
+/// Where a request came from, and whether over TLS (a request extension).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub(crate) std::net::SocketAddr);
+pub(crate) struct ClientAddr {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) tls: bool,
+}
 
 /// What every HTTP connection shares.
 pub(crate) struct App {
     pub(crate) config: Arc<Config>,
     pub(crate) board: Arc<Switchboard>,
     pub(crate) files: StaticFiles,
+    /// The names requests may be for.
+    pub(crate) names: OwnNames,
     /// The admin view's access, when `--admin-token` turns it on.
     pub(crate) admin: Option<AdminAccess>,
     /// This node's cluster, for the admin view of every node.
@@ -49,18 +55,41 @@ pub(crate) async fn route(
     app: Arc<App>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+    let ours = host.is_some_and(|host| app.names.accepts(host));
     let mut response = match req.uri().path() {
-        "/ws" => upgrade(app, req),
+        // Load balancers check health by address or by any name.
         "/healthz" if app.board.in_step() => plain(StatusCode::OK, "ok\n"),
         "/healthz" => plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "out of step with the cluster\n",
         ),
+        _ if !ours => misdirected(host),
+        "/ws" => upgrade(app, req),
         path if path == "/admin" || path.starts_with("/admin/") => admin::route(&app, req).await,
         _ => app.files.respond(&req).await,
     };
     security_headers::add_common(response.headers_mut());
     Ok(response)
+}
+
+/// A request for a name that is not ours (see `hosts.rs`), in words for whoever set it up.
+fn misdirected(host: Option<&str>) -> Response<Body> {
+    let text = match host {
+        Some(host) => format!(
+            "This Noom does not answer to the name {host}. If it should, start it with \
+             --public-host {}\n",
+            host.rsplit_once(':').map_or(host, |(name, _)| name)
+        ),
+        None => "A Host header is needed.\n".to_owned(),
+    };
+    let mut response = Response::new(full(text));
+    *response.status_mut() = StatusCode::MISDIRECTED_REQUEST;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
@@ -69,7 +98,11 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         Ok(key) => key,
         Err(reason) => return plain(StatusCode::BAD_REQUEST, reason),
     };
-    if !origin_allowed(headers, &app.config.allowed_origins) {
+    let tls = req
+        .extensions()
+        .get::<ClientAddr>()
+        .is_some_and(|client| client.tls);
+    if !origin_allowed(headers, &app.config.allowed_origins, tls) {
         debug!(origin = ?headers.get(ORIGIN), "refused WebSocket from another origin");
         return plain(
             StatusCode::FORBIDDEN,
@@ -80,7 +113,10 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "server shutting down\n");
     }
     let accept = derive_accept_key(key.as_bytes());
-    let client_ip = req.extensions().get::<ClientAddr>().map(|addr| addr.0.ip());
+    let client_ip = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|client| client.addr.ip());
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
@@ -167,7 +203,9 @@ fn websocket_key<'h>(method: &Method, headers: &'h HeaderMap) -> Result<&'h str,
 
 /// A browser page may open the socket only from this server's own origin or an allowed one.
 /// Programs that send no `Origin` (tools, other servers) are not browsers and are let in.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+/// No Origin (not a browser), an origin in `allowed`, or this server's own: `http(s)://` and
+/// the `Host` asked for (`https://` only when the request came over TLS).
+fn origin_allowed(headers: &HeaderMap, allowed: &[String], tls: bool) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return headers.get(ORIGIN).is_none();
     };
@@ -177,11 +215,20 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     {
         return true;
     }
-    let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
-    headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let scheme_fits = if tls {
+        scheme.eq_ignore_ascii_case("https")
+    } else {
+        // Plain HTTP here may sit behind a TLS-terminating proxy.
+        scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    };
+    scheme_fits
+        && headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|host| host.eq_ignore_ascii_case(authority))
 }
 
 #[cfg(test)]
@@ -201,20 +248,31 @@ mod tests {
             ("host", "meet.example:8080"),
             ("origin", "http://meet.example:8080"),
         ]);
-        assert!(origin_allowed(&same, &[]));
+        assert!(origin_allowed(&same, &[], false));
+        assert!(
+            !origin_allowed(&same, &[], true),
+            "http:// page, https:// socket"
+        );
+        let odd_scheme = headers(&[
+            ("host", "meet.example:8080"),
+            ("origin", "chrome-extension://meet.example:8080"),
+        ]);
+        assert!(!origin_allowed(&odd_scheme, &[], false));
         let other = headers(&[
             ("host", "meet.example:8080"),
             ("origin", "https://evil.example"),
         ]);
-        assert!(!origin_allowed(&other, &[]));
+        assert!(!origin_allowed(&other, &[], false));
         assert!(origin_allowed(
             &other,
-            &["https://evil.example/".to_owned()]
+            &["https://evil.example/".to_owned()],
+            false
         ));
-        assert!(origin_allowed(&headers(&[("host", "h")]), &[]));
+        assert!(origin_allowed(&headers(&[("host", "h")]), &[], false));
         assert!(!origin_allowed(
             &headers(&[("host", "h"), ("origin", "null")]),
-            &[]
+            &[],
+            false
         ));
     }
 

@@ -15,6 +15,7 @@ mod clock;
 mod cluster;
 mod config;
 mod conn;
+mod hosts;
 mod http;
 mod hub;
 mod ids;

@@ -19,6 +19,7 @@ use tracing::{info, warn};
 use crate::Config;
 use crate::admin::AdminAccess;
 use crate::cluster::{Cluster, ClusterError};
+use crate::hosts::OwnNames;
 use crate::http::{App, ClientAddr, route};
 use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
@@ -95,6 +96,7 @@ pub async fn run(
     };
     let app = Arc::new(App {
         files,
+        names: OwnNames::new(&config),
         admin,
         cluster: cluster.clone(),
         config: config.clone(),
@@ -146,10 +148,12 @@ pub async fn run(
 }
 
 async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>) {
-    let client = stream.peer_addr().ok().map(ClientAddr);
+    let client = |tls| stream.peer_addr().ok().map(|addr| ClientAddr { addr, tls });
     let Some(tls) = tls else {
+        let client = client(false);
         return serve_app(stream, app, client).await;
     };
+    let client = client(true);
     match tls.accept(stream).await {
         Accepted::Tls(stream) => serve_app(*stream, app, client).await,
         Accepted::Plain(stream) => redirect_to_https(stream, app.config.http_timeout).await,

@@ -187,3 +187,32 @@ async fn nothing_outside_the_app_is_served_and_pages_carry_a_strict_policy() {
     let js = get(server.addr, "/app-1a2b.js", &[]).await;
     assert_eq!(js.header("x-content-type-options"), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn names_that_are_not_ours_are_refused_against_dns_rebinding() {
+    let server = TestServer::with_config(Config {
+        static_dir: Some(app_dir("names")),
+        public_host: vec!["meet.example.org".into()],
+        ..Config::default()
+    })
+    .await;
+    let ask = |host: &'static str, path: &'static str, headers: &'static [&'static str]| async move {
+        let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        noom_tests::http::get_over(stream, host, path, headers).await
+    };
+    let upgrade: &[&str] = &[
+        "Origin: http://evil.example:8080",
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ];
+    let page = ask("evil.example:8080", "/", &[]).await;
+    assert_eq!(page.status, 421);
+    assert!(String::from_utf8_lossy(&page.body).contains("--public-host evil.example"));
+    assert_eq!(ask("evil.example:8080", "/ws", upgrade).await.status, 421);
+    assert_eq!(ask("evil.example:8080", "/healthz", &[]).await.status, 200);
+    for ours in ["meet.example.org", "localhost:8080", "127.0.0.1:8080"] {
+        assert_eq!(ask(ours, "/", &[]).await.status, 200, "{ours}");
+    }
+}

@@ -135,7 +135,10 @@ pub(crate) async fn route(app: &App, req: Request<Incoming>) -> Response<Body> {
         }
         return page;
     }
-    let ip = req.extensions().get::<ClientAddr>().map(|addr| addr.0.ip());
+    let ip = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|client| client.addr.ip());
     let now = Instant::now();
     if admin.locked_out(ip, now) {
         return plain(
