@@ -40,7 +40,7 @@ impl OwnNames {
             return true;
         }
         let name = normalise(name);
-        self.names.iter().any(|own| *own == name)
+        self.names.contains(&name)
     }
 }
 
