@@ -114,6 +114,17 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
 
+    /// Most connections (HTTP and WebSocket) open at once; more are closed on arrival.
+    /// 0: the process's open-file limit less 100 (for Redis, TLS files and the like).
+    #[arg(long, env = "NOOM_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
+    /// Most connections open at once from one client address (people behind one NAT share
+    /// an address: leave room for them). 127.0.0.1 and ::1, where a reverse proxy on this
+    /// machine connects from, have only the total cap.
+    #[arg(long, env = "NOOM_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
+    pub max_connections_per_ip: usize,
+
     /// Messages per second one connection may send, sustained.
     #[arg(long, env = "NOOM_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
@@ -207,6 +218,8 @@ impl Default for Config {
             max_room_size: 8,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_frame_bytes: 64 * 1024,
+            max_connections: 0,
+            max_connections_per_ip: 200,
             rate_limit: 50,
             rate_burst: 200,
             public_host: Vec::new(),

@@ -21,6 +21,7 @@ use tracing::debug;
 
 use crate::Config;
 use crate::admin::{self, AdminAccess};
+use crate::admission::Held;
 use crate::cluster::Cluster;
 use crate::conn;
 use crate::hosts::OwnNames;
@@ -117,10 +118,13 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         .extensions()
         .get::<ClientAddr>()
         .map(|client| client.addr.ip());
+    // The connection's place goes with the WebSocket, which outlives this request.
+    let held = req.extensions_mut().remove::<Held>();
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
     app.sockets.spawn(async move {
+        let _held = held;
         match on_upgrade.await {
             Ok(upgraded) => {
                 // Split here rather than in `serve`: a socket passed whole would keep its

@@ -11,6 +11,7 @@
 //! to every recipient's queue; a connection whose queue is full is disconnected.
 
 mod admin;
+mod admission;
 mod clock;
 mod cluster;
 mod config;

@@ -114,6 +114,7 @@ pub(crate) struct Metrics {
     dropped_slow: AtomicU64,
     resumes: Tally,
     turn_credentials: AtomicU64,
+    refused_connections: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -126,6 +127,7 @@ impl Default for Metrics {
             dropped_slow: AtomicU64::new(0),
             resumes: Tally::new(&["resumed", "refused"]),
             turn_credentials: AtomicU64::new(0),
+            refused_connections: AtomicU64::new(0),
         }
     }
 }
@@ -159,6 +161,10 @@ impl Metrics {
             ResumeResult::Refused => "refused",
         };
         self.resumes.add(name, 1);
+    }
+
+    pub(crate) fn connection_refused(&self) {
+        self.refused_connections.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn turn_credential(&self) {
@@ -276,6 +282,11 @@ pub(crate) fn render(metrics: &Metrics, gauges: &Gauges) -> String {
             "noom_turn_credentials_total",
             "TURN credentials minted.",
             &metrics.turn_credentials,
+        ),
+        (
+            "noom_connections_refused_total",
+            "Connections closed on arrival: over a connection cap.",
+            &metrics.refused_connections,
         ),
     ] {
         single(out, name, "counter", help, count.load(Relaxed));

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 
 use crate::Config;
 use crate::admin::AdminAccess;
+use crate::admission::{Admissions, Held, total_cap};
 use crate::cluster::{Cluster, ClusterError};
 use crate::hosts::OwnNames;
 use crate::http::{App, ClientAddr, route};
@@ -117,6 +118,14 @@ pub async fn run(
     }
     tokio::spawn(run_chores(board, stop.clone()));
 
+    let max_connections = total_cap(config.max_connections);
+    let admissions = Admissions::new(max_connections, config.max_connections_per_ip);
+    info!(
+        max_connections,
+        per_ip = config.max_connections_per_ip,
+        "connection caps"
+    );
+    let metrics = app.board.metrics();
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -124,9 +133,14 @@ pub async fn run(
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _)) => {
+            Ok((stream, from)) => {
+                let Some(admission) = admissions.admit(from.ip()) else {
+                    metrics.connection_refused();
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve(stream, app.clone(), tls.clone()));
+                let held = Held::new(admission);
+                tokio::spawn(serve(stream, app.clone(), tls.clone(), held));
             }
             Err(err) => {
                 // Usually out of file descriptors: back off instead of spinning.
@@ -147,22 +161,22 @@ pub async fn run(
     Ok(())
 }
 
-async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>) {
+async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>, held: Held) {
     let client = |tls| stream.peer_addr().ok().map(|addr| ClientAddr { addr, tls });
     let Some(tls) = tls else {
         let client = client(false);
-        return serve_app(stream, app, client).await;
+        return serve_app(stream, app, client, held).await;
     };
     let client = client(true);
     match tls.accept(stream).await {
-        Accepted::Tls(stream) => serve_app(*stream, app, client).await,
+        Accepted::Tls(stream) => serve_app(*stream, app, client, held).await,
         Accepted::Plain(stream) => redirect_to_https(stream, app.config.http_timeout).await,
         Accepted::Done => {}
     }
 }
 
 /// HTTP/1.1 with upgrades (the WebSocket) over `io`, from `client`.
-async fn serve_app<I>(io: I, app: Arc<App>, client: Option<ClientAddr>)
+async fn serve_app<I>(io: I, app: Arc<App>, client: Option<ClientAddr>, held: Held)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -171,6 +185,7 @@ where
         if let Some(client) = client {
             req.extensions_mut().insert(client);
         }
+        req.extensions_mut().insert(held.clone());
         route(app.clone(), req)
     });
     let _ = http_builder(app_timeout)

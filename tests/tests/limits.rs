@@ -302,3 +302,85 @@ async fn a_protocol_error_closes_with_1002_and_frees_the_seat_at_once() {
     frame.header_mut().rsv1 = true;
     a_broken_frame_closes_and_frees_the_seat(frame, CloseCode::Protocol).await;
 }
+
+async fn connect_from(source: std::net::IpAddr, server: &TestServer) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(source, 0)).unwrap();
+    socket.connect(server.addr).await.unwrap()
+}
+
+/// A TCP connection from `source` that the server either serves (`true`) or closes at once.
+async fn served_from(
+    source: std::net::IpAddr,
+    server: &TestServer,
+) -> (bool, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = connect_from(source, server).await;
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut reply = [0u8; 12];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut reply))
+        .await
+        .expect("an answer or a close within 5 s");
+    (matches!(read, Ok(n) if n > 0), stream)
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() {
+    let server = TestServer::with_config(Config {
+        max_connections_per_ip: 3,
+        max_connections: 5,
+        ..Config::default()
+    })
+    .await;
+    let (one, two, three): (std::net::IpAddr, std::net::IpAddr, std::net::IpAddr) = (
+        "127.0.0.2".parse().unwrap(),
+        "127.0.0.3".parse().unwrap(),
+        "127.0.0.4".parse().unwrap(),
+    );
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let (served, stream) = served_from(one, &server).await;
+        assert!(served, "within the per-address cap");
+        open.push(stream);
+    }
+    assert!(
+        !served_from(one, &server).await.0,
+        "a fourth from the same address"
+    );
+    for _ in 0..2 {
+        let (served, stream) = served_from(two, &server).await;
+        assert!(served, "another address still gets in");
+        open.push(stream);
+    }
+    assert!(!served_from(three, &server).await.0, "five in all");
+    open.pop();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        served_from(three, &server).await.0,
+        "a closed connection frees its place"
+    );
+}
+
+#[tokio::test]
+async fn an_open_websocket_keeps_its_place() {
+    let server = TestServer::with_config(Config {
+        max_connections_per_ip: 1,
+        ..Config::default()
+    })
+    .await;
+    let client: std::net::IpAddr = "127.0.0.5".parse().unwrap();
+    let stream = connect_from(client, &server).await;
+    let url = format!("ws://{}/ws", server.addr);
+    let (socket, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    assert!(
+        !served_from(client, &server).await.0,
+        "the WebSocket holds the place"
+    );
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        served_from(client, &server).await.0,
+        "and frees it when it ends"
+    );
+}
