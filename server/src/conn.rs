@@ -180,7 +180,15 @@ where
                 continue;
             }
             Message::Close(_) => return Ending::Closed,
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            // Pings cost a pong each: they count like any message, without an error reply.
+            Message::Ping(_) | Message::Pong(_) => {
+                if limiter.check(Instant::now()) == Verdict::Abuse {
+                    metrics.rate_limited();
+                    return Ending::Abusive;
+                }
+                continue;
+            }
+            Message::Frame(_) => continue,
         };
         match limiter.check(Instant::now()) {
             Verdict::Allow => {}

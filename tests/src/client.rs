@@ -78,6 +78,11 @@ impl TestClient {
         self.socket.send(frame).await.expect("send a frame");
     }
 
+    /// Like [`send_frame`](Self::send_frame), false once the server has closed the socket.
+    pub async fn try_send_frame(&mut self, frame: Message) -> bool {
+        self.socket.send(frame).await.is_ok()
+    }
+
     /// The next message and its id, skipping what [`set_aside`](Self::set_aside) keeps.
     pub async fn recv_envelope(&mut self) -> Envelope<ServerMessage> {
         self.recv_envelope_within(WAIT).await

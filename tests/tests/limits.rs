@@ -384,3 +384,20 @@ async fn an_open_websocket_keeps_its_place() {
         "and frees it when it ends"
     );
 }
+
+#[tokio::test]
+async fn a_ping_flood_is_rate_limited_like_messages() {
+    let server = TestServer::with_config(Config {
+        rate_limit: 5,
+        rate_burst: 5,
+        ..Config::default()
+    })
+    .await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    for _ in 0..50 {
+        if !ada.try_send_frame(Message::Ping(Default::default())).await {
+            break;
+        }
+    }
+    assert_eq!(ada.close_code().await, Some(CloseCode::Policy));
+}

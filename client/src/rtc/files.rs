@@ -254,11 +254,13 @@ pub async fn sha256(bytes: &Uint8Array) -> Result<String, FileProblem> {
 }
 
 /// A received file put together from its chunks: its bytes, to check, and a download URL for
-/// them (free it with [`revoke`]).
-pub async fn assemble(parts: &Array, mime: &str) -> Result<(Uint8Array, String), FileProblem> {
+/// them (free it with [`revoke`]). The URL is always `application/octet-stream`, whatever type
+/// the sender claimed: an HTML or SVG "file" opened from it would otherwise run its script in
+/// Noom's origin. The browser downloads it instead.
+pub async fn assemble(parts: &Array) -> Result<(Uint8Array, String), FileProblem> {
     const FAILED: FileProblem = FileProblem::Unassembled;
     let options = BlobPropertyBag::new();
-    options.set_type(mime);
+    options.set_type("application/octet-stream");
     let blob =
         Blob::new_with_buffer_source_sequence_and_options(parts, &options).map_err(|_| FAILED)?;
     let buffer = JsFuture::from(blob.array_buffer())

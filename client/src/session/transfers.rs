@@ -288,7 +288,7 @@ impl Session {
         let Arriving { row, offer, parts } = arriving;
         row.state.try_set(TransferState::Checking);
         let checked = async {
-            let (bytes, url) = files::assemble(&parts, &offer.mime).await?;
+            let (bytes, url) = files::assemble(&parts).await?;
             match files::sha256(&bytes).await {
                 Ok(sha256) if sha256 == offer.sha256 => Ok(url),
                 failed => {
