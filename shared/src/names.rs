@@ -23,24 +23,62 @@ pub struct InvalidValue {
     pub reason: &'static str,
 }
 
+/// Characters that change how text around them is shown without showing themselves: bidi
+/// overrides and isolates (which can make `gpj.exe` read as `exe.jpg`), zero-width spaces and
+/// joiners of words, the byte-order mark, tags, and the Hangul fillers used for blank names.
+/// Zero-width (non-)joiners (U+200C, U+200D) and variation selectors are not here: scripts
+/// and emoji need them.
+fn is_hidden_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}'
+        | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Characters that show nothing on their own: white space, the joiners and variation
+/// selectors allowed inside a name, the Braille blank.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200C}' | '\u{200D}' | '\u{2800}' | '\u{FE00}'
+                ..='\u{FE0F}' | '\u{034F}' | '\u{00AD}'
+        )
+}
+
+/// `text` without the characters of [`is_hidden_format`] and control characters, for showing
+/// a name that was not validated here (a file's name from another browser).
+pub fn visible_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !is_hidden_format(c) && !c.is_control())
+        .collect()
+}
+
 fn validate_label(
     raw: &str,
     max_chars: usize,
     code: ErrorCode,
     too_long: &'static str,
 ) -> Result<String, InvalidValue> {
-    let trimmed = raw.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let normal: String = raw.trim().nfc().collect();
     let fail = |reason| Err(InvalidValue { code, reason });
-    if trimmed.is_empty() {
+    if normal.is_empty() {
         return fail("must not be empty");
     }
-    if trimmed.chars().count() > max_chars {
+    if normal.chars().count() > max_chars {
         return fail(too_long);
     }
-    if trimmed.chars().any(char::is_control) {
+    if normal.chars().any(char::is_control) {
         return fail("must not contain control characters");
     }
-    Ok(trimmed.to_owned())
+    if normal.chars().any(is_hidden_format) {
+        return fail("must not contain invisible formatting characters");
+    }
+    if normal.chars().all(is_blank) {
+        return fail("must contain something visible");
+    }
+    Ok(normal)
 }
 
 macro_rules! string_newtype {
@@ -204,6 +242,39 @@ impl ResumeToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_normalised_and_invisible_tricks_refused() {
+        // "é" composed and decomposed are one name.
+        assert_eq!(
+            RoomName::new("caf\u{0065}\u{0301}").unwrap(),
+            RoomName::new("caf\u{00E9}").unwrap()
+        );
+        for (raw, why) in [
+            (
+                "standup\u{200B}",
+                "a zero-width space makes a look-alike room",
+            ),
+            ("gpj\u{202E}exe", "a bidi override reverses what follows"),
+            ("\u{2066}Ana\u{2069}", "bidi isolates"),
+            ("\u{3164}", "a Hangul filler shows nothing"),
+            ("\u{200D}\u{FE0F}", "joiners alone show nothing"),
+            ("\u{2800}\u{2800}", "Braille blanks"),
+        ] {
+            assert!(Nickname::new(raw).is_err(), "{why}: {raw:?}");
+            assert!(RoomName::new(raw).is_err(), "{why}: {raw:?}");
+        }
+        for fine in [
+            "김민지",
+            "Zoë",
+            "👨\u{200D}👩\u{200D}👧",
+            "❤\u{FE0F}",
+            "می\u{200C}خواهم",
+        ] {
+            assert!(Nickname::new(fine).is_ok(), "{fine:?}");
+        }
+        assert_eq!(visible_text("photo\u{202E}gpj.exe"), "photogpj.exe");
+    }
 
     #[test]
     fn room_names_are_trimmed_and_bounded() {

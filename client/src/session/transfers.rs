@@ -247,7 +247,8 @@ impl Session {
 
     fn offered(self, from: &PeerId, offer: FileOffer) {
         let nickname = self.nickname_of(from);
-        let Some(row) = self.add_row(&offer.name, offer.size, &offer.mime, Some(nickname)) else {
+        let name = noom_shared::visible_text(&offer.name);
+        let Some(row) = self.add_row(&name, offer.size, &offer.mime, Some(nickname)) else {
             return;
         };
         let max = self.max_file_bytes.get_untracked();
