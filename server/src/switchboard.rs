@@ -26,7 +26,7 @@ use crate::Config;
 use crate::admin::{AdminEvent, NodeView, ParticipantView, RoomView};
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
-use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes};
+use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes, refusals};
 use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::turn::TurnMint;
 use noom_shared::Message as _;
@@ -359,13 +359,34 @@ impl Switchboard {
 
     /// Applies an event here, or hands it to the cluster to be applied everywhere.
     fn commit(&self, event: Event) {
-        let event = match self.cluster.get() {
-            Some(cluster) => match cluster.submit(event) {
-                Ok(()) => return,
-                Err(event) => *event,
-            },
-            None => event,
-        };
+        match self.cluster.get() {
+            Some(cluster) => {
+                if let Err(event) = cluster.submit(event) {
+                    self.apply_without_redis(*event);
+                }
+            }
+            None => self.apply_event(event),
+        }
+    }
+
+    /// Applies an event that a cluster node could not hand to Redis. Redis enforces the room
+    /// size for the cluster; without it, a join is admitted only while the room as this node
+    /// last knew it has a place.
+    pub(crate) fn apply_without_redis(&self, event: Event) {
+        if let Event::Join {
+            peer,
+            room,
+            request,
+            ..
+        } = &event
+        {
+            let members = self.lock().hub.room_size(room);
+            if members >= self.max_room_size as usize {
+                let (code, text) = refusals::ROOM_FULL;
+                self.reply_error(peer, *request, code, text);
+                return;
+            }
+        }
         self.apply_event(event);
     }
 

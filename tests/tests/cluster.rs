@@ -210,3 +210,40 @@ async fn room_size_holds_across_nodes_under_a_race() {
         "{outcomes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_node_without_redis_still_holds_the_room_size() {
+    let mut redis = TestRedis::start().await;
+    let node = TestServer::with_config(Config {
+        max_room_size: 3,
+        ..cluster_config(&redis)
+    })
+    .await;
+    let mut ada = TestClient::connect(&node.ws_url()).await;
+    ada.join("r", "Ada").await;
+    redis.stop();
+    let lost = Instant::now();
+    while noom_tests::http::get(node.addr, "/healthz", &[])
+        .await
+        .status
+        == 200
+    {
+        assert!(
+            lost.elapsed() < Duration::from_secs(5),
+            "Redis loss unnoticed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Without Redis the node admits by its own count: two more, then the room is full.
+    let mut admitted = Vec::new();
+    for name in ["Bo", "Cy"] {
+        let mut client = TestClient::connect(&node.ws_url()).await;
+        client.join("r", name).await;
+        admitted.push(client);
+    }
+    for name in ["Di", "Ed", "Flo"] {
+        let mut late = TestClient::connect(&node.ws_url()).await;
+        late.send(noom_tests::client::join_message("r", name)).await;
+        late.expect_error(ErrorCode::RoomFull).await;
+    }
+}

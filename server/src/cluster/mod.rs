@@ -164,7 +164,7 @@ impl Cluster {
                 if self.online.swap(false, Ordering::AcqRel) {
                     warn!(cause = %err, "Redis unreachable: serving this node's peers alone");
                 }
-                self.board.apply_event(event);
+                self.board.apply_without_redis(event);
             }
         }
     }

@@ -335,6 +335,11 @@ impl Hub {
         std::mem::take(&mut self.room_list_changed).then(|| self.room_list())
     }
 
+    /// How many people `room` has (0 when there is no such room).
+    pub fn room_size(&self, room: &RoomName) -> usize {
+        self.rooms.get(room).map_or(0, |r| r.members.len())
+    }
+
     /// Every room with its participant count, by name.
     pub fn room_list(&self) -> Rooms {
         Rooms {
