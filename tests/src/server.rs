@@ -177,3 +177,16 @@ impl Deployment {
         self.nodes[index].ws_url()
     }
 }
+
+/// Waits until the node at `addr` says it is out of step with its cluster (`/healthz` 503
+/// after Redis is lost; 5 s at most).
+pub async fn wait_until_out_of_step(addr: SocketAddr) {
+    let started = Instant::now();
+    while crate::http::get(addr, "/healthz", &[]).await.status == 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{addr} never noticed Redis was gone"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -8,7 +8,7 @@ use noom_server::Config;
 use noom_shared::*;
 use noom_tests::node::NodeProcess;
 use noom_tests::redis::TestRedis;
-use noom_tests::server::wait_until_healthy;
+use noom_tests::server::{wait_until_healthy, wait_until_out_of_step};
 use noom_tests::{TestClient, TestServer};
 
 fn cluster_config(redis: &TestRedis) -> Config {
@@ -101,18 +101,7 @@ async fn nodes_serve_their_own_peers_through_a_redis_outage_and_recover() {
     cy.recv().await; // Bob joined
 
     redis.stop();
-    let lost = Instant::now();
-    while noom_tests::http::get(first.addr, "/healthz", &[])
-        .await
-        .status
-        == 200
-    {
-        assert!(
-            lost.elapsed() < Duration::from_secs(5),
-            "node 1 never noticed Redis was gone"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_out_of_step(first.addr).await;
     // The node still serves the peers connected to it.
     ada.send(chat("still talking")).await;
     for member in [&mut ada, &mut cy] {
@@ -222,18 +211,7 @@ async fn a_node_without_redis_still_holds_the_room_size() {
     let mut ada = TestClient::connect(&node.ws_url()).await;
     ada.join("r", "Ada").await;
     redis.stop();
-    let lost = Instant::now();
-    while noom_tests::http::get(node.addr, "/healthz", &[])
-        .await
-        .status
-        == 200
-    {
-        assert!(
-            lost.elapsed() < Duration::from_secs(5),
-            "Redis loss unnoticed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_out_of_step(node.addr).await;
     // Without Redis the node admits by its own count: two more, then the room is full.
     let mut admitted = Vec::new();
     for name in ["Bo", "Cy"] {
