@@ -100,6 +100,9 @@ struct State {
     events: broadcast::Sender<AdminEvent>,
     /// When each room appeared (within a chores tick), for the admin view.
     room_since: HashMap<RoomName, Instant>,
+    /// The room list's JSON and the hub's room-list version it was made for: every
+    /// `list_rooms` until the next change is answered with it, not encoded again.
+    room_list_json: Option<(u64, Arc<str>)>,
 }
 
 impl Switchboard {
@@ -127,6 +130,7 @@ impl Switchboard {
                 metrics: Arc::default(),
                 events: events.clone(),
                 room_since: HashMap::new(),
+                room_list_json: None,
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
@@ -330,6 +334,10 @@ impl Switchboard {
         let event = {
             let mut state = self.lock();
             let from = state.routes.seat_of(conn);
+            if let ClientMessage::ListRooms(_) = envelope.message {
+                state.reply_room_list(&from, envelope.id);
+                return;
+            }
             match state.hub.decide(&from, envelope, wall_ms()) {
                 Decision::Reply(reply) => {
                     state.deliver(vec![reply]);
@@ -538,27 +546,56 @@ impl State {
         }
     }
 
+    /// Answers `list_rooms` with the room list encoded once per change: a flood of requests
+    /// costs a copy each, not an encoding of every room under the lock.
+    fn reply_room_list(&mut self, to: &PeerId, id: Option<u32>) {
+        let version = self.hub.room_list_version();
+        let payload = match &self.room_list_json {
+            Some((made_for, json)) if *made_for == version => json.clone(),
+            _ => {
+                let json: Arc<str> = serde_json::to_string(&self.hub.room_list())
+                    .unwrap_or_default()
+                    .into();
+                self.room_list_json = Some((version, json.clone()));
+                json
+            }
+        };
+        // The envelope as `Envelope::encode` writes it (`type`, `payload`, then `id`).
+        let text = match id {
+            Some(id) => format!(r#"{{"type":"rooms","payload":{payload},"id":{id}}}"#),
+            None => format!(r#"{{"type":"rooms","payload":{payload}}}"#),
+        };
+        self.metrics.sent("rooms", 1);
+        self.send_frame(std::slice::from_ref(to), Message::text(text));
+    }
+
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, id, message } in out {
             self.count(&message, &to);
             let frame = Message::text(Envelope::with_id(message, id).encode());
-            for peer in &to {
-                let Some(conn) = self.conns.get(peer) else {
-                    self.routes.park(peer, frame.clone());
-                    continue;
-                };
-                match conn.queue.try_send(frame.clone()) {
-                    Ok(()) => {
-                        conn.traffic.sent.fetch_add(1, Relaxed);
-                    }
-                    Err(TrySendError::Closed(_)) => {}
-                    Err(TrySendError::Full(_)) => {
-                        if !conn.kick.is_cancelled() {
-                            warn!(peer = %peer, "send queue full, dropping slow connection");
-                            self.metrics.dropped_slow();
-                            notify(&self.events, AdminEvent::new("kick", Some(peer)));
-                            conn.kick.cancel();
-                        }
+            self.send_frame(&to, frame);
+        }
+    }
+
+    /// Queues `frame` for each of `to`: parked for a held seat, dropped for a closed one, and
+    /// a connection whose queue is full is kicked.
+    fn send_frame(&mut self, to: &[PeerId], frame: Message) {
+        for peer in to {
+            let Some(conn) = self.conns.get(peer) else {
+                self.routes.park(peer, frame.clone());
+                continue;
+            };
+            match conn.queue.try_send(frame.clone()) {
+                Ok(()) => {
+                    conn.traffic.sent.fetch_add(1, Relaxed);
+                }
+                Err(TrySendError::Closed(_)) => {}
+                Err(TrySendError::Full(_)) => {
+                    if !conn.kick.is_cancelled() {
+                        warn!(peer = %peer, "send queue full, dropping slow connection");
+                        self.metrics.dropped_slow();
+                        notify(&self.events, AdminEvent::new("kick", Some(peer)));
+                        conn.kick.cancel();
                     }
                 }
             }
@@ -641,6 +678,33 @@ mod tests {
                 _ => None,
             })
             .unwrap()
+    }
+
+    #[test]
+    fn room_list_replies_are_the_envelope_bytes_and_follow_changes() {
+        let clock = Arc::new(ManualClock::default());
+        let board = board(Duration::from_secs(30), &clock);
+        let mut watcher = connect(&board, "watcher", 16);
+        let mut ada = connect(&board, "ada", 16);
+        watcher.received();
+        let ask = |board: &Switchboard, conn: &mut Conn, id| {
+            let list = Envelope {
+                id,
+                message: ClientMessage::ListRooms(noom_shared::Empty {}),
+            };
+            board.handle(&conn.id, list);
+            conn.frames.try_recv().unwrap().into_text().unwrap().to_string()
+        };
+        let empty = ask(&board, &mut watcher, Some(7));
+        let expected = |rooms| {
+            Envelope::with_id(ServerMessage::Rooms(rooms), Some(7)).encode().to_string()
+        };
+        assert_eq!(empty, expected(noom_shared::Rooms { rooms: vec![] }));
+        join(&board, &mut ada, "Ada");
+        let one = ask(&board, &mut watcher, Some(7));
+        assert!(one.contains(r#""name":"standup","participants":1"#), "{one}");
+        assert_eq!(one, ask(&board, &mut watcher, Some(7)), "the same until a change");
+        assert!(!ask(&board, &mut watcher, None).contains(r#""id""#));
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Hub {
     peers: HashMap<PeerId, Peer>,
     rooms: BTreeMap<RoomName, Room>,
     room_list_changed: bool,
+    /// Counts changes to the room list, so that its encoding can be kept until the next.
+    room_list_version: u64,
     resume: ResumePolicy,
     /// Which member each resume token belongs to.
     tokens: HashMap<ResumeToken, PeerId>,
@@ -78,6 +80,7 @@ impl Hub {
             peers: HashMap::new(),
             rooms: BTreeMap::new(),
             room_list_changed: false,
+            room_list_version: 0,
             resume,
             tokens: HashMap::new(),
             held: BTreeSet::new(),
@@ -340,6 +343,11 @@ impl Hub {
         self.rooms.get(room).map_or(0, |r| r.members.len())
     }
 
+    /// Changes with every change to [`Hub::room_list`].
+    pub fn room_list_version(&self) -> u64 {
+        self.room_list_version
+    }
+
     /// Every room with its participant count, by name.
     pub fn room_list(&self) -> Rooms {
         Rooms {
@@ -392,6 +400,7 @@ impl Hub {
         let existing = room.members.clone();
         room.members.push(peer.clone());
         self.room_list_changed = true;
+        self.room_list_version += 1;
         let state = self
             .peers
             .entry(peer.clone())
@@ -464,6 +473,7 @@ impl Hub {
         }
         let (room_name, _) = self.peers.get_mut(peer)?.membership.take()?;
         self.room_list_changed = true;
+        self.room_list_version += 1;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|member| member != peer);
         if room.members.is_empty() {
