@@ -157,6 +157,11 @@ pub struct Config {
     #[arg(long, env = "NOOM_SEND_QUEUE", default_value_t = 256)]
     pub send_queue: usize,
 
+    /// Bytes queued for one connection before it counts as too slow and is dropped (with
+    /// --send-queue, whichever comes first).
+    #[arg(long, env = "NOOM_SEND_QUEUE_BYTES", default_value_t = 1024 * 1024)]
+    pub send_queue_bytes: usize,
+
     /// How long the seat of a connection that was lost (not closed) is kept for the client to
     /// resume it, unseen by the room. 0 turns resuming off.
     #[arg(long, env = "NOOM_RESUME_GRACE", default_value = "30s", value_parser = parse_duration)]
@@ -227,6 +232,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             http_timeout: Duration::from_secs(10),
             send_queue: 256,
+            send_queue_bytes: 1024 * 1024,
             resume_grace: Duration::from_secs(30),
             admin_token: None,
             admin_token_file: None,

@@ -84,10 +84,14 @@ pub(crate) async fn serve<W, R>(
 {
     let peer = new_peer_id();
     let (queue, queued) = mpsc::channel(config.send_queue.max(1));
-    let handle = ConnHandle::new(queue, ip);
+    let handle = ConnHandle::new(queue, ip, config.send_queue_bytes);
     board.connect(peer.clone(), handle.clone());
     debug!(peer = %peer, "connected");
-    let writer = tokio::spawn(write_loop(sink, queued, config.idle_timeout / 3));
+    let outbox = Outbox {
+        queued,
+        bytes: handle.queued_bytes.clone(),
+    };
+    let writer = tokio::spawn(write_loop(sink, outbox, config.idle_timeout / 3));
 
     let ending = read_loop(&mut stream, &peer, &board, &config, &handle, &shutdown).await;
 
@@ -107,7 +111,7 @@ pub(crate) async fn serve<W, R>(
         writer.abort();
     } else {
         if let Some(frame) = ending.close_frame() {
-            let _ = handle.queue.try_send(Message::Close(Some(frame)));
+            let _ = handle.enqueue(Message::Close(Some(frame)));
         }
         drop(handle);
         let mut writer = writer;
@@ -229,7 +233,27 @@ where
 }
 
 /// Writes queued messages, batching whatever is ready into one flush, and pings.
-async fn write_loop<S>(mut sink: S, mut queued: mpsc::Receiver<Message>, ping_every: Duration)
+/// The writer's end of a connection's queue, taking each message's bytes off the count.
+struct Outbox {
+    queued: mpsc::Receiver<Message>,
+    bytes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Outbox {
+    async fn recv(&mut self) -> Option<Message> {
+        let message = self.queued.recv().await?;
+        self.bytes.fetch_sub(message.len(), Relaxed);
+        Some(message)
+    }
+
+    fn try_recv(&mut self) -> Option<Message> {
+        let message = self.queued.try_recv().ok()?;
+        self.bytes.fetch_sub(message.len(), Relaxed);
+        Some(message)
+    }
+}
+
+async fn write_loop<S>(mut sink: S, mut queued: Outbox, ping_every: Duration)
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
@@ -252,8 +276,8 @@ where
                 return;
             }
             match queued.try_recv() {
-                Ok(next) => message = next,
-                Err(_) => break,
+                Some(next) => message = next,
+                None => break,
             }
         }
         if sink.flush().await.is_err() {

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
@@ -46,6 +46,19 @@ pub(crate) struct ConnHandle {
     pub(crate) ip: Option<IpAddr>,
     /// Messages from and to it, for the admin view.
     pub(crate) traffic: Arc<Traffic>,
+    /// Bytes in its queue now (the writer takes them off), and the most it may hold.
+    pub(crate) queued_bytes: Arc<AtomicUsize>,
+    byte_budget: usize,
+}
+
+/// What became of a frame offered to a connection's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enqueued {
+    Queued,
+    /// The connection is gone.
+    Closed,
+    /// Its queue is full, in messages or in bytes: it is too slow.
+    Full,
 }
 
 /// One connection's message counts.
@@ -56,7 +69,11 @@ pub(crate) struct Traffic {
 }
 
 impl ConnHandle {
-    pub(crate) fn new(queue: mpsc::Sender<Message>, ip: Option<IpAddr>) -> Self {
+    pub(crate) fn new(
+        queue: mpsc::Sender<Message>,
+        ip: Option<IpAddr>,
+        byte_budget: usize,
+    ) -> Self {
         Self {
             queue,
             kick: CancellationToken::new(),
@@ -65,6 +82,24 @@ impl ConnHandle {
             since: Instant::now(),
             ip,
             traffic: Arc::default(),
+            queued_bytes: Arc::default(),
+            byte_budget,
+        }
+    }
+
+    /// Queues `frame` if its queue has room for it, in messages and in bytes.
+    pub(crate) fn enqueue(&self, frame: Message) -> Enqueued {
+        let size = frame.len();
+        if self.queued_bytes.load(Relaxed) + size > self.byte_budget {
+            return Enqueued::Full;
+        }
+        match self.queue.try_send(frame) {
+            Ok(()) => {
+                self.queued_bytes.fetch_add(size, Relaxed);
+                Enqueued::Queued
+            }
+            Err(TrySendError::Closed(_)) => Enqueued::Closed,
+            Err(TrySendError::Full(_)) => Enqueued::Full,
         }
     }
 }
@@ -541,7 +576,7 @@ impl State {
     fn deliver_missed(&mut self, seat: &PeerId, missed: Vec<Message>) {
         if let Some(conn) = self.conns.get(seat) {
             for frame in missed {
-                let _ = conn.queue.try_send(frame);
+                let _ = conn.enqueue(frame);
             }
         }
     }
@@ -585,12 +620,12 @@ impl State {
                 self.routes.park(peer, frame.clone());
                 continue;
             };
-            match conn.queue.try_send(frame.clone()) {
-                Ok(()) => {
+            match conn.enqueue(frame.clone()) {
+                Enqueued::Queued => {
                     conn.traffic.sent.fetch_add(1, Relaxed);
                 }
-                Err(TrySendError::Closed(_)) => {}
-                Err(TrySendError::Full(_)) => {
+                Enqueued::Closed => {}
+                Enqueued::Full => {
                     if !conn.kick.is_cancelled() {
                         warn!(peer = %peer, "send queue full, dropping slow connection");
                         self.metrics.dropped_slow();
@@ -645,7 +680,7 @@ mod tests {
     fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
         let (queue, frames) = mpsc::channel(capacity);
         let id = PeerId::new(id).unwrap();
-        let handle = ConnHandle::new(queue, None);
+        let handle = ConnHandle::new(queue, None, usize::MAX / 2);
         let kick = handle.kick.clone();
         board.connect(id.clone(), handle);
         Conn { id, frames, kick }
@@ -693,17 +728,31 @@ mod tests {
                 message: ClientMessage::ListRooms(noom_shared::Empty {}),
             };
             board.handle(&conn.id, list);
-            conn.frames.try_recv().unwrap().into_text().unwrap().to_string()
+            conn.frames
+                .try_recv()
+                .unwrap()
+                .into_text()
+                .unwrap()
+                .to_string()
         };
         let empty = ask(&board, &mut watcher, Some(7));
         let expected = |rooms| {
-            Envelope::with_id(ServerMessage::Rooms(rooms), Some(7)).encode().to_string()
+            Envelope::with_id(ServerMessage::Rooms(rooms), Some(7))
+                .encode()
+                .to_string()
         };
         assert_eq!(empty, expected(noom_shared::Rooms { rooms: vec![] }));
         join(&board, &mut ada, "Ada");
         let one = ask(&board, &mut watcher, Some(7));
-        assert!(one.contains(r#""name":"standup","participants":1"#), "{one}");
-        assert_eq!(one, ask(&board, &mut watcher, Some(7)), "the same until a change");
+        assert!(
+            one.contains(r#""name":"standup","participants":1"#),
+            "{one}"
+        );
+        assert_eq!(
+            one,
+            ask(&board, &mut watcher, Some(7)),
+            "the same until a change"
+        );
         assert!(!ask(&board, &mut watcher, None).contains(r#""id""#));
     }
 

@@ -65,11 +65,36 @@ async fn a_flood_is_rate_limited_then_closed_with_1008() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_reader_is_dropped_and_its_room_keeps_working() {
-    let config = Config {
+    let sent = stalled_reader_case(Config {
         send_queue: 64,
+        send_queue_bytes: 1 << 30,
+        ..Config::default()
+    })
+    .await;
+    println!("dropped by its message count after {sent} signals of 32 KiB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reader_is_dropped_when_its_queue_holds_too_many_bytes() {
+    // Room for 100,000 messages, but only 256 KiB.
+    let sent = stalled_reader_case(Config {
+        send_queue: 100_000,
+        send_queue_bytes: 256 * 1024,
+        ..Config::default()
+    })
+    .await;
+    println!("dropped by its queued bytes after {sent} signals of 32 KiB");
+    // Socket buffers take some megabytes first; a count-only queue would take 3 GB.
+    assert!(sent < 2_000, "{sent} signals of 32 KiB queued");
+}
+
+/// Ada floods a member who never reads until the server drops it; Bob, who reads, sees it
+/// leave and then still gets chat. Returns how many signals it took.
+async fn stalled_reader_case(config: Config) -> usize {
+    let config = Config {
         rate_limit: 100_000,
         rate_burst: 100_000,
-        ..Config::default()
+        ..config
     };
     let server = TestServer::with_config(config).await;
     let mut ada = TestClient::connect(&server.ws_url()).await;
@@ -120,10 +145,7 @@ async fn a_stalled_reader_is_dropped_and_its_room_keeps_working() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-    println!(
-        "stalled reader dropped after {sent} signals of 32 KiB in {:?}",
-        started.elapsed()
-    );
+    println!("stalled reader dropped in {:?}", started.elapsed());
 
     ada.send(ClientMessage::Chat(ChatSend {
         text: ChatText::new("still here").unwrap(),
@@ -147,6 +169,7 @@ async fn a_stalled_reader_is_dropped_and_its_room_keeps_working() {
             other => panic!("unexpected {other:?}"),
         }
     }
+    sent
 }
 
 #[tokio::test]
