@@ -103,6 +103,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_room_size: u32,
 
+    /// Most rooms open at once; a join that would open another is refused with
+    /// `too_many_rooms` (existing rooms can still be joined).
+    #[arg(long, env = "NOOM_MAX_ROOMS", default_value_t = 10_000)]
+    pub max_rooms: usize,
+
     /// Largest file people may send one another, in bytes. Files go peer to peer and are held
     /// in memory in every browser; browsers are told the cap in `welcome`, state it, and refuse
     /// larger files.
@@ -221,6 +226,7 @@ impl Default for Config {
             turn_ttl: Duration::from_secs(24 * 3600),
             ice_relay_only: false,
             max_room_size: 8,
+            max_rooms: 10_000,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_frame_bytes: 64 * 1024,
             max_connections: 0,

@@ -159,7 +159,8 @@ impl Switchboard {
                         grace_ms: config.resume_grace.as_millis() as u64,
                         new_token: crate::ids::new_resume_token,
                     },
-                ),
+                )
+                .with_max_rooms(config.max_rooms),
                 conns: HashMap::new(),
                 routes: Routes::new(config.send_queue),
                 metrics: Arc::default(),

@@ -20,6 +20,9 @@ pub enum ErrorCode {
     RateLimited,
     /// A `resume` token that is unknown, used, or expired: join again instead.
     InvalidToken,
+    /// A join that would open a new room on a server holding as many as it may
+    /// (`--max-rooms`); existing rooms can still be joined.
+    TooManyRooms,
 }
 
 impl ErrorCode {
@@ -37,11 +40,12 @@ impl ErrorCode {
             Self::UnknownPeer => "unknown_peer",
             Self::RateLimited => "rate_limited",
             Self::InvalidToken => "invalid_token",
+            Self::TooManyRooms => "too_many_rooms",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::BadMessage,
         Self::TooLarge,
         Self::InvalidRoom,
@@ -53,6 +57,7 @@ impl ErrorCode {
         Self::UnknownPeer,
         Self::RateLimited,
         Self::InvalidToken,
+        Self::TooManyRooms,
     ];
 
     /// Parses a wire code; used to recover a precise code from a validation error.

@@ -151,7 +151,10 @@ impl Session {
             ErrorCode::RoomFull => self.phase.set(Phase::Full),
             // The held seat is gone (expired, or the server restarted).
             ErrorCode::InvalidToken if self.reconnecting.get_untracked() => self.rejoin(),
-            ErrorCode::InvalidNickname | ErrorCode::InvalidRoom | ErrorCode::AlreadyInRoom
+            ErrorCode::InvalidNickname
+            | ErrorCode::InvalidRoom
+            | ErrorCode::AlreadyInRoom
+            | ErrorCode::TooManyRooms
                 if self.phase.get_untracked() == Phase::Joining =>
             {
                 self.phase.set(Phase::PreJoin);

@@ -71,6 +71,8 @@ pub struct Hub {
     tokens: HashMap<ResumeToken, PeerId>,
     /// The held seats by deadline, so expiring them looks at those due, not at every peer.
     held: BTreeSet<(u64, PeerId)>,
+    /// Rooms open at once; a join that would open one more is refused.
+    max_rooms: usize,
 }
 
 impl Hub {
@@ -84,7 +86,14 @@ impl Hub {
             resume,
             tokens: HashMap::new(),
             held: BTreeSet::new(),
+            max_rooms: usize::MAX,
         }
+    }
+
+    /// A hub that refuses to open more than `max` rooms at once.
+    pub fn with_max_rooms(mut self, max: usize) -> Self {
+        self.max_rooms = max;
+        self
     }
 
     /// A new connection to this node, in the lobby.
@@ -375,10 +384,11 @@ impl Hub {
             return Err(refusals::ALREADY_IN_ROOM);
         }
         let full = |r: &Room| self.max_room_size.is_some_and(|max| r.members.len() >= max);
-        if self.rooms.get(room).is_some_and(full) {
-            return Err(refusals::ROOM_FULL);
+        match self.rooms.get(room) {
+            Some(existing) if full(existing) => Err(refusals::ROOM_FULL),
+            None if self.rooms.len() >= self.max_rooms => Err(refusals::TOO_MANY_ROOMS),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn join(

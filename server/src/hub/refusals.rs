@@ -14,6 +14,10 @@ pub const ALREADY_IN_ROOM_TO_RESUME: Refusal = (
     "leave your room before resuming another seat",
 );
 pub const ROOM_FULL: Refusal = (ErrorCode::RoomFull, "this room is full");
+pub const TOO_MANY_ROOMS: Refusal = (
+    ErrorCode::TooManyRooms,
+    "this server holds as many rooms as it may: join an existing room, or try later",
+);
 pub const NOT_IN_ROOM: Refusal = (ErrorCode::NotInRoom, "join a room first");
 pub const UNKNOWN_PEER: Refusal = (ErrorCode::UnknownPeer, "no such peer in your room");
 pub const INVALID_TOKEN: Refusal = (

@@ -94,6 +94,18 @@ fn room_full_and_already_in_room() {
 }
 
 #[test]
+fn no_room_opens_past_the_cap_but_existing_ones_fill() {
+    let mut hub = hub_with(&["a", "b", "c"], 8).with_max_rooms(1);
+    send(&mut hub, "a", join("r", "A"));
+    assert_eq!(
+        error_code(&send(&mut hub, "b", join("s", "B"))),
+        Some(ErrorCode::TooManyRooms)
+    );
+    assert!(error_code(&send(&mut hub, "c", join("r", "C"))).is_none());
+    assert_eq!(hub.room_list().rooms.len(), 1);
+}
+
+#[test]
 fn signal_only_reaches_peers_of_the_same_room() {
     let mut hub = hub_with(&["a", "b", "c"], 8);
     send(&mut hub, "a", join("r", "A"));
