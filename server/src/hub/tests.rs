@@ -438,3 +438,136 @@ fn held_seats_expire_in_deadline_order_and_a_resumed_one_never_does() {
     assert!(hub.expire_held_seats(10_000).is_empty());
     assert!(!hub.is_held(&peer("a")) && !hub.is_held(&peer("c")));
 }
+
+/// A tiny deterministic generator (xorshift64), so a failing sequence replays from its seed.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % sides as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.roll(items.len())])
+    }
+}
+
+/// What must hold after every step: rooms are non-empty, within their size, without
+/// duplicates, and agree with each member's own record; a signal only joins roommates.
+fn assert_invariants(hub: &Hub, out: &[Outgoing], max: usize, context: &str) {
+    for (name, room) in &hub.rooms {
+        assert!(
+            !room.members.is_empty(),
+            "{context}: empty room {name} kept"
+        );
+        assert!(room.members.len() <= max, "{context}: {name} over {max}");
+        let mut unique = room.members.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            room.members.len(),
+            "{context}: a member twice in {name}"
+        );
+        for member in &room.members {
+            let record = hub.membership(member).map(|(room, _)| room);
+            assert_eq!(
+                record,
+                Some(name),
+                "{context}: {member} in {name} thinks otherwise"
+            );
+        }
+    }
+    let seated = hub
+        .peers
+        .values()
+        .filter(|p| p.membership.is_some())
+        .count();
+    let listed: u32 = hub.room_list().rooms.iter().map(|r| r.participants).sum();
+    assert_eq!(
+        seated, listed as usize,
+        "{context}: the room list miscounts"
+    );
+    for outgoing in out {
+        if let ServerMessage::Signal(signal) = &outgoing.message {
+            let room_of = |p: &PeerId| hub.membership(p).map(|(room, _)| room.clone());
+            for to in &outgoing.to {
+                assert!(
+                    room_of(&signal.from).is_some() && room_of(&signal.from) == room_of(to),
+                    "{context}: a signal from {} reached {to} outside its room",
+                    signal.from
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn random_sequences_keep_rooms_membership_and_routing_consistent() {
+    let rooms = ["r0", "r1", "r2"];
+    for seed in 1..=300u64 {
+        let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let max = 1 + dice.roll(4);
+        let mut hub = Hub::new(Some(max), test_policy()).with_max_rooms(2);
+        let (mut connected, mut tokens) = (Vec::<PeerId>::new(), Vec::<ResumeToken>::new());
+        let mut now = 0;
+        for step in 0..200 {
+            let context = format!("seed {seed}, step {step}");
+            let who = dice.pick(&connected).cloned();
+            let out = match (dice.roll(8), who) {
+                (0, _) | (_, None) => {
+                    let fresh = peer(&format!("p{step}"));
+                    hub.connect(fresh.clone());
+                    connected.push(fresh);
+                    Vec::new()
+                }
+                (1 | 2, Some(who)) => {
+                    let room = dice.pick(&rooms).copied().unwrap_or("r0");
+                    let envelope = Envelope::new(join(room, &format!("n{step}")));
+                    hub.handle(&who, envelope, now)
+                }
+                (3, Some(who)) => {
+                    hub.handle(&who, Envelope::new(ClientMessage::Leave(Empty {})), now)
+                }
+                (4, Some(who)) => {
+                    let to = dice
+                        .pick(&connected)
+                        .cloned()
+                        .unwrap_or_else(|| who.clone());
+                    let signal = ClientMessage::Signal(SignalTo {
+                        to,
+                        data: SignalData::from_json(r#"{"candidate":null}"#).unwrap(),
+                    });
+                    hub.handle(&who, Envelope::new(signal), now)
+                }
+                (5, Some(who)) => {
+                    connected.retain(|p| *p != who);
+                    let lost = dice.roll(2) == 0;
+                    hub.disconnect(&who, lost, now)
+                        .map_or_else(Vec::new, |event| hub.apply(event))
+                }
+                (6, Some(who)) => match dice.pick(&tokens).cloned() {
+                    Some(token) => hub.handle(&who, Envelope::new(resume(&token)), now),
+                    None => Vec::new(),
+                },
+                (_, Some(_)) => {
+                    now += 600;
+                    let expired = hub.expire_held_seats(now);
+                    expired
+                        .into_iter()
+                        .flat_map(|event| hub.apply(event))
+                        .collect()
+                }
+            };
+            tokens.extend(out.iter().filter_map(|o| match &o.message {
+                ServerMessage::Session(session) => Some(session.resume_token.clone()),
+                _ => None,
+            }));
+            assert_invariants(&hub, &out, max, &context);
+            assert!(hub.rooms.len() <= 2, "{context}: over the room cap");
+        }
+    }
+}
