@@ -12,6 +12,8 @@ mod error;
 mod messages;
 mod names;
 mod peer;
+#[doc(hidden)]
+pub mod testing;
 
 pub use envelope::{DecodeError, Envelope, Message};
 pub use error::ErrorCode;

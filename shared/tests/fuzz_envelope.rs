@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use noom_shared::testing::Dice;
 use noom_shared::{ClientMessage, Envelope, Message, ServerMessage};
 
 const SEEDS: &[&str] = &[
@@ -53,17 +54,6 @@ const STUFFING: &[&[u8]] = &[
     b"\"payload\"",
     b"\"id\"",
 ];
-
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % sides.max(1) as u64) as usize
-    }
-}
 
 fn mutate(dice: &mut Dice, input: &mut Vec<u8>) {
     for _ in 0..=dice.roll(4) {
@@ -113,7 +103,7 @@ fn mutated_envelopes_never_panic_and_what_decodes_round_trips() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(50_000);
     let started = Instant::now();
-    let mut dice = Dice(0x5EED_0F_0000_0001);
+    let mut dice = Dice(0x5EED_0F00_0000_0001);
     let mut decoded = 0u64;
     for _ in 0..inputs {
         let mut input = SEEDS[dice.roll(SEEDS.len())].as_bytes().to_vec();

@@ -1,5 +1,6 @@
 //! The hub's rules, driven with no network.
 
+use noom_shared::testing::Dice;
 use noom_shared::{ChatSend, ChatText, Empty, ErrorCode, Join, SetNickname, SignalData, SignalTo};
 
 use super::*;
@@ -437,22 +438,6 @@ fn held_seats_expire_in_deadline_order_and_a_resumed_one_never_does() {
     );
     assert!(hub.expire_held_seats(10_000).is_empty());
     assert!(!hub.is_held(&peer("a")) && !hub.is_held(&peer("c")));
-}
-
-/// A tiny deterministic generator (xorshift64), so a failing sequence replays from its seed.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % sides as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        (!items.is_empty()).then(|| &items[self.roll(items.len())])
-    }
 }
 
 /// What must hold after every step: rooms are non-empty, within their size, without
