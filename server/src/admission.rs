@@ -1,40 +1,66 @@
 //! Caps on connections: in total and per client address, so that one machine cannot take
 //! every file descriptor. A connection over either cap is closed at once, before any work is
 //! done for it. An [`Admission`] is held for as long as the connection lives, its WebSocket
-//! included, and frees its place when dropped.
+//! included, and frees its place when dropped. Each address also has one rate limiter that all
+//! its connections share and that outlives them for a while, so reconnecting does not refill
+//! it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::rate::RateLimiter;
+
+/// How long an address's rate limiter is kept after its last connection closed.
+const LIMITER_LINGERS: Duration = Duration::from_secs(60);
+
+/// The rate limiter shared by one address's connections.
+pub(crate) type SharedLimiter = Arc<Mutex<RateLimiter>>;
 
 /// The places in use.
 #[derive(Debug)]
 pub(crate) struct Admissions {
     max_total: usize,
     max_per_ip: usize,
+    /// Messages per second, and burst, for all of one address's connections together.
+    per_ip_rate: (u32, u32),
     in_use: Mutex<InUse>,
 }
 
 #[derive(Debug, Default)]
 struct InUse {
     total: usize,
-    /// Only addresses with a connection open: the map is at most `max_total` long.
-    per_ip: HashMap<IpAddr, usize>,
+    /// Addresses with a connection open, or closed less than [`LIMITER_LINGERS`] ago; pruned
+    /// to those open when it grows past `max_total`.
+    per_ip: HashMap<IpAddr, Address>,
+}
+
+#[derive(Debug)]
+struct Address {
+    open: usize,
+    limiter: SharedLimiter,
+    /// When its last connection closed.
+    idle_since: Option<Instant>,
 }
 
 /// A connection's place as a request extension, for the WebSocket to take along when the
 /// connection is upgraded.
 #[derive(Debug, Clone)]
 pub(crate) struct Held {
-    /// Kept only to be dropped with the last copy.
-    _place: Arc<Admission>,
+    place: Arc<Admission>,
 }
 
 impl Held {
     pub(crate) fn new(admission: Admission) -> Self {
         Self {
-            _place: Arc::new(admission),
+            place: Arc::new(admission),
         }
+    }
+
+    /// The limiter this connection's address shares; `None` for a local proxy's address.
+    pub(crate) fn limiter(&self) -> Option<SharedLimiter> {
+        self.place.limiter.clone()
     }
 }
 
@@ -43,6 +69,7 @@ impl Held {
 pub(crate) struct Admission {
     ip: IpAddr,
     admissions: Arc<Admissions>,
+    limiter: Option<SharedLimiter>,
 }
 
 /// Descriptors kept for what is not a connection: Redis, certificate files, the listeners.
@@ -73,27 +100,48 @@ fn is_local_proxy(ip: IpAddr) -> bool {
 }
 
 impl Admissions {
-    pub(crate) fn new(max_total: usize, max_per_ip: usize) -> Arc<Self> {
+    pub(crate) fn new(max_total: usize, max_per_ip: usize, per_ip_rate: (u32, u32)) -> Arc<Self> {
         Arc::new(Self {
             max_total,
             max_per_ip,
+            per_ip_rate,
             in_use: Mutex::new(InUse::default()),
         })
     }
 
     /// A place for a connection from `ip`, or `None` when a cap is reached.
     pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Admission> {
+        let now = Instant::now();
         let mut in_use = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
-        let from_ip = in_use.per_ip.get(&ip).copied().unwrap_or(0);
-        let over_per_ip = from_ip >= self.max_per_ip && !is_local_proxy(ip);
-        if in_use.total >= self.max_total || over_per_ip {
+        let from_ip = in_use.per_ip.get(&ip).map_or(0, |address| address.open);
+        let local = is_local_proxy(ip);
+        if in_use.total >= self.max_total || (from_ip >= self.max_per_ip && !local) {
             return None;
         }
+        if in_use.per_ip.len() >= self.max_total {
+            in_use.per_ip.retain(|_, address| {
+                address
+                    .idle_since
+                    .is_none_or(|since| now.duration_since(since) < LIMITER_LINGERS)
+            });
+            if in_use.per_ip.len() >= self.max_total {
+                in_use.per_ip.retain(|_, address| address.open > 0);
+            }
+        }
         in_use.total += 1;
-        in_use.per_ip.insert(ip, from_ip + 1);
+        let (rate, burst) = self.per_ip_rate;
+        let address = in_use.per_ip.entry(ip).or_insert_with(|| Address {
+            open: 0,
+            limiter: Arc::new(Mutex::new(RateLimiter::new(rate, burst, now))),
+            idle_since: None,
+        });
+        address.open += 1;
+        address.idle_since = None;
+        let limiter = (!local).then(|| address.limiter.clone());
         Some(Admission {
             ip,
             admissions: self.clone(),
+            limiter,
         })
     }
 }
@@ -106,10 +154,10 @@ impl Drop for Admission {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         in_use.total -= 1;
-        if let Some(count) = in_use.per_ip.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                in_use.per_ip.remove(&self.ip);
+        if let Some(address) = in_use.per_ip.get_mut(&self.ip) {
+            address.open -= 1;
+            if address.open == 0 {
+                address.idle_since = Some(Instant::now());
             }
         }
     }
@@ -121,7 +169,7 @@ mod tests {
 
     #[test]
     fn caps_hold_per_address_and_in_total_and_places_come_back() {
-        let admissions = Admissions::new(3, 2);
+        let admissions = Admissions::new(3, 2, (50, 200));
         let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
         let first = admissions.admit(a).unwrap();
         let _second = admissions.admit(a).unwrap();
@@ -138,8 +186,21 @@ mod tests {
     }
 
     #[test]
+    fn an_address_keeps_its_limiter_across_reconnects() {
+        let admissions = Admissions::new(10, 10, (50, 200));
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        let first = Held::new(admissions.admit(ip).unwrap());
+        let limiter = first.limiter().unwrap();
+        drop(first);
+        let again = Held::new(admissions.admit(ip).unwrap());
+        assert!(Arc::ptr_eq(&limiter, &again.limiter().unwrap()));
+        let proxy = Held::new(admissions.admit("127.0.0.1".parse().unwrap()).unwrap());
+        assert!(proxy.limiter().is_none(), "a local proxy speaks for many");
+    }
+
+    #[test]
     fn a_local_proxy_has_only_the_total_cap() {
-        let admissions = Admissions::new(3, 1);
+        let admissions = Admissions::new(3, 1, (50, 200));
         let proxy: IpAddr = "127.0.0.1".parse().unwrap();
         let held: Vec<_> = (0..3).filter_map(|_| admissions.admit(proxy)).collect();
         assert_eq!(held.len(), 3);

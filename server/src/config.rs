@@ -134,6 +134,16 @@ pub struct Config {
     #[arg(long, env = "NOOM_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
 
+    /// Messages per second all connections from one address may send together, sustained;
+    /// kept for a minute after the last one closes, so reconnecting does not reset it.
+    /// 127.0.0.1 and ::1 (a local reverse proxy) have only the per-connection limit.
+    #[arg(long, env = "NOOM_RATE_LIMIT_PER_IP", default_value_t = 250)]
+    pub rate_limit_per_ip: u32,
+
+    /// Messages one address may send in a burst above its sustained rate.
+    #[arg(long, env = "NOOM_RATE_BURST_PER_IP", default_value_t = 1000)]
+    pub rate_burst_per_ip: u32,
+
     /// Messages one connection may send in a burst above the sustained rate.
     #[arg(long, env = "NOOM_RATE_BURST", default_value_t = 200)]
     pub rate_burst: u32,
@@ -233,6 +243,8 @@ impl Default for Config {
             max_connections_per_ip: 200,
             rate_limit: 50,
             rate_burst: 200,
+            rate_limit_per_ip: 250,
+            rate_burst_per_ip: 1000,
             public_host: Vec::new(),
             allowed_origins: Vec::new(),
             idle_timeout: Duration::from_secs(60),

@@ -21,8 +21,9 @@ use tracing::{debug, info};
 
 use crate::Config;
 use crate::admin::AdminEvent;
+use crate::admission::SharedLimiter;
 use crate::ids::new_peer_id;
-use crate::rate::{RateLimiter, Verdict};
+use crate::rate::{Limits, RateLimiter, Verdict};
 use crate::switchboard::{ConnHandle, Switchboard};
 
 /// Why a connection ended, and so which close frame (if any) it gets.
@@ -78,6 +79,7 @@ pub(crate) async fn serve<W, R>(
     config: Arc<Config>,
     shutdown: CancellationToken,
     ip: Option<IpAddr>,
+    address_limiter: Option<SharedLimiter>,
 ) where
     W: Sink<Message, Error = WsError> + Send + Unpin + 'static,
     R: Stream<Item = Result<Message, WsError>> + Unpin,
@@ -93,7 +95,18 @@ pub(crate) async fn serve<W, R>(
     };
     let writer = tokio::spawn(write_loop(sink, outbox, config.idle_timeout / 3));
 
-    let ending = read_loop(&mut stream, &peer, &board, &config, &handle, &shutdown).await;
+    let own = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
+    let limits = Limits::new(own, address_limiter);
+    let ending = read_loop(
+        &mut stream,
+        &peer,
+        &board,
+        &config,
+        &handle,
+        &shutdown,
+        limits,
+    )
+    .await;
 
     // A socket that broke keeps its seat for a while, for the client to come back. So does one
     // closed because the server stops: its room is not told that everyone leaves, since they
@@ -134,11 +147,11 @@ async fn read_loop<S>(
     config: &Config,
     conn: &ConnHandle,
     shutdown: &CancellationToken,
+    mut limits: Limits,
 ) -> Ending
 where
     S: Stream<Item = Result<Message, WsError>> + Unpin,
 {
-    let mut limiter = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
     let metrics = board.metrics();
     loop {
         let next = tokio::select! {
@@ -173,7 +186,7 @@ where
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                if limiter.check(Instant::now()) == Verdict::Allow {
+                if limits.check(Instant::now()) == Verdict::Allow {
                     board.reply_error(
                         peer,
                         None,
@@ -186,7 +199,7 @@ where
             Message::Close(_) => return Ending::Closed,
             // Pings cost a pong each: they count like any message, without an error reply.
             Message::Ping(_) | Message::Pong(_) => {
-                if limiter.check(Instant::now()) == Verdict::Abuse {
+                if limits.check(Instant::now()) == Verdict::Abuse {
                     metrics.rate_limited();
                     return Ending::Abusive;
                 }
@@ -194,7 +207,7 @@ where
             }
             Message::Frame(_) => continue,
         };
-        match limiter.check(Instant::now()) {
+        match limits.check(Instant::now()) {
             Verdict::Allow => {}
             Verdict::Limit { first_in_streak } => {
                 metrics.rate_limited();

@@ -124,7 +124,6 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
     let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
     app.sockets.spawn(async move {
-        let _held = held;
         match on_upgrade.await {
             Ok(upgraded) => {
                 // Split here rather than in `serve`: a socket passed whole would keep its
@@ -142,6 +141,7 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
                     task_app.config.clone(),
                     task_app.shutdown.clone(),
                     client_ip,
+                    held.as_ref().and_then(Held::limiter),
                 )
                 .await;
             }

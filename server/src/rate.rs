@@ -1,5 +1,6 @@
 //! A per-connection token bucket.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,45 @@ impl RateLimiter {
                 first_in_streak: self.streak == 1,
             }
         }
+    }
+}
+
+/// A connection's own limiter, and the one its address shares with its other connections.
+pub(crate) struct Limits {
+    own: RateLimiter,
+    address: Option<Arc<Mutex<RateLimiter>>>,
+    /// This connection was told of the limit it is under (it is told once per streak, even
+    /// when the streak began on another connection of its address).
+    told: bool,
+}
+
+impl Limits {
+    pub(crate) fn new(own: RateLimiter, address: Option<Arc<Mutex<RateLimiter>>>) -> Self {
+        Self {
+            own,
+            address,
+            told: false,
+        }
+    }
+
+    /// The own limiter's verdict; when it allows, the address's.
+    pub(crate) fn check(&mut self, now: Instant) -> Verdict {
+        let verdict = match (self.own.check(now), &self.address) {
+            (Verdict::Allow, Some(address)) => address
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .check(now),
+            (verdict, _) => verdict,
+        };
+        match verdict {
+            Verdict::Allow => self.told = false,
+            Verdict::Limit { .. } => {
+                let first_in_streak = !std::mem::replace(&mut self.told, true);
+                return Verdict::Limit { first_in_streak };
+            }
+            Verdict::Abuse => {}
+        }
+        verdict
     }
 }
 

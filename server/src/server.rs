@@ -119,7 +119,8 @@ pub async fn run(
     tokio::spawn(run_chores(board, stop.clone()));
 
     let max_connections = total_cap(config.max_connections);
-    let admissions = Admissions::new(max_connections, config.max_connections_per_ip);
+    let per_ip_rate = (config.rate_limit_per_ip, config.rate_burst_per_ip);
+    let admissions = Admissions::new(max_connections, config.max_connections_per_ip, per_ip_rate);
     info!(
         max_connections,
         per_ip = config.max_connections_per_ip,

@@ -36,6 +36,31 @@ impl TestClient {
             .await
             .expect("connect in time")
             .expect("WebSocket handshake");
+        Self::greeted(socket).await
+    }
+
+    /// Like [`connect`](Self::connect), from the local address `source` (any of 127/8 stands
+    /// in for another client); `server` is the server's address.
+    pub async fn connect_from(server: std::net::SocketAddr, source: std::net::IpAddr) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind(std::net::SocketAddr::new(source, 0))
+            .expect("bind the source address");
+        let tcp = socket.connect(server).await.expect("connect");
+        let url = format!("ws://{server}/ws");
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+        let (socket, _) = timeout(WAIT, tokio_tungstenite::client_async(url, stream))
+            .await
+            .expect("handshake in time")
+            .expect("WebSocket handshake");
+        Self::greeted(socket).await
+    }
+
+    async fn greeted(
+        socket: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Self {
         let mut client = Self {
             socket,
             welcome: Welcome {
@@ -220,6 +245,17 @@ impl TestClient {
         match envelope.message {
             ServerMessage::Joined(joined) => joined,
             other => panic!("expected joined, got {other:?}"),
+        }
+    }
+
+    /// Reads until an `error` with `code` arrives, skipping whatever comes first.
+    pub async fn until_error(&mut self, code: ErrorCode) -> ErrorPayload {
+        loop {
+            if let ServerMessage::Error(error) = self.recv().await
+                && error.code == code
+            {
+                return error;
+            }
         }
     }
 

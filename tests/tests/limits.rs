@@ -424,3 +424,35 @@ async fn a_ping_flood_is_rate_limited_like_messages() {
     }
     assert_eq!(ada.close_code().await, Some(CloseCode::Policy));
 }
+
+#[tokio::test]
+async fn reconnecting_does_not_refill_an_address_s_rate_limit() {
+    let server = TestServer::with_config(Config {
+        rate_limit: 1000,
+        rate_burst: 1000,
+        rate_limit_per_ip: 1,
+        rate_burst_per_ip: 10,
+        ..Config::default()
+    })
+    .await;
+    let (flooder, other): (std::net::IpAddr, std::net::IpAddr) =
+        ("127.0.0.8".parse().unwrap(), "127.0.0.9".parse().unwrap());
+    let mut first = TestClient::connect_from(server.addr, flooder).await;
+    first.join("r", "Flo").await;
+    for n in 0..12 {
+        let text = ChatText::new(&format!("{n}")).unwrap();
+        first.send(ClientMessage::Chat(ChatSend { text })).await;
+    }
+    first.until_error(ErrorCode::RateLimited).await;
+    drop(first);
+
+    // A fresh connection from the same address finds the bucket as it was left.
+    let mut again = TestClient::connect_from(server.addr, flooder).await;
+    again
+        .send(noom_tests::client::join_message("r", "Flo2"))
+        .await;
+    again.until_error(ErrorCode::RateLimited).await;
+    // Another address is not affected.
+    let mut bystander = TestClient::connect_from(server.addr, other).await;
+    bystander.join("r", "Bea").await;
+}

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use noom_shared::{ChatSend, ChatText, ClientMessage, ErrorCode, ServerMessage};
+use noom_shared::{ChatSend, ChatText, ClientMessage, ErrorCode};
 use noom_tests::TestClient;
 use noom_tests::binary::{ServerProcess, empty_dir, field, server_executable};
 use noom_tests::http::get;
@@ -103,12 +103,7 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
     for n in 0..16 {
         ana.send(chat(&format!("hello {n}"))).await;
     }
-    loop {
-        match ana.recv().await {
-            ServerMessage::Error(error) if error.code == ErrorCode::RateLimited => break,
-            _ => continue,
-        }
-    }
+    ana.until_error(ErrorCode::RateLimited).await;
 
     let during = until(metrics, "noom_connections", 3.0).await;
     for (series, value) in [
