@@ -162,7 +162,7 @@ impl Switchboard {
                 )
                 .with_max_rooms(config.max_rooms),
                 conns: HashMap::new(),
-                routes: Routes::new(config.send_queue),
+                routes: Routes::new(config.send_queue, config.send_queue_bytes, Message::len),
                 metrics: Arc::default(),
                 events: events.clone(),
                 room_since: HashMap::new(),
