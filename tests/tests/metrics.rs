@@ -73,7 +73,7 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
             "--max-room-size",
             "2",
             "--rate-limit",
-            "5",
+            "1",
             "--rate-burst",
             "10",
         ],
@@ -120,9 +120,10 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
         assert_eq!(during.get(series), Some(&value), "{series}");
     }
     let limited = during["noom_rate_limited_total"];
-    // The join took one of the 10 tokens; a few more refill while sending.
+    // The join took one of the 10 tokens; at 1 a second, at most a couple refill while
+    // sending, even on a loaded machine.
     assert!(
-        (4.0..=7.0).contains(&limited),
+        (5.0..=7.0).contains(&limited),
         "rate limited {limited} of 16"
     );
 
