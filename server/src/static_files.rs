@@ -231,7 +231,7 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| matches!(tag.trim(), "*") || tag.trim() == etag)
 }
 
-/// Trunk names assets `name-<16 hex digits>` (`_bg` for the WASM): such a file never changes,
+/// Trunk names assets `name-<hex hash>` (`_bg` for the WASM): such a file never changes,
 /// so browsers may keep it a year. `index.html` names the current ones, so it is revalidated.
 fn cache_control(path: &str) -> &'static str {
     if path.ends_with(".html") {
@@ -247,7 +247,9 @@ fn is_fingerprinted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     name.rsplit_once('-').is_some_and(|(_, tail)| {
         let hash: String = tail.chars().take_while(char::is_ascii_hexdigit).collect();
-        hash.len() == 16 && matches!(tail[16..].chars().next(), Some('.' | '_'))
+        // Trunk writes a 64-bit hash in hex without leading zeros: up to 16 digits.
+        (10..=16).contains(&hash.len())
+            && matches!(tail[hash.len()..].chars().next(), Some('.' | '_'))
     })
 }
 
@@ -321,6 +323,7 @@ mod tests {
             "noom-client-9050e9041dede2a7.js",
             "noom-client-9050e9041dede2a7_bg.wasm",
             "style-11e682fe219cacc6.css",
+            "noom-client-406b7b70697dcca_bg.wasm",
         ] {
             assert_eq!(cache_control(hashed), "public, max-age=31536000, immutable");
         }
