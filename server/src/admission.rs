@@ -58,16 +58,26 @@ impl Held {
         }
     }
 
-    /// The limiter this connection's address shares; `None` for a local proxy's address.
+    /// The limiter this connection's address shares; `None` for a proxy's address.
     pub(crate) fn limiter(&self) -> Option<SharedLimiter> {
-        self.place.limiter.clone()
+        self.place.limiter()
+    }
+}
+
+impl Admission {
+    /// The limiter its address shares; `None` for a proxy's address.
+    pub(crate) fn limiter(&self) -> Option<SharedLimiter> {
+        self.limiter.clone()
     }
 }
 
 /// One connection's place; dropping it frees the place.
 #[derive(Debug)]
 pub(crate) struct Admission {
-    ip: IpAddr,
+    /// The address it counts against, if any.
+    ip: Option<IpAddr>,
+    /// Whether it counts against the total.
+    in_total: bool,
     admissions: Arc<Admissions>,
     limiter: Option<SharedLimiter>,
 }
@@ -109,13 +119,33 @@ impl Admissions {
         })
     }
 
-    /// A place for a connection from `ip`, or `None` when a cap is reached.
+    /// A place for a connection from `ip`, or `None` when a cap is reached. A local proxy's
+    /// address has only the total cap.
     pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Admission> {
+        self.place(Some(ip).filter(|ip| !is_local_proxy(*ip)), true)
+    }
+
+    /// A place for a trusted proxy's connection (`--trust-proxy-header`): the total cap only,
+    /// since the proxy speaks for many clients.
+    pub(crate) fn admit_proxy(self: &Arc<Self>) -> Option<Admission> {
+        self.place(None, true)
+    }
+
+    /// A place for a client behind a trusted proxy, at `ip` as the proxy says: the per-address
+    /// cap only, since the proxy's connection already has its place in the total.
+    pub(crate) fn admit_behind_proxy(self: &Arc<Self>, ip: IpAddr) -> Option<Admission> {
+        self.place(Some(ip), false)
+    }
+
+    fn place(self: &Arc<Self>, ip: Option<IpAddr>, in_total: bool) -> Option<Admission> {
         let now = Instant::now();
         let mut in_use = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
-        let from_ip = in_use.per_ip.get(&ip).map_or(0, |address| address.open);
-        let local = is_local_proxy(ip);
-        if in_use.total >= self.max_total || (from_ip >= self.max_per_ip && !local) {
+        let from_ip = ip
+            .and_then(|ip| in_use.per_ip.get(&ip))
+            .map_or(0, |address| address.open);
+        if (in_total && in_use.total >= self.max_total)
+            || (ip.is_some() && from_ip >= self.max_per_ip)
+        {
             return None;
         }
         if in_use.per_ip.len() >= self.max_total {
@@ -128,18 +158,23 @@ impl Admissions {
                 in_use.per_ip.retain(|_, address| address.open > 0);
             }
         }
-        in_use.total += 1;
+        if in_total {
+            in_use.total += 1;
+        }
         let (rate, burst) = self.per_ip_rate;
-        let address = in_use.per_ip.entry(ip).or_insert_with(|| Address {
-            open: 0,
-            limiter: Arc::new(Mutex::new(RateLimiter::new(rate, burst, now))),
-            idle_since: None,
+        let limiter = ip.map(|ip| {
+            let address = in_use.per_ip.entry(ip).or_insert_with(|| Address {
+                open: 0,
+                limiter: Arc::new(Mutex::new(RateLimiter::new(rate, burst, now))),
+                idle_since: None,
+            });
+            address.open += 1;
+            address.idle_since = None;
+            address.limiter.clone()
         });
-        address.open += 1;
-        address.idle_since = None;
-        let limiter = (!local).then(|| address.limiter.clone());
         Some(Admission {
             ip,
+            in_total,
             admissions: self.clone(),
             limiter,
         })
@@ -153,8 +188,10 @@ impl Drop for Admission {
             .in_use
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        in_use.total -= 1;
-        if let Some(address) = in_use.per_ip.get_mut(&self.ip) {
+        if self.in_total {
+            in_use.total -= 1;
+        }
+        if let Some(address) = self.ip.and_then(|ip| in_use.per_ip.get_mut(&ip)) {
             address.open -= 1;
             if address.open == 0 {
                 address.idle_since = Some(Instant::now());
@@ -206,5 +243,26 @@ mod tests {
         assert_eq!(held.len(), 3);
         assert!(admissions.admit(proxy).is_none());
         assert!(total_cap(0) >= 1 && total_cap(7) == 7);
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_total_counts_connections_and_the_cap_counts_clients() {
+        let admissions = Admissions::new(3, 1, (50, 200));
+        let proxied: Vec<_> = (0..3).filter_map(|_| admissions.admit_proxy()).collect();
+        assert_eq!(
+            proxied.len(),
+            3,
+            "a proxy's connections have the total cap only"
+        );
+        assert!(admissions.admit_proxy().is_none());
+        let client: IpAddr = "198.51.100.7".parse().unwrap();
+        let first = admissions.admit_behind_proxy(client).unwrap();
+        assert!(first.limiter().is_some(), "each client has its rate limit");
+        assert!(
+            admissions.admit_behind_proxy(client).is_none(),
+            "one per client address"
+        );
+        drop(first);
+        assert!(admissions.admit_behind_proxy(client).is_some());
     }
 }

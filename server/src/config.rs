@@ -130,6 +130,13 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
     pub max_connections_per_ip: usize,
 
+    /// Behind a reverse proxy on another machine: take each client's address from this
+    /// header (e.g. `X-Forwarded-For`, whose last entry is the one the proxy added), for the
+    /// per-address caps and rate limits. Only set it when every connection comes through the
+    /// proxy, since a client reaching Noom directly could claim any address.
+    #[arg(long, env = "NOOM_TRUST_PROXY_HEADER", value_parser = parse_header_name)]
+    pub trust_proxy_header: Option<hyper::header::HeaderName>,
+
     /// Messages per second one connection may send, sustained.
     #[arg(long, env = "NOOM_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
@@ -241,6 +248,7 @@ impl Default for Config {
             max_frame_bytes: 64 * 1024,
             max_connections: 0,
             max_connections_per_ip: 200,
+            trust_proxy_header: None,
             rate_limit: 50,
             rate_burst: 200,
             rate_limit_per_ip: 250,
@@ -260,6 +268,11 @@ impl Default for Config {
             redis_url: None,
         }
     }
+}
+
+fn parse_header_name(name: &str) -> Result<hyper::header::HeaderName, String> {
+    name.parse()
+        .map_err(|_| format!("{name:?} is not an HTTP header name"))
 }
 
 /// A value that must not reach logs or `--help`: its `Debug` says `<hidden>`.

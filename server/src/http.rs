@@ -1,14 +1,15 @@
 //! HTTP on the one port: `/ws` (WebSocket upgrade), `/healthz`, and the web app.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use hyper::body::Incoming;
 use hyper::header::{
-    CONNECTION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, ORIGIN,
+    SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -21,7 +22,7 @@ use tracing::debug;
 
 use crate::Config;
 use crate::admin::{self, AdminAccess};
-use crate::admission::Held;
+use crate::admission::{Admissions, Held};
 use crate::cluster::Cluster;
 use crate::conn;
 use crate::hosts::OwnNames;
@@ -34,10 +35,43 @@ use crate::switchboard::Switchboard;
 pub(crate) struct ClientAddr {
     pub(crate) addr: std::net::SocketAddr,
     pub(crate) tls: bool,
+    /// Whether `addr` is what a trusted proxy said, not the connection's peer.
+    pub(crate) forwarded: bool,
+}
+
+impl ClientAddr {
+    /// The client's address as `header` (`--trust-proxy-header`) gives it, when set and
+    /// present: the header's last entry, which the proxy added. Earlier entries came from the
+    /// client and could be anything.
+    pub(crate) fn behind(self, header: Option<&HeaderName>, headers: &HeaderMap) -> Self {
+        let forwarded = header
+            .and_then(|name| headers.get_all(name).iter().next_back())
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|entry| parse_forwarded_address(entry.trim()));
+        match forwarded {
+            Some(ip) => Self {
+                addr: std::net::SocketAddr::new(ip, 0),
+                forwarded: true,
+                ..self
+            },
+            None => self,
+        }
+    }
+}
+
+/// `192.0.2.1`, `192.0.2.1:5060`, `2001:db8::1` or `[2001:db8::1]:5060`.
+fn parse_forwarded_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// What every HTTP connection shares.
 pub(crate) struct App {
+    /// The connection caps, for clients behind a trusted proxy.
+    pub(crate) admissions: Arc<Admissions>,
     pub(crate) config: Arc<Config>,
     pub(crate) board: Arc<Switchboard>,
     pub(crate) files: StaticFiles,
@@ -114,12 +148,28 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "server shutting down\n");
     }
     let accept = derive_accept_key(key.as_bytes());
-    let client_ip = req
-        .extensions()
-        .get::<ClientAddr>()
-        .map(|client| client.addr.ip());
+    let client = req.extensions().get::<ClientAddr>().copied();
+    let client_ip = client.map(|client| client.addr.ip());
+    // Behind a trusted proxy the connection counts in the total; the client, as the proxy
+    // names it, has its own place against the per-address cap, and its own rate limit.
+    let behind_proxy = match client.filter(|client| client.forwarded) {
+        Some(client) => match app.admissions.admit_behind_proxy(client.addr.ip()) {
+            Some(place) => Some(place),
+            None => {
+                return plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many connections from your address\n",
+                );
+            }
+        },
+        None => None,
+    };
     // The connection's place goes with the WebSocket, which outlives this request.
     let held = req.extensions_mut().remove::<Held>();
+    let address_limiter = match &behind_proxy {
+        Some(place) => place.limiter(),
+        None => held.as_ref().and_then(Held::limiter),
+    };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
@@ -141,9 +191,10 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
                     task_app.config.clone(),
                     task_app.shutdown.clone(),
                     client_ip,
-                    held.as_ref().and_then(Held::limiter),
+                    address_limiter,
                 )
                 .await;
+                drop((held, behind_proxy));
             }
             Err(err) => debug!(cause = %err, "WebSocket upgrade failed"),
         }
@@ -244,6 +295,32 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_static(v)))
             .collect()
+    }
+
+    #[test]
+    fn a_trusted_proxy_header_names_the_client_by_its_last_entry() {
+        let peer = ClientAddr {
+            addr: "10.0.0.2:41000".parse().unwrap(),
+            tls: false,
+            forwarded: false,
+        };
+        let xff: HeaderName = "x-forwarded-for".parse().unwrap();
+        let ip = |pairs: &[(&'static str, &'static str)], trusted: Option<&HeaderName>| {
+            let client = peer.behind(trusted, &headers(pairs));
+            (client.addr.ip().to_string(), client.forwarded)
+        };
+        let spoofed = [("x-forwarded-for", "1.1.1.1, 203.0.113.9")];
+        assert_eq!(ip(&spoofed, Some(&xff)), ("203.0.113.9".into(), true));
+        assert_eq!(
+            ip(&spoofed, None),
+            ("10.0.0.2".into(), false),
+            "untrusted: ignored"
+        );
+        let v6 = [("x-forwarded-for", "[2001:db8::7]:5060")];
+        assert_eq!(ip(&v6, Some(&xff)).0, "2001:db8::7");
+        let junk = [("x-forwarded-for", "unknown")];
+        assert_eq!(ip(&junk, Some(&xff)), ("10.0.0.2".into(), false));
+        assert_eq!(ip(&[], Some(&xff)), ("10.0.0.2".into(), false));
     }
 
     #[test]

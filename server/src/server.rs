@@ -95,7 +95,17 @@ pub async fn run(
         }
         None => None,
     };
+    let max_connections = total_cap(config.max_connections);
+    let per_ip_rate = (config.rate_limit_per_ip, config.rate_burst_per_ip);
+    let admissions = Admissions::new(max_connections, config.max_connections_per_ip, per_ip_rate);
+    info!(
+        max_connections,
+        per_ip = config.max_connections_per_ip,
+        proxy_header = ?config.trust_proxy_header,
+        "connection caps"
+    );
     let app = Arc::new(App {
+        admissions: admissions.clone(),
         files,
         names: OwnNames::new(&config),
         admin,
@@ -118,14 +128,6 @@ pub async fn run(
     }
     tokio::spawn(run_chores(board, stop.clone()));
 
-    let max_connections = total_cap(config.max_connections);
-    let per_ip_rate = (config.rate_limit_per_ip, config.rate_burst_per_ip);
-    let admissions = Admissions::new(max_connections, config.max_connections_per_ip, per_ip_rate);
-    info!(
-        max_connections,
-        per_ip = config.max_connections_per_ip,
-        "connection caps"
-    );
     let metrics = app.board.metrics();
     tokio::pin!(shutdown);
     loop {
@@ -135,7 +137,12 @@ pub async fn run(
         };
         match accepted {
             Ok((stream, from)) => {
-                let Some(admission) = admissions.admit(from.ip()) else {
+                let admission = if config.trust_proxy_header.is_some() {
+                    admissions.admit_proxy()
+                } else {
+                    admissions.admit(from.ip())
+                };
+                let Some(admission) = admission else {
                     metrics.connection_refused();
                     continue;
                 };
@@ -163,7 +170,14 @@ pub async fn run(
 }
 
 async fn serve(stream: TcpStream, app: Arc<App>, tls: Option<Arc<Tls>>, held: Held) {
-    let client = |tls| stream.peer_addr().ok().map(|addr| ClientAddr { addr, tls });
+    let client = |tls| {
+        let addr = stream.peer_addr().ok();
+        addr.map(|addr| ClientAddr {
+            addr,
+            tls,
+            forwarded: false,
+        })
+    };
     let Some(tls) = tls else {
         let client = client(false);
         return serve_app(stream, app, client, held).await;
@@ -183,7 +197,8 @@ where
 {
     let app_timeout = app.config.http_timeout;
     let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
-        if let Some(client) = client {
+        let proxy_header = app.config.trust_proxy_header.as_ref();
+        if let Some(client) = client.map(|client| client.behind(proxy_header, req.headers())) {
             req.extensions_mut().insert(client);
         }
         req.extensions_mut().insert(held.clone());
