@@ -105,7 +105,7 @@ pub(crate) fn total_cap(configured: usize) -> usize {
 }
 
 /// Where a reverse proxy on this machine connects from: only the total cap applies.
-fn is_local_proxy(ip: IpAddr) -> bool {
+pub(crate) fn is_local_proxy(ip: IpAddr) -> bool {
     ip == IpAddr::from([127, 0, 0, 1]) || ip == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
 }
 

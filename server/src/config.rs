@@ -130,6 +130,12 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
     pub max_connections_per_ip: usize,
 
+    /// Most rooms that joins from one client address may have opened and that are still
+    /// open (127.0.0.1 and ::1, a local proxy, are not counted). The seats held for one
+    /// address's lost connections are capped by --max-connections-per-ip.
+    #[arg(long, env = "NOOM_MAX_ROOMS_PER_IP", default_value_t = 50)]
+    pub max_rooms_per_ip: usize,
+
     /// Behind a reverse proxy on another machine: take each client's address from this
     /// header (e.g. `X-Forwarded-For`, whose last entry is the one the proxy added), for the
     /// per-address caps and rate limits. Only set it when every connection comes through the
@@ -249,6 +255,7 @@ impl Default for Config {
             max_connections: 0,
             max_connections_per_ip: 200,
             trust_proxy_header: None,
+            max_rooms_per_ip: 50,
             rate_limit: 50,
             rate_burst: 200,
             rate_limit_per_ip: 250,

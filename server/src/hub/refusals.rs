@@ -18,6 +18,10 @@ pub const TOO_MANY_ROOMS: Refusal = (
     ErrorCode::TooManyRooms,
     "this server holds as many rooms as it may: join an existing room, or try later",
 );
+pub const TOO_MANY_ROOMS_FROM_ADDRESS: Refusal = (
+    ErrorCode::TooManyRooms,
+    "your network has opened as many rooms as it may: join an existing room, or close one first",
+);
 pub const NOT_IN_ROOM: Refusal = (ErrorCode::NotInRoom, "join a room first");
 pub const UNKNOWN_PEER: Refusal = (ErrorCode::UnknownPeer, "no such peer in your room");
 pub const INVALID_TOKEN: Refusal = (

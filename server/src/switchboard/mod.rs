@@ -30,6 +30,7 @@ use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes, refusals}
 use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::turn::TurnMint;
 use noom_shared::Message as _;
+use per_address::AddressTally;
 
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
@@ -138,7 +139,15 @@ struct State {
     /// The room list's JSON and the hub's room-list version it was made for: every
     /// `list_rooms` until the next change is answered with it, not encoded again.
     room_list_json: Option<(u64, Arc<str>)>,
+    /// The rooms each address opened, while they are open (or their join is on its way).
+    rooms_opened: AddressTally<RoomName>,
+    /// The seats held for each address's lost connections.
+    seats_held: AddressTally<PeerId>,
 }
+
+/// How long a room counts against the address that opened it before it exists: a cluster's
+/// join takes a round trip through Redis.
+const OPENING_MS: u64 = 10_000;
 
 impl Switchboard {
     pub(crate) fn new(config: &Config) -> Self {
@@ -167,6 +176,8 @@ impl Switchboard {
                 events: events.clone(),
                 room_since: HashMap::new(),
                 room_list_json: None,
+                rooms_opened: AddressTally::new(config.max_rooms_per_ip),
+                seats_held: AddressTally::new(config.max_connections_per_ip),
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
@@ -251,10 +262,23 @@ impl Switchboard {
             let mut state = self.lock();
             let peer = &state.routes.seat_of(conn);
             state.routes.forget(conn);
-            state.conns.remove(peer);
-            let gone = state.hub.disconnect(peer, lost, self.clock.now_ms());
+            let now_ms = self.clock.now_ms();
+            let ip = state.conns.remove(peer).and_then(|conn| conn.ip);
+            let State {
+                hub, seats_held, ..
+            } = &mut *state;
+            let still_held = |seat: &PeerId, _: &mut Option<u64>| hub.is_held(seat);
+            // An address with too many seats held already has this one given up at once.
+            let lost = lost && seats_held.has_room(ip, still_held);
+            let gone = state.hub.disconnect(peer, lost, now_ms);
             if state.hub.is_held(peer) {
                 state.routes.hold(peer);
+                let State {
+                    hub, seats_held, ..
+                } = &mut *state;
+                seats_held.add(ip, peer.clone(), None, |seat, _: &mut Option<u64>| {
+                    hub.is_held(seat)
+                });
             }
             gone
         };
@@ -275,6 +299,17 @@ impl Switchboard {
             match state.hub.decide(&from, envelope, wall_ms()) {
                 Decision::Reply(reply) => {
                     state.deliver(vec![reply]);
+                    return;
+                }
+                Decision::Apply(Event::Join { room, request, .. })
+                    if !state.may_open(&from, &room, self.clock.now_ms()) =>
+                {
+                    let (code, text) = refusals::TOO_MANY_ROOMS_FROM_ADDRESS;
+                    state.deliver(vec![Outgoing {
+                        to: vec![from],
+                        id: request,
+                        message: ServerMessage::error(code, text),
+                    }]);
                     return;
                 }
                 Decision::Apply(event) => event,
@@ -424,6 +459,33 @@ fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
 }
 
 impl State {
+    /// Whether `peer`'s address may join `room`: always when the room exists; when the join
+    /// opens it, only while the address has opened fewer than `--max-rooms-per-ip` rooms that
+    /// are still open. A room it may open is counted for it.
+    fn may_open(&mut self, peer: &PeerId, room: &RoomName, now_ms: u64) -> bool {
+        if self.hub.room_size(room) > 0 {
+            return true;
+        }
+        let ip = self.conns.get(peer).and_then(|conn| conn.ip);
+        let Self {
+            hub, rooms_opened, ..
+        } = self;
+        // A room counts while it is open, or for a while before it first is; once seen open
+        // its time is dropped, so that its closing frees its place at once.
+        let open = |room: &RoomName, counted: &mut Option<u64>| {
+            if hub.room_size(room) > 0 {
+                *counted = None;
+                return true;
+            }
+            counted.is_some_and(|at| now_ms < at + OPENING_MS)
+        };
+        if !rooms_opened.has_room(ip, open) {
+            return false;
+        }
+        rooms_opened.add(ip, room.clone(), Some(now_ms), open);
+        true
+    }
+
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
     /// connection now serves the seat: returns the seat and what it missed. A connection that
     /// still served the seat here is told it was replaced.
@@ -538,5 +600,6 @@ impl State {
 }
 
 mod admin;
+mod per_address;
 #[cfg(test)]
 mod tests;
