@@ -224,9 +224,9 @@ fn websocket_config(config: &Config) -> WebSocketConfig {
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_message_size(Some(config.max_frame_bytes))
-        // A frame is read whole before the message limit is checked, so the socket stays in
-        // step and the close frame arrives; only far larger frames are cut off at the header.
-        .max_frame_size(Some(config.max_frame_bytes.saturating_mul(4)))
+        // A larger frame is refused at its header, so an unfinished frame holds at most this
+        // much per connection (the client still gets its error and close 1009: `limits.rs`).
+        .max_frame_size(Some(config.max_frame_bytes))
 }
 
 fn websocket_key<'h>(method: &Method, headers: &'h HeaderMap) -> Result<&'h str, &'static str> {

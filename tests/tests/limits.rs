@@ -37,6 +37,17 @@ async fn a_frame_over_64_kib_is_refused_with_close_1009() {
     ada.send_text(&chat_frame_of_len(64 * 1024 + 1)).await;
     ada.expect_error(ErrorCode::TooLarge).await;
     assert_eq!(ada.close_code().await, Some(CloseCode::Size));
+
+    // Far larger frames are refused at their header, unread, and still told why.
+    let mut bob = TestClient::connect(&server.ws_url()).await;
+    bob.send_text(&chat_frame_of_len(1024 * 1024)).await;
+    let (told, code) = bob.messages_until_close().await;
+    assert!(
+        told.iter()
+            .any(|m| matches!(m, ServerMessage::Error(e) if e.code == ErrorCode::TooLarge)),
+        "{told:?}"
+    );
+    assert_eq!(code, Some(CloseCode::Size));
 }
 
 #[tokio::test]
