@@ -74,6 +74,8 @@ messages! {
         /// First frame on every connection.
         Welcome(Welcome) = "welcome",
         Rooms(Rooms) = "rooms",
+        /// Pushed to the lobby: what changed in the room list since the last push.
+        RoomsChanged(RoomsChanged) = "rooms_changed",
         Joined(Joined) = "joined",
         PeerJoined(PeerInfo) = "peer_joined",
         Left(Left) = "left",
@@ -180,9 +182,74 @@ pub struct RoomInfo {
     pub participants: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rooms {
     pub rooms: Vec<RoomInfo>,
+}
+
+/// The rooms that appeared or whose count changed, with their counts now, and the rooms that
+/// closed; both sorted by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomsChanged {
+    pub rooms: Vec<RoomInfo>,
+    pub removed: Vec<RoomName>,
+}
+
+impl RoomsChanged {
+    /// `room`'s count now, if these changes say (0 when it closed).
+    pub fn count_of(&self, room: &RoomName) -> Option<u32> {
+        let changed = self.rooms.iter().find(|r| r.name == *room);
+        changed
+            .map(|r| r.participants)
+            .or_else(|| self.removed.contains(room).then_some(0))
+    }
+}
+
+impl Rooms {
+    /// What turns `before` into `self`, both sorted by name; `None` when nothing changed.
+    pub fn changes_since(&self, before: &Rooms) -> Option<RoomsChanged> {
+        let mut changed = RoomsChanged::default();
+        let (mut old, mut new) = (before.rooms.iter().peekable(), self.rooms.iter().peekable());
+        loop {
+            match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(gone), None) => {
+                    changed.removed.push(gone.name.clone());
+                    old.next();
+                }
+                (None, Some(_)) => changed.rooms.extend(new.next().cloned()),
+                (Some(o), Some(n)) => match o.name.cmp(&n.name) {
+                    std::cmp::Ordering::Less => {
+                        changed.removed.push(o.name.clone());
+                        old.next();
+                    }
+                    std::cmp::Ordering::Greater => changed.rooms.extend(new.next().cloned()),
+                    std::cmp::Ordering::Equal => {
+                        if o.participants != n.participants {
+                            changed.rooms.push((*n).clone());
+                        }
+                        old.next();
+                        new.next();
+                    }
+                },
+            }
+        }
+        let nothing = changed.rooms.is_empty() && changed.removed.is_empty();
+        (!nothing).then_some(changed)
+    }
+
+    /// Applies `changes`, keeping the list sorted by name. Applying the same changes twice
+    /// changes nothing more.
+    pub fn apply(&mut self, changes: &RoomsChanged) {
+        self.rooms
+            .retain(|room| changes.removed.binary_search(&room.name).is_err());
+        for room in &changes.rooms {
+            match self.rooms.binary_search_by(|r| r.name.cmp(&room.name)) {
+                Ok(at) => self.rooms[at].participants = room.participants,
+                Err(at) => self.rooms.insert(at, room.clone()),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -127,6 +127,17 @@ fn server_messages() {
         r#"{"type":"rooms","payload":{"rooms":[{"name":"standup","participants":3}]},"id":1}"#,
     );
     golden(
+        ServerMessage::RoomsChanged(RoomsChanged {
+            rooms: vec![RoomInfo {
+                name: room("standup"),
+                participants: 4,
+            }],
+            removed: vec![room("retro")],
+        }),
+        None,
+        r#"{"type":"rooms_changed","payload":{"rooms":[{"name":"standup","participants":4}],"removed":["retro"]}}"#,
+    );
+    golden(
         ServerMessage::Joined(Joined {
             room: room("standup"),
             peer_id: peer("p2"),

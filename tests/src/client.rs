@@ -16,14 +16,15 @@ pub const WAIT: Duration = Duration::from_secs(5);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// A protocol client over a real WebSocket. `recv` sets aside the room-list pushes a lobby
-/// connection gets unasked (kept in `room_pushes`) and `session` messages (the latest kept in
+/// A protocol client over a real WebSocket. `recv` sets aside the room-list changes a lobby
+/// connection gets unasked (applied to `rooms`) and `session` messages (the latest kept in
 /// `session`), so tests read the messages they are about.
 pub struct TestClient {
     pub socket: Socket,
     pub welcome: Welcome,
-    /// Unsolicited `rooms` messages received so far, oldest first.
-    pub room_pushes: Vec<Rooms>,
+    /// The room list as this connection knows it: the latest `rooms` answer with every
+    /// `rooms_changed` since applied.
+    pub rooms: Rooms,
     /// The latest `session` (resume token) received.
     pub session: Option<Session>,
     next_id: u32,
@@ -71,7 +72,7 @@ impl TestClient {
                 protocol: 0,
                 ice_relay_only: false,
             },
-            room_pushes: Vec::new(),
+            rooms: Rooms::default(),
             session: None,
             next_id: 0,
         };
@@ -134,8 +135,11 @@ impl TestClient {
     /// Keeps a room-list push or a `session` aside, and says whether it did.
     fn set_aside(&mut self, envelope: &Envelope<ServerMessage>) -> bool {
         match &envelope.message {
-            ServerMessage::Rooms(rooms) if envelope.id.is_none() => {
-                self.room_pushes.push(rooms.clone());
+            ServerMessage::RoomsChanged(changes) => self.rooms.apply(changes),
+            // Returned to the caller, and the list from now on.
+            ServerMessage::Rooms(rooms) => {
+                self.rooms = rooms.clone();
+                return false;
             }
             ServerMessage::Session(session) => self.session = Some(session.clone()),
             _ => return false,
@@ -156,12 +160,15 @@ impl TestClient {
         self.session.clone().expect("a session was just set aside")
     }
 
-    /// The next room-list push.
+    /// The room list after the next `rooms_changed` push.
     pub async fn recv_room_push(&mut self) -> Rooms {
         loop {
             let envelope = self.recv_any().await;
             match envelope.message {
-                ServerMessage::Rooms(rooms) if envelope.id.is_none() => return rooms,
+                ServerMessage::RoomsChanged(changes) => {
+                    self.rooms.apply(&changes);
+                    return self.rooms.clone();
+                }
                 ServerMessage::Session(session) => self.session = Some(session),
                 other => panic!("expected a room-list push, got {other:?}"),
             }

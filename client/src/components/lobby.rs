@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use noom_shared::{ClientMessage, Nickname, PROTOCOL_VERSION, RoomInfo, RoomName, ServerMessage};
+use noom_shared::{
+    ClientMessage, Nickname, PROTOCOL_VERSION, RoomInfo, RoomName, Rooms, ServerMessage,
+};
 
 use crate::app::room_path;
 use crate::components::room_list::RoomList;
@@ -60,6 +62,15 @@ impl RoomFeed {
             }
             ServerMessage::Rooms(list) => {
                 self.rooms.try_set(list.rooms);
+            }
+            ServerMessage::RoomsChanged(changes) => {
+                self.rooms.try_update(|rooms| {
+                    let mut list = Rooms {
+                        rooms: std::mem::take(rooms),
+                    };
+                    list.apply(&changes);
+                    *rooms = list.rooms;
+                });
             }
             _ => {}
         }

@@ -66,6 +66,11 @@ impl Session {
                 let here = rooms.rooms.iter().find(|r| r.name == room);
                 self.occupancy.set(here.map_or(0, |r| r.participants));
             }
+            ServerMessage::RoomsChanged(changes) => {
+                if let Some(count) = changes.count_of(&self.room.get_value()) {
+                    self.occupancy.set(count);
+                }
+            }
             ServerMessage::Joined(joined) => self.on_joined(joined),
             ServerMessage::PeerJoined(peer) => self.peer_joined(&peer),
             ServerMessage::PeerLeft(left) => self.remove_peer(&left.peer_id),

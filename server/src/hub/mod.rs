@@ -63,7 +63,6 @@ pub struct Hub {
     max_room_size: Option<usize>,
     peers: HashMap<PeerId, Peer>,
     rooms: BTreeMap<RoomName, Room>,
-    room_list_changed: bool,
     /// Counts changes to the room list, so that its encoding can be kept until the next.
     room_list_version: u64,
     resume: ResumePolicy,
@@ -81,7 +80,6 @@ impl Hub {
             max_room_size,
             peers: HashMap::new(),
             rooms: BTreeMap::new(),
-            room_list_changed: false,
             room_list_version: 0,
             resume,
             tokens: HashMap::new(),
@@ -342,11 +340,6 @@ impl Hub {
         out
     }
 
-    /// The room list, if it changed since the last call.
-    pub fn take_room_list_change(&mut self) -> Option<Rooms> {
-        std::mem::take(&mut self.room_list_changed).then(|| self.room_list())
-    }
-
     /// How many people `room` has (0 when there is no such room).
     pub fn room_size(&self, room: &RoomName) -> usize {
         self.rooms.get(room).map_or(0, |r| r.members.len())
@@ -409,7 +402,6 @@ impl Hub {
         let room = self.rooms.entry(room_name.clone()).or_default();
         let existing = room.members.clone();
         room.members.push(peer.clone());
-        self.room_list_changed = true;
         self.room_list_version += 1;
         let state = self
             .peers
@@ -482,7 +474,6 @@ impl Hub {
             self.tokens.remove(&token);
         }
         let (room_name, _) = self.peers.get_mut(peer)?.membership.take()?;
-        self.room_list_changed = true;
         self.room_list_version += 1;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|member| member != peer);

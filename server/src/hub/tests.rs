@@ -209,15 +209,23 @@ fn nickname_and_status_updates_reach_the_room_and_later_joiners() {
 }
 
 #[test]
-fn room_list_changes_are_reported_once() {
-    let mut hub = hub_with(&["a"], 8);
-    assert!(hub.take_room_list_change().is_none());
+fn the_room_list_version_moves_with_each_change_only() {
+    let mut hub = hub_with(&["a", "b"], 8);
+    let start = hub.room_list_version();
     send(&mut hub, "a", join("r", "A"));
-    assert_eq!(hub.take_room_list_change().unwrap().rooms.len(), 1);
-    assert!(hub.take_room_list_change().is_none());
-    let gone = hub.disconnect(&peer("a"), false, 0).unwrap();
-    hub.apply(gone);
-    assert!(hub.take_room_list_change().unwrap().rooms.is_empty());
+    let one_room = hub.room_list_version();
+    assert_ne!(one_room, start);
+    send(
+        &mut hub,
+        "a",
+        ClientMessage::Chat(ChatSend {
+            text: ChatText::new("hi").unwrap(),
+        }),
+    );
+    assert_eq!(hub.room_list_version(), one_room, "chat changes no count");
+    send(&mut hub, "b", join("r", "B"));
+    assert_ne!(hub.room_list_version(), one_room, "a count changed");
+    assert_eq!(hub.room_list().rooms[0].participants, 2);
 }
 
 fn remote_join(hub: &mut Hub, id: &str, room: &str, nick: &str) -> Vec<Outgoing> {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use noom_shared::{
     ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
-    ServerMessage, Welcome,
+    Rooms, ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -125,6 +125,29 @@ pub(crate) struct Switchboard {
     clock: Arc<dyn Clock>,
 }
 
+/// The room list the lobby has: a `list_rooms` is answered with it (encoded once per change,
+/// so that a flood of requests costs a copy each), and each push says what changed since.
+struct ToldRooms {
+    /// The hub's room-list version it is of.
+    version: u64,
+    rooms: Rooms,
+    /// `rooms` as a `rooms` payload.
+    json: Arc<str>,
+}
+
+impl ToldRooms {
+    /// No rooms, as of `version`.
+    fn none(version: u64) -> Self {
+        let rooms = Rooms::default();
+        let json = serde_json::to_string(&rooms).unwrap_or_default().into();
+        Self {
+            version,
+            rooms,
+            json,
+        }
+    }
+}
+
 struct State {
     hub: Hub,
     /// The connections of this node, by the seat they serve.
@@ -136,9 +159,8 @@ struct State {
     events: broadcast::Sender<AdminEvent>,
     /// When each room appeared (within a chores tick), for the admin view.
     room_since: HashMap<RoomName, Instant>,
-    /// The room list's JSON and the hub's room-list version it was made for: every
-    /// `list_rooms` until the next change is answered with it, not encoded again.
-    room_list_json: Option<(u64, Arc<str>)>,
+    /// The room list as the lobby was last told it.
+    told: ToldRooms,
     /// The rooms each address opened, while they are open (or their join is on its way).
     rooms_opened: AddressTally<RoomName>,
     /// The seats held for each address's lost connections.
@@ -175,7 +197,7 @@ impl Switchboard {
                 metrics: Arc::default(),
                 events: events.clone(),
                 room_since: HashMap::new(),
-                room_list_json: None,
+                told: ToldRooms::none(0),
                 rooms_opened: AddressTally::new(config.max_rooms_per_ip),
                 seats_held: AddressTally::new(config.max_connections_per_ip),
             }),
@@ -422,24 +444,7 @@ impl Switchboard {
     /// Pushes the room list to every lobby connection if it changed since the last push.
     /// Called on a timer, so a burst of joins costs one frame per lobby connection per tick.
     fn push_room_list(&self) {
-        let mut state = self.lock();
-        let Some(rooms) = state.hub.take_room_list_change() else {
-            return;
-        };
-        // Room ages for the admin view, to the tick: kept for the rooms that exist.
-        let now = Instant::now();
-        state
-            .room_since
-            .retain(|name, _| rooms.rooms.iter().any(|r| &r.name == name));
-        for room in &rooms.rooms {
-            state.room_since.entry(room.name.clone()).or_insert(now);
-        }
-        let lobby = state.hub.lobby().cloned().collect();
-        state.deliver(vec![Outgoing {
-            to: lobby,
-            id: None,
-            message: ServerMessage::Rooms(rooms),
-        }]);
+        self.lock().tell_room_list();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -542,20 +547,43 @@ impl State {
         }
     }
 
-    /// Answers `list_rooms` with the room list encoded once per change: a flood of requests
-    /// costs a copy each, not an encoding of every room under the lock.
-    fn reply_room_list(&mut self, to: &PeerId, id: Option<u32>) {
+    /// If the room list changed since the lobby was last told it, tells the lobby what
+    /// changed (`rooms_changed`) and keeps the new list.
+    fn tell_room_list(&mut self) {
         let version = self.hub.room_list_version();
-        let payload = match &self.room_list_json {
-            Some((made_for, json)) if *made_for == version => json.clone(),
-            _ => {
-                let json: Arc<str> = serde_json::to_string(&self.hub.room_list())
-                    .unwrap_or_default()
-                    .into();
-                self.room_list_json = Some((version, json.clone()));
-                json
-            }
+        if version == self.told.version {
+            return;
+        }
+        let rooms = self.hub.room_list();
+        // Room ages for the admin view, to the tick: kept for the rooms that exist.
+        let now = Instant::now();
+        self.room_since
+            .retain(|name, _| rooms.rooms.binary_search_by(|r| r.name.cmp(name)).is_ok());
+        for room in &rooms.rooms {
+            self.room_since.entry(room.name.clone()).or_insert(now);
+        }
+        let changes = rooms.changes_since(&self.told.rooms);
+        let json = serde_json::to_string(&rooms).unwrap_or_default().into();
+        self.told = ToldRooms {
+            version,
+            rooms,
+            json,
         };
+        if let Some(changes) = changes {
+            let lobby = self.hub.lobby().cloned().collect();
+            self.deliver(vec![Outgoing {
+                to: lobby,
+                id: None,
+                message: ServerMessage::RoomsChanged(changes),
+            }]);
+        }
+    }
+
+    /// Answers `list_rooms` with the list the lobby was told, first telling it of any change
+    /// since: a lobby connection's list and the changes pushed to it then always fit together.
+    fn reply_room_list(&mut self, to: &PeerId, id: Option<u32>) {
+        self.tell_room_list();
+        let payload = self.told.json.clone();
         // The envelope as `Envelope::encode` writes it (`type`, `payload`, then `id`).
         let text = match id {
             Some(id) => format!(r#"{{"type":"rooms","payload":{payload},"id":{id}}}"#),

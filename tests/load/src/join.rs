@@ -1,9 +1,9 @@
 //! `join`: N lobby clients, released at once, each joining room i / K. Measures the time until
 //! every client has `joined` and knows each of its K - 1 room-mates (from `joined.peers` or
-//! `peer_joined`), and counts the `rooms` pushes each one received while in the lobby: the
+//! `peer_joined`), and counts the `rooms_changed` pushes each one received while in the lobby: the
 //! server coalesces them, so a storm costs each lobby client a frame per tick, not per join.
-//! `--watchers` lobby clients stay in the lobby throughout: they count every push, and the last
-//! list they hold must show every room of the storm, full.
+//! `--watchers` lobby clients stay in the lobby throughout: they count every push, and the list
+//! their pushes made must show every room of the storm, full.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -203,7 +203,7 @@ async fn member(
             return outcome;
         };
         let peers = match envelope.message {
-            ServerMessage::Rooms(_) if envelope.id.is_none() => {
+            ServerMessage::RoomsChanged(_) => {
                 outcome.room_frames += 1;
                 continue;
             }
@@ -225,19 +225,20 @@ async fn member(
     }
 }
 
-/// A lobby client that only listens: returns how many room-list pushes it got, and the last.
+/// A lobby client that only listens: returns how many room-list pushes it got, and the list
+/// they made (of the rooms that changed since it connected).
 async fn watch(mut conn: Conn, stop: CancellationToken) -> (u64, Option<Rooms>) {
-    let (mut count, mut last) = (0, None);
+    let (mut count, mut seen) = (0, Rooms::default());
     while let Some(Ok(Some(envelope))) = stop
         .run_until_cancelled(client::recv(&mut conn.stream))
         .await
     {
-        if let ServerMessage::Rooms(rooms) = envelope.message {
+        if let ServerMessage::RoomsChanged(changes) = envelope.message {
             count += 1;
-            last = Some(rooms);
+            seen.apply(&changes);
         }
     }
-    (count, last)
+    (count, (count > 0).then_some(seen))
 }
 
 /// Whether `list` shows exactly the rooms of this run (`join-<tag>-…`) with their final counts.
