@@ -120,10 +120,11 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
         assert_eq!(during.get(series), Some(&value), "{series}");
     }
     let limited = during["noom_rate_limited_total"];
-    // The join took one of the 10 tokens; at 1 a second, at most a couple refill while
-    // sending, even on a loaded machine.
+    // The join took one of the 10 tokens, so at least 7 of the 16 are refused unless tokens
+    // refill (1 a second) while sending: a loaded machine may take seconds for it, so only
+    // the upper bound is exact.
     assert!(
-        (5.0..=7.0).contains(&limited),
+        (1.0..=7.0).contains(&limited),
         "rate limited {limited} of 16"
     );
 
