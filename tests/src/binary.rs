@@ -128,6 +128,10 @@ impl ServerProcess {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `signal` (`"HUP"`, `"TERM"`) to the process.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
@@ -152,6 +156,15 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Process `pid`'s resident memory now (VmRSS), in KiB; `None` once it is gone.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
 /// The value of `name=value` in a log line (colours off first).

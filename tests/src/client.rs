@@ -43,18 +43,7 @@ impl TestClient {
     /// Like [`connect`](Self::connect), from the local address `source` (any of 127/8 stands
     /// in for another client); `server` is the server's address.
     pub async fn connect_from(server: std::net::SocketAddr, source: std::net::IpAddr) -> Self {
-        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-        socket
-            .bind(std::net::SocketAddr::new(source, 0))
-            .expect("bind the source address");
-        let tcp = socket.connect(server).await.expect("connect");
-        let url = format!("ws://{server}/ws");
-        let stream = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
-        let (socket, _) = timeout(WAIT, tokio_tungstenite::client_async(url, stream))
-            .await
-            .expect("handshake in time")
-            .expect("WebSocket handshake");
-        Self::greeted(socket).await
+        Self::greeted(raw_socket_from(server, source).await).await
     }
 
     async fn greeted(
@@ -273,6 +262,26 @@ impl TestClient {
             other => panic!("expected error {code}, got {other:?}"),
         }
     }
+}
+
+/// A bare WebSocket to `server` from the local address `source`, its `welcome` unread: for
+/// clients that misbehave at the frame level, or read without decoding.
+pub async fn raw_socket_from(
+    server: std::net::SocketAddr,
+    source: std::net::IpAddr,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(std::net::SocketAddr::new(source, 0))
+        .expect("bind the source address");
+    let tcp = socket.connect(server).await.expect("connect");
+    let url = format!("ws://{server}/ws");
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+    let (socket, _) = timeout(WAIT, tokio_tungstenite::client_async(url, stream))
+        .await
+        .expect("handshake in time")
+        .expect("WebSocket handshake");
+    socket
 }
 
 pub fn join_message(room: &str, nickname: &str) -> ClientMessage {
