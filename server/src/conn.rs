@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use noom_shared::{ClientMessage, Envelope, ErrorCode, Message as _, PeerId};
-use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -24,6 +23,7 @@ use crate::admin::AdminEvent;
 use crate::admission::SharedLimiter;
 use crate::ids::new_peer_id;
 use crate::rate::{Limits, RateLimiter, Verdict};
+use crate::send_queue::{QueueReceiver, send_queue};
 use crate::switchboard::{ConnHandle, Switchboard};
 
 /// Why a connection ended, and so which close frame (if any) it gets.
@@ -85,14 +85,10 @@ pub(crate) async fn serve<W, R>(
     R: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let peer = new_peer_id();
-    let (queue, queued) = mpsc::channel(config.send_queue.max(1));
-    let handle = ConnHandle::new(queue, ip, config.send_queue_bytes);
+    let (queue, outbox) = send_queue(config.send_queue, config.send_queue_bytes);
+    let handle = ConnHandle::new(queue, ip);
     board.connect(peer.clone(), handle.clone());
     debug!(peer = %peer, "connected");
-    let outbox = Outbox {
-        queued,
-        bytes: handle.queued_bytes.clone(),
-    };
     let writer = tokio::spawn(write_loop(sink, outbox, config.idle_timeout / 3));
 
     let own = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
@@ -246,27 +242,7 @@ where
 }
 
 /// Writes queued messages, batching whatever is ready into one flush, and pings.
-/// The writer's end of a connection's queue, taking each message's bytes off the count.
-struct Outbox {
-    queued: mpsc::Receiver<Message>,
-    bytes: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Outbox {
-    async fn recv(&mut self) -> Option<Message> {
-        let message = self.queued.recv().await?;
-        self.bytes.fetch_sub(message.len(), Relaxed);
-        Some(message)
-    }
-
-    fn try_recv(&mut self) -> Option<Message> {
-        let message = self.queued.try_recv().ok()?;
-        self.bytes.fetch_sub(message.len(), Relaxed);
-        Some(message)
-    }
-}
-
-async fn write_loop<S>(mut sink: S, mut queued: Outbox, ping_every: Duration)
+async fn write_loop<S>(mut sink: S, mut queued: QueueReceiver, ping_every: Duration)
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {

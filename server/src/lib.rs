@@ -23,6 +23,7 @@ mod ids;
 mod metrics;
 mod rate;
 mod security_headers;
+mod send_queue;
 mod server;
 mod static_files;
 mod switchboard;

@@ -46,7 +46,7 @@ impl Switchboard {
                 connected_s: Some(conn.since.elapsed().as_secs()),
                 messages_in: conn.traffic.received.load(Relaxed),
                 messages_out: conn.traffic.sent.load(Relaxed),
-                queue_depth: conn.queue.max_capacity() - conn.queue.capacity(),
+                queue_depth: conn.queue.len(),
                 ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
                 ..person(peer)
             })

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
@@ -17,7 +17,6 @@ use noom_shared::{
     Rooms, ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
-use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -28,6 +27,7 @@ use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes, refusals};
 use crate::metrics::{Gauges, Metrics, ResumeResult};
+use crate::send_queue::{Enqueued, QueueSender};
 use crate::turn::TurnMint;
 use noom_shared::Message as _;
 use per_address::AddressTally;
@@ -35,7 +35,8 @@ use per_address::AddressTally;
 /// How the switchboard reaches one connection.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnHandle {
-    pub(crate) queue: mpsc::Sender<Message>,
+    /// Its outgoing queue, bounded in messages and bytes (`--send-queue`, `--send-queue-bytes`).
+    pub(crate) queue: QueueSender,
     /// Cancelled when the connection must be dropped for being too slow.
     pub(crate) kick: CancellationToken,
     /// Cancelled when a newer connection resumed this one's seat.
@@ -47,19 +48,6 @@ pub(crate) struct ConnHandle {
     pub(crate) ip: Option<IpAddr>,
     /// Messages from and to it, for the admin view.
     pub(crate) traffic: Arc<Traffic>,
-    /// Bytes in its queue now (the writer takes them off), and the most it may hold.
-    pub(crate) queued_bytes: Arc<AtomicUsize>,
-    byte_budget: usize,
-}
-
-/// What became of a frame offered to a connection's queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Enqueued {
-    Queued,
-    /// The connection is gone.
-    Closed,
-    /// Its queue is full, in messages or in bytes: it is too slow.
-    Full,
 }
 
 /// One connection's message counts.
@@ -70,11 +58,7 @@ pub(crate) struct Traffic {
 }
 
 impl ConnHandle {
-    pub(crate) fn new(
-        queue: mpsc::Sender<Message>,
-        ip: Option<IpAddr>,
-        byte_budget: usize,
-    ) -> Self {
+    pub(crate) fn new(queue: QueueSender, ip: Option<IpAddr>) -> Self {
         Self {
             queue,
             kick: CancellationToken::new(),
@@ -83,25 +67,12 @@ impl ConnHandle {
             since: Instant::now(),
             ip,
             traffic: Arc::default(),
-            queued_bytes: Arc::default(),
-            byte_budget,
         }
     }
 
     /// Queues `frame` if its queue has room for it, in messages and in bytes.
     pub(crate) fn enqueue(&self, frame: Message) -> Enqueued {
-        let size = frame.len();
-        if self.queued_bytes.load(Relaxed) + size > self.byte_budget {
-            return Enqueued::Full;
-        }
-        match self.queue.try_send(frame) {
-            Ok(()) => {
-                self.queued_bytes.fetch_add(size, Relaxed);
-                Enqueued::Queued
-            }
-            Err(TrySendError::Closed(_)) => Enqueued::Closed,
-            Err(TrySendError::Full(_)) => Enqueued::Full,
-        }
+        self.queue.try_send(frame)
     }
 }
 

@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
+use crate::send_queue::{QueueReceiver, send_queue};
 use noom_shared::{ChatSend, ChatText, Join, Nickname, Resume, RoomName, ServerMessage};
-use tokio::sync::mpsc::Receiver;
 
 use super::*;
 use crate::clock::ManualClock;
 
 struct Conn {
     id: PeerId,
-    frames: Receiver<Message>,
+    frames: QueueReceiver,
     kick: CancellationToken,
 }
 
@@ -19,7 +19,7 @@ impl Conn {
     /// Every message queued for this connection so far.
     fn received(&mut self) -> Vec<ServerMessage> {
         let mut out = Vec::new();
-        while let Ok(frame) = self.frames.try_recv() {
+        while let Some(frame) = self.frames.try_recv() {
             let text = frame.into_text().unwrap();
             out.push(Envelope::<ServerMessage>::decode(&text).unwrap().message);
         }
@@ -36,9 +36,9 @@ fn board(grace: Duration, clock: &Arc<ManualClock>) -> Switchboard {
 }
 
 fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
-    let (queue, frames) = mpsc::channel(capacity);
+    let (queue, frames) = send_queue(capacity, usize::MAX / 2);
     let id = PeerId::new(id).unwrap();
-    let handle = ConnHandle::new(queue, None, usize::MAX / 2);
+    let handle = ConnHandle::new(queue, None);
     let kick = handle.kick.clone();
     board.connect(id.clone(), handle);
     Conn { id, frames, kick }
@@ -88,7 +88,7 @@ fn room_list_replies_are_the_envelope_bytes_and_follow_changes() {
         };
         board.handle(&conn.id, list);
         let mut frames = Vec::new();
-        while let Ok(frame) = conn.frames.try_recv() {
+        while let Some(frame) = conn.frames.try_recv() {
             frames.push(frame.into_text().unwrap().to_string());
         }
         frames
