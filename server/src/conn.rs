@@ -24,7 +24,7 @@ use crate::admission::SharedLimiter;
 use crate::ids::new_peer_id;
 use crate::rate::{Limits, RateLimiter, Verdict};
 use crate::send_queue::{QueueReceiver, send_queue};
-use crate::switchboard::{ConnHandle, Switchboard};
+use crate::switchboard::{ConnHandle, EndedBy, Switchboard};
 
 /// Why a connection ended, and so which close frame (if any) it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,18 @@ enum Ending {
     /// A text frame that is not UTF-8.
     InvalidText,
     ServerStopping,
+}
+
+impl From<Option<EndedBy>> for Ending {
+    fn from(why: Option<EndedBy>) -> Self {
+        match why {
+            None => Self::ServerStopping,
+            Some(EndedBy::TooSlow) => Self::TooSlow,
+            Some(EndedBy::Replaced) => Self::Replaced,
+            Some(EndedBy::Removed) => Self::Removed,
+            Some(EndedBy::Silence) => Self::Silent,
+        }
+    }
 }
 
 impl Ending {
@@ -86,23 +98,14 @@ pub(crate) async fn serve<W, R>(
 {
     let peer = new_peer_id();
     let (queue, outbox) = send_queue(config.send_queue, config.send_queue_bytes);
-    let handle = ConnHandle::new(queue, ip);
+    let handle = ConnHandle::new(queue, ip, shutdown.child_token());
     board.connect(peer.clone(), handle.clone());
     debug!(peer = %peer, "connected");
     let writer = tokio::spawn(write_loop(sink, outbox, config.idle_timeout / 3));
 
     let own = RateLimiter::new(config.rate_limit, config.rate_burst, Instant::now());
     let limits = Limits::new(own, address_limiter);
-    let ending = read_loop(
-        &mut stream,
-        &peer,
-        &board,
-        &config,
-        &handle,
-        &shutdown,
-        limits,
-    )
-    .await;
+    let ending = read_loop(&mut stream, &peer, &board, &handle, limits).await;
 
     // A socket that broke keeps its seat for a while, for the client to come back. So does one
     // closed because the server stops: its room is not told that everyone leaves, since they
@@ -140,9 +143,7 @@ async fn read_loop<S>(
     stream: &mut S,
     peer: &PeerId,
     board: &Switchboard,
-    config: &Config,
     conn: &ConnHandle,
-    shutdown: &CancellationToken,
     mut limits: Limits,
 ) -> Ending
 where
@@ -151,33 +152,30 @@ where
     let metrics = board.metrics();
     loop {
         let next = tokio::select! {
-            () = shutdown.cancelled() => return Ending::ServerStopping,
-            () = conn.kick.cancelled() => return Ending::TooSlow,
-            () = conn.replaced.cancelled() => return Ending::Replaced,
-            () = conn.removed.cancelled() => return Ending::Removed,
-            next = timeout(config.idle_timeout, stream.next()) => next,
+            why = conn.state.ended() => return Ending::from(why),
+            next = stream.next() => next,
         };
+        conn.state.heard();
         let message = match next {
-            Err(_) => return Ending::Silent,
-            Ok(None) => return Ending::Lost,
-            Ok(Some(Err(WsError::Capacity(_)))) => {
+            None => return Ending::Lost,
+            Some(Err(WsError::Capacity(_))) => {
                 board.reply_error(peer, None, ErrorCode::TooLarge, "message too large");
                 return Ending::TooLarge;
             }
             // A reset is a network loss; any other broken frame is the client's fault.
-            Ok(Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))) => {
+            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
                 return Ending::Lost;
             }
-            Ok(Some(Err(WsError::Protocol(err)))) => {
+            Some(Err(WsError::Protocol(err))) => {
                 debug!(peer = %peer, cause = %err, "protocol error");
                 return Ending::BrokenFrames;
             }
-            Ok(Some(Err(WsError::Utf8(_)))) => return Ending::InvalidText,
-            Ok(Some(Err(err))) => {
+            Some(Err(WsError::Utf8(_))) => return Ending::InvalidText,
+            Some(Err(err)) => {
                 debug!(peer = %peer, cause = %err, "read failed");
                 return Ending::Lost;
             }
-            Ok(Some(Ok(message))) => message,
+            Some(Ok(message)) => message,
         };
         let text = match message {
             Message::Text(text) => text,
@@ -226,7 +224,7 @@ where
         match Envelope::<ClientMessage>::decode(&text) {
             Ok(envelope) => {
                 metrics.received(envelope.message.kind());
-                conn.traffic.received.fetch_add(1, Relaxed);
+                conn.state.received.fetch_add(1, Relaxed);
                 board.handle(peer, envelope);
             }
             Err(err) => {

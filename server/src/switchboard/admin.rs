@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use noom_shared::{PeerId, RoomName};
 use tokio::sync::broadcast;
 
-use super::{Switchboard, notify};
+use super::{EndedBy, Switchboard, notify};
 use crate::admin::{AdminEvent, NodeView, ParticipantView, RoomView};
 use crate::cluster::ClusterLink;
 
@@ -43,9 +43,9 @@ impl Switchboard {
             .conns
             .iter()
             .map(|(peer, conn)| ParticipantView {
-                connected_s: Some(conn.since.elapsed().as_secs()),
-                messages_in: conn.traffic.received.load(Relaxed),
-                messages_out: conn.traffic.sent.load(Relaxed),
+                connected_s: Some(conn.state.since.elapsed().as_secs()),
+                messages_in: conn.state.received.load(Relaxed),
+                messages_out: conn.state.sent.load(Relaxed),
                 queue_depth: conn.queue.len(),
                 ip: conn.ip.filter(|_| show_ip).map(|ip| ip.to_string()),
                 ..person(peer)
@@ -94,7 +94,7 @@ impl Switchboard {
         let Some(conn) = state.conns.get(peer) else {
             return false;
         };
-        conn.removed.cancel();
+        conn.state.end(EndedBy::Removed);
         true
     }
 
@@ -108,7 +108,7 @@ impl Switchboard {
             .map(|(_, conn)| conn)
             .collect();
         for conn in &members {
-            conn.removed.cancel();
+            conn.state.end(EndedBy::Removed);
         }
         members.len()
     }

@@ -2,12 +2,10 @@
 //!
 //! Every method is synchronous and short: the lock is never held across an `.await`. Each
 //! outgoing message is encoded once and its bytes shared by all recipients; delivery is
-//! `try_send`, and a connection whose queue is full is told to go (its `kick` token), never
+//! `try_send`, and a connection whose queue is full is told to go (its end token), never
 //! waited for.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -18,7 +16,6 @@ use noom_shared::{
 };
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::Config;
@@ -27,54 +24,11 @@ use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes, refusals};
 use crate::metrics::{Gauges, Metrics, ResumeResult};
-use crate::send_queue::{Enqueued, QueueSender};
+use crate::send_queue::Enqueued;
 use crate::turn::TurnMint;
+pub(crate) use handle::{ConnHandle, EndedBy};
 use noom_shared::Message as _;
 use per_address::AddressTally;
-
-/// How the switchboard reaches one connection.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnHandle {
-    /// Its outgoing queue, bounded in messages and bytes (`--send-queue`, `--send-queue-bytes`).
-    pub(crate) queue: QueueSender,
-    /// Cancelled when the connection must be dropped for being too slow.
-    pub(crate) kick: CancellationToken,
-    /// Cancelled when a newer connection resumed this one's seat.
-    pub(crate) replaced: CancellationToken,
-    /// Cancelled when an administrator disconnects it.
-    pub(crate) removed: CancellationToken,
-    pub(crate) since: Instant,
-    /// The client's address, for the admin view (`--admin-show-ip`).
-    pub(crate) ip: Option<IpAddr>,
-    /// Messages from and to it, for the admin view.
-    pub(crate) traffic: Arc<Traffic>,
-}
-
-/// One connection's message counts.
-#[derive(Debug, Default)]
-pub(crate) struct Traffic {
-    pub(crate) received: AtomicU64,
-    pub(crate) sent: AtomicU64,
-}
-
-impl ConnHandle {
-    pub(crate) fn new(queue: QueueSender, ip: Option<IpAddr>) -> Self {
-        Self {
-            queue,
-            kick: CancellationToken::new(),
-            replaced: CancellationToken::new(),
-            removed: CancellationToken::new(),
-            since: Instant::now(),
-            ip,
-            traffic: Arc::default(),
-        }
-    }
-
-    /// Queues `frame` if its queue has room for it, in messages and in bytes.
-    pub(crate) fn enqueue(&self, frame: Message) -> Enqueued {
-        self.queue.try_send(frame)
-    }
-}
 
 /// Events kept for an admin view that falls behind.
 const ADMIN_EVENTS_BUFFERED: usize = 256;
@@ -94,6 +48,8 @@ pub(crate) struct Switchboard {
     cluster: OnceLock<ClusterLink>,
     /// Held seats' deadlines are on this clock.
     clock: Arc<dyn Clock>,
+    /// A connection heard nothing from this long is ended (`--idle-timeout`).
+    idle_timeout: std::time::Duration,
 }
 
 /// The room list the lobby has: a `list_rooms` is answered with it (encoded once per change,
@@ -181,6 +137,7 @@ impl Switchboard {
             max_file_bytes: config.max_file_bytes,
             cluster: OnceLock::new(),
             clock,
+            idle_timeout: config.idle_timeout,
         }
     }
 
@@ -311,11 +268,17 @@ impl Switchboard {
         self.commit(event);
     }
 
-    /// The periodic chores: seats held too long are given up, and the lobby gets the room
-    /// list if it changed.
+    /// The periodic chores: connections silent for the idle timeout are ended, seats held
+    /// too long are given up, and the lobby is told of changes to the room list.
     pub(crate) fn tick(&self) {
         let expired = {
             let mut state = self.lock();
+            // One sweep here instead of a timer per connection, reset on every frame.
+            for conn in state.conns.values() {
+                if conn.state.silent_for() >= self.idle_timeout {
+                    conn.state.end(EndedBy::Silence);
+                }
+            }
             let expired = state.hub.expire_held_seats(self.clock.now_ms());
             let State { hub, routes, .. } = &mut *state;
             routes.release_unheld(|seat| hub.is_held(seat));
@@ -467,7 +430,7 @@ impl State {
     /// still served the seat here is told it was replaced.
     fn move_seat(&mut self, seat: &PeerId, conn: &PeerId) -> Option<(PeerId, Vec<Message>)> {
         if let Some(previous) = self.conns.remove(seat) {
-            previous.replaced.cancel();
+            previous.state.end(EndedBy::Replaced);
         }
         match self.conns.remove(conn) {
             Some(handle) => {
@@ -582,15 +545,15 @@ impl State {
             };
             match conn.enqueue(frame.clone()) {
                 Enqueued::Queued => {
-                    conn.traffic.sent.fetch_add(1, Relaxed);
+                    conn.state.sent.fetch_add(1, Relaxed);
                 }
                 Enqueued::Closed => {}
                 Enqueued::Full => {
-                    if !conn.kick.is_cancelled() {
+                    if !conn.state.is_ended() {
                         warn!(peer = %peer, "send queue full, dropping slow connection");
                         self.metrics.dropped_slow();
                         notify(&self.events, AdminEvent::new("kick", Some(peer)));
-                        conn.kick.cancel();
+                        conn.state.end(EndedBy::TooSlow);
                     }
                 }
             }
@@ -599,6 +562,7 @@ impl State {
 }
 
 mod admin;
+mod handle;
 mod per_address;
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,12 @@ use noom_shared::{ChatSend, ChatText, Join, Nickname, Resume, RoomName, ServerMe
 
 use super::*;
 use crate::clock::ManualClock;
+use tokio_util::sync::CancellationToken;
 
 struct Conn {
     id: PeerId,
     frames: QueueReceiver,
-    kick: CancellationToken,
+    state: Arc<handle::ConnState>,
 }
 
 impl Conn {
@@ -38,10 +39,10 @@ fn board(grace: Duration, clock: &Arc<ManualClock>) -> Switchboard {
 fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
     let (queue, frames) = send_queue(capacity, usize::MAX / 2);
     let id = PeerId::new(id).unwrap();
-    let handle = ConnHandle::new(queue, None);
-    let kick = handle.kick.clone();
+    let handle = ConnHandle::new(queue, None, CancellationToken::new());
+    let state = handle.state.clone();
     board.connect(id.clone(), handle);
-    Conn { id, frames, kick }
+    Conn { id, frames, state }
 }
 
 fn send(board: &Switchboard, from: &Conn, message: ClientMessage) {
@@ -134,8 +135,8 @@ fn joins_reach_the_room_and_a_full_queue_kicks_its_connection() {
     for n in 0..4 {
         send(&board, &ana, chat(&format!("hello {n}")));
     }
-    assert!(ben.kick.is_cancelled());
-    assert!(!ana.kick.is_cancelled());
+    assert!(ben.state.is_ended());
+    assert!(!ana.state.is_ended());
     assert_eq!(ana.received().len(), 4, "the sender gets its own chats");
 }
 
