@@ -73,10 +73,6 @@ impl Shared {
     }
 }
 
-/// A queue that has drained keeps at most this many slots, so that an idle connection holds
-/// little and a busy one does not reallocate for every message.
-const KEPT_SLOTS: usize = 4;
-
 impl QueueSender {
     /// Queues `message` if there is room for it, in messages and in bytes.
     pub(crate) fn try_send(&self, message: Message) -> Enqueued {
@@ -146,8 +142,9 @@ impl QueueReceiver {
         let mut state = self.shared.state();
         let message = state.messages.pop_front()?;
         state.bytes -= message.len();
-        if state.messages.is_empty() && state.messages.capacity() > KEPT_SLOTS {
-            state.messages.shrink_to(KEPT_SLOTS);
+        if state.messages.is_empty() {
+            // Most connections are idle most of the time: a drained queue holds nothing.
+            state.messages = VecDeque::new();
         }
         Some(message)
     }
@@ -226,12 +223,12 @@ mod tests {
     }
 
     #[test]
-    fn a_drained_queue_keeps_few_slots() {
+    fn a_drained_queue_holds_nothing() {
         let (sender, mut receiver) = send_queue(256, usize::MAX);
         for _ in 0..100 {
             sender.try_send(Message::text("x"));
         }
         while receiver.try_recv().is_some() {}
-        assert!(sender.shared.state().messages.capacity() <= KEPT_SLOTS);
+        assert_eq!(sender.shared.state().messages.capacity(), 0);
     }
 }
