@@ -97,11 +97,6 @@ impl QueueSender {
     pub(crate) fn len(&self) -> usize {
         self.shared.state().messages.len()
     }
-
-    /// Whether the receiver is gone (the writer ended).
-    pub(crate) fn is_closed(&self) -> bool {
-        self.shared.state().receiver_gone
-    }
 }
 
 impl Clone for QueueSender {
@@ -203,7 +198,6 @@ mod tests {
 
         let (sender, receiver) = send_queue(3, 10);
         drop(receiver);
-        assert!(sender.is_closed());
         assert_eq!(sender.try_send(Message::text("x")), Enqueued::Closed);
     }
 

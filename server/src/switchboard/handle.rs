@@ -1,14 +1,15 @@
-//! How the switchboard reaches one connection, and what the connection's tasks share with
-//! it: its counts, when it was last heard, and the one token that ends it (with why).
+//! How the switchboard reaches one connection, and what the connection's reader shares with
+//! it: its counts, when it was last heard and pinged, and the one token that ends it (with
+//! why).
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
 use crate::send_queue::{Enqueued, QueueSender};
 
@@ -42,32 +43,35 @@ pub(crate) struct ConnHandle {
     pub(crate) state: Arc<ConnState>,
 }
 
-/// What a connection's reader and the switchboard share. One token ends the connection for
-/// any reason (a child of the server's shutdown token, so shutting down ends it too): a
-/// connection waits on one thing, not one per reason.
+/// What a connection's reader and the switchboard share. Ending the connection, for any
+/// reason, sets `ended_by` and wakes the reader: it waits on one thing, not one per reason.
 #[derive(Debug)]
 pub(crate) struct ConnState {
-    end: CancellationToken,
+    /// 0 while it runs, then an [`EndedBy`].
     ended_by: AtomicU8,
+    ending: Notify,
     pub(crate) since: Instant,
     /// When a frame last came, in ms after `since`.
     heard_ms: AtomicU64,
+    /// When the server last pinged it, in ms after `since`.
+    pinged_ms: AtomicU64,
     /// Messages from and to it, for the admin view.
     pub(crate) received: AtomicU64,
     pub(crate) sent: AtomicU64,
 }
 
 impl ConnHandle {
-    /// A connection sending through `queue`, ended by `end` (or whatever cancels its parent).
-    pub(crate) fn new(queue: QueueSender, ip: Option<IpAddr>, end: CancellationToken) -> Self {
+    /// A connection sending through `queue`.
+    pub(crate) fn new(queue: QueueSender, ip: Option<IpAddr>) -> Self {
         Self {
             queue,
             ip,
             state: Arc::new(ConnState {
-                end,
                 ended_by: AtomicU8::new(0),
+                ending: Notify::new(),
                 since: Instant::now(),
                 heard_ms: AtomicU64::new(0),
+                pinged_ms: AtomicU64::new(0),
                 received: AtomicU64::new(0),
                 sent: AtomicU64::new(0),
             }),
@@ -83,20 +87,28 @@ impl ConnHandle {
 impl ConnState {
     /// Ends the connection for `why`, unless it was ended already (the first reason stays).
     pub(crate) fn end(&self, why: EndedBy) {
-        let _ = self
+        let first = self
             .ended_by
-            .compare_exchange(0, why as u8, Relaxed, Relaxed);
-        self.end.cancel();
+            .compare_exchange(0, why as u8, AcqRel, Acquire)
+            .is_ok();
+        if first {
+            // Kept as a permit if the reader is not waiting at this moment.
+            self.ending.notify_one();
+        }
     }
 
     pub(crate) fn is_ended(&self) -> bool {
-        self.end.is_cancelled()
+        self.ended_by.load(Acquire) != 0
     }
 
-    /// Waits until the connection is ended; then says why (`None`: the server is stopping).
-    pub(crate) async fn ended(&self) -> Option<EndedBy> {
-        self.end.cancelled().await;
-        EndedBy::from_u8(self.ended_by.load(Relaxed))
+    /// Waits until the connection is ended, and says why.
+    pub(crate) async fn ended(&self) -> EndedBy {
+        loop {
+            if let Some(why) = EndedBy::from_u8(self.ended_by.load(Acquire)) {
+                return why;
+            }
+            self.ending.notified().await;
+        }
     }
 
     /// A frame came just now.
@@ -110,6 +122,18 @@ impl ConnState {
         let heard = Duration::from_millis(self.heard_ms.load(Relaxed));
         self.since.elapsed().saturating_sub(heard)
     }
+
+    /// Whether a ping is due: nothing heard for `every`, and no ping for as long. If so, the
+    /// ping is taken to be sent now.
+    pub(crate) fn ping_due(&self, every: Duration) -> bool {
+        let now = self.since.elapsed();
+        let pinged = Duration::from_millis(self.pinged_ms.load(Relaxed));
+        let due = self.silent_for() >= every && now.saturating_sub(pinged) >= every;
+        if due {
+            self.pinged_ms.store(now.as_millis() as u64, Relaxed);
+        }
+        due
+    }
 }
 
 #[cfg(test)]
@@ -118,18 +142,25 @@ mod tests {
     use crate::send_queue::send_queue;
 
     #[tokio::test]
-    async fn the_first_reason_to_end_stays_and_shutdown_has_none() {
-        let shutdown = CancellationToken::new();
+    async fn the_first_reason_to_end_stays_and_a_waiting_reader_wakes() {
         let (queue, _outbox) = send_queue(4, 1024);
-        let conn = ConnHandle::new(queue.clone(), None, shutdown.child_token());
+        let conn = ConnHandle::new(queue.clone(), None);
         conn.state.end(EndedBy::Replaced);
         conn.state.end(EndedBy::TooSlow);
-        assert_eq!(conn.state.ended().await, Some(EndedBy::Replaced));
+        assert_eq!(conn.state.ended().await, EndedBy::Replaced);
 
-        let other = ConnHandle::new(queue, None, shutdown.child_token());
+        let other = ConnHandle::new(queue, None);
         assert!(!other.state.is_ended());
-        shutdown.cancel();
-        assert_eq!(other.state.ended().await, None, "the server stops");
+        let state = other.state.clone();
+        let waiting = tokio::spawn(async move { state.ended().await });
+        tokio::task::yield_now().await;
+        other.state.end(EndedBy::Removed);
+        assert_eq!(waiting.await.unwrap(), EndedBy::Removed);
         assert!(other.state.silent_for() < Duration::from_secs(1));
+        assert!(
+            !other.state.ping_due(Duration::from_secs(60)),
+            "just connected"
+        );
+        assert!(other.state.ping_due(Duration::ZERO));
     }
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use bytes::Bytes;
 use noom_shared::{
     ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
     Rooms, ServerMessage, Welcome,
@@ -268,15 +269,22 @@ impl Switchboard {
         self.commit(event);
     }
 
-    /// The periodic chores: connections silent for the idle timeout are ended, seats held
+    /// The periodic chores: quiet connections are pinged and silent ones ended, seats held
     /// too long are given up, and the lobby is told of changes to the room list.
     pub(crate) fn tick(&self) {
         let expired = {
             let mut state = self.lock();
-            // One sweep here instead of a timer per connection, reset on every frame.
+            // One sweep here instead of two timers per connection (one of them reset on every
+            // frame): a connection quiet for a third of the idle timeout is pinged, one quiet
+            // for all of it is ended.
+            let ping_every = self.idle_timeout / 3;
             for conn in state.conns.values() {
                 if conn.state.silent_for() >= self.idle_timeout {
                     conn.state.end(EndedBy::Silence);
+                } else if conn.state.ping_due(ping_every)
+                    && conn.enqueue(Message::Ping(Bytes::new())) == Enqueued::Full
+                {
+                    conn.state.end(EndedBy::TooSlow);
                 }
             }
             let expired = state.hub.expire_held_seats(self.clock.now_ms());

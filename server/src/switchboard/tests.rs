@@ -8,7 +8,6 @@ use noom_shared::{ChatSend, ChatText, Join, Nickname, Resume, RoomName, ServerMe
 
 use super::*;
 use crate::clock::ManualClock;
-use tokio_util::sync::CancellationToken;
 
 struct Conn {
     id: PeerId,
@@ -39,7 +38,7 @@ fn board(grace: Duration, clock: &Arc<ManualClock>) -> Switchboard {
 fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
     let (queue, frames) = send_queue(capacity, usize::MAX / 2);
     let id = PeerId::new(id).unwrap();
-    let handle = ConnHandle::new(queue, None, CancellationToken::new());
+    let handle = ConnHandle::new(queue, None);
     let state = handle.state.clone();
     board.connect(id.clone(), handle);
     Conn { id, frames, state }
