@@ -171,7 +171,6 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
         None => held.as_ref().and_then(Held::limiter),
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let ws_config = websocket_config(&app.config);
     let task_app = app.clone();
     app.sockets.spawn(async move {
         match on_upgrade.await {
@@ -181,7 +180,7 @@ fn upgrade(app: Arc<App>, mut req: Request<Incoming>) -> Response<Body> {
                 let halves = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
-                    Some(ws_config),
+                    Some(websocket_config(&task_app.config)),
                 )
                 .await
                 .split();
