@@ -184,6 +184,33 @@ async fn stalled_reader_case(config: Config) -> usize {
 }
 
 #[tokio::test]
+async fn a_quiet_peer_is_pinged_and_stays_while_it_answers() {
+    let config = Config {
+        idle_timeout: Duration::from_millis(600),
+        ..Config::default()
+    };
+    let server = TestServer::with_config(config).await;
+    let mut ada = TestClient::connect(&server.ws_url()).await;
+    let mut quiet = TestClient::connect(&server.ws_url()).await;
+    ada.join("r", "Ada").await;
+    quiet.join("r", "Quiet").await;
+    ada.recv().await; // peer_joined
+    // Both send nothing for five idle timeouts, but read, so they answer the pings.
+    tokio::join!(
+        ada.expect_silence(Duration::from_secs(3)),
+        quiet.expect_silence(Duration::from_secs(3))
+    );
+    ada.send(ClientMessage::Chat(ChatSend {
+        text: ChatText::new("still there?").unwrap(),
+    }))
+    .await;
+    assert!(
+        matches!(quiet.recv().await, ServerMessage::Chat(chat) if chat.text.as_str() == "still there?"),
+        "the quiet peer is still in the room"
+    );
+}
+
+#[tokio::test]
 async fn a_silent_peer_is_dropped_and_its_room_told() {
     let config = Config {
         idle_timeout: Duration::from_millis(600),
