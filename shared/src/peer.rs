@@ -83,7 +83,9 @@ pub enum FileControl {
     Offer(FileOffer),
     /// From the sender: it stopped sending file `id`.
     Cancel { id: u32 },
-    /// From a receiver: stop sending it file `id`.
+    /// From a receiver: send it file `id`. A sender sends no byte of a file before this.
+    Accept { id: u32 },
+    /// From a receiver: stop sending it file `id`, or do not start.
     Decline { id: u32 },
     /// From a receiver: file `id` arrived and its SHA-256 matched.
     Received { id: u32 },
@@ -135,6 +137,7 @@ struct FileControlWire {
 enum FileControlKind {
     Offer,
     Cancel,
+    Accept,
     Decline,
     Received,
 }
@@ -159,6 +162,7 @@ impl From<FileControl> for FileControlWire {
                 t: FileControlKind::Offer,
             },
             FileControl::Cancel { id } => notice(id, FileControlKind::Cancel),
+            FileControl::Accept { id } => notice(id, FileControlKind::Accept),
             FileControl::Decline { id } => notice(id, FileControlKind::Decline),
             FileControl::Received { id } => notice(id, FileControlKind::Received),
         }
@@ -179,6 +183,7 @@ impl TryFrom<FileControlWire> for FileControl {
                 sha256: wire.sha256.ok_or("an offer needs a sha256")?,
             }),
             FileControlKind::Cancel => Self::Cancel { id },
+            FileControlKind::Accept => Self::Accept { id },
             FileControlKind::Decline => Self::Decline { id },
             FileControlKind::Received => Self::Received { id },
         })

@@ -107,6 +107,7 @@ fn file_channel_control_messages() {
         r#"{"id":7,"mime":"application/pdf","name":"a.pdf","sha256":"9f86d081","size":1234,"t":"offer"}"#,
     );
     golden_file(FileControl::Cancel { id: 7 }, r#"{"id":7,"t":"cancel"}"#);
+    golden_file(FileControl::Accept { id: 7 }, r#"{"id":7,"t":"accept"}"#);
     golden_file(FileControl::Decline { id: 7 }, r#"{"id":7,"t":"decline"}"#);
     golden_file(
         FileControl::Received { id: 7 },

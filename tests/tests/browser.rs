@@ -11,8 +11,9 @@
 //! 3. a chat message appears once in every page, as text; a 5 MB file sent from the chat panel,
 //!    while someone else sends another, arrives peer to peer in both other pages with the same
 //!    SHA-256, and the transfer rate is printed; the cap the server was given is stated, and a
-//!    file over it is refused in words; a file cancelled by its sender, and one declined by a
-//!    receiver, end in words on every side;
+//!    file over it is refused in words; a large file is sent only once each receiver, asked in
+//!    words, accepts it; a file cancelled by its sender, and one declined by a receiver, end in
+//!    words on every side;
 //! 4. mute shows on the others' tiles; a raised hand shows on the tile and at the top of the
 //!    people list, and goes when lowered by the `h` shortcut; the stats panel shows a bitrate
 //!    from each other person and every remote tile a quality indicator; the shortcuts dialog
@@ -22,8 +23,8 @@
 //! 6. a dropped network: the socket breaks, the seat is taken back (`resume`), nobody sees a
 //!    leave, chat works again and media never stopped;
 //! 7. a fourth person who blocked the camera is told so in words, and finds the room full;
-//! 8. one person leaves in the middle of sending a large file: the others' rows end as failed
-//!    rather than hanging; they lose the tile within 2 s, the lobby counts 2;
+//! 8. one person leaves in the middle of sending a large file: the others' rows (accepted, or
+//!    still asking) end as failed rather than hanging; they lose the tile within 2 s, the lobby counts 2;
 //! 9. the fourth person then joins with the microphone only, sees and hears both others, and
 //!    is heard;
 //! 10. someone who blocked both camera and microphone is offered to watch and listen;
@@ -395,14 +396,10 @@ async fn a_meeting_from_lobby_to_leaving() {
     );
 
     // Cy leaves while sending a large file: Ana's and Ben's rows for it end as failed.
+    // Ben never answers the question about it.
     let big = "big.bin";
     pick_empty_file(&cy, "file-input", big, 90_000_000).await;
-    ana.wait_for(
-        "Ana to start receiving Cy's large file",
-        &format!("{} === 'receiving'", file_state(big)),
-        WAIT,
-    )
-    .await;
+    accept_large_file(&ana, "Ana", big).await;
     cy.click("leave").await;
     for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
         page.wait_for(
@@ -631,15 +628,21 @@ async fn send_files(ana: &Page, ben: &Page, cy: &Page) {
 
 /// Ana cancels a file midway; then Cy declines one of Ben's.
 async fn stop_files(ana: &Page, ben: &Page, cy: &Page) {
+    // Large, so each receiver is asked first; nothing goes before they accept.
     let big = "big-cancelled.bin";
     pick_empty_file(ana, "file-input", big, 60_000_000).await;
+    ana.wait_for(
+        "Ana's row to wait for the others to accept",
+        &format!(
+            "{} === 'offered' && {}.includes('Waiting for them to accept')",
+            file_state(big),
+            file_row_text(big)
+        ),
+        WAIT,
+    )
+    .await;
     for (who, page) in [("Ben", ben), ("Cy", cy)] {
-        page.wait_for(
-            &format!("{who} to start receiving {big}"),
-            &format!("{} === 'receiving'", file_state(big)),
-            WAIT,
-        )
-        .await;
+        accept_large_file(page, who, big).await;
     }
     ana.eval(&click_cancel(big)).await;
     for (who, page) in [("Ben", ben), ("Cy", cy)] {
@@ -697,11 +700,38 @@ fn file_row_text(name: &str) -> String {
 
 /// A JavaScript statement: clicks Cancel in the file row for `name`.
 fn click_cancel(name: &str) -> String {
+    click_in_file_row(name, "file-cancel")
+}
+
+/// A JavaScript statement: clicks the button `test_id` in the file row for `name`.
+fn click_in_file_row(name: &str, test_id: &str) -> String {
     format!(
         "document.querySelector('[data-testid=\"file-transfer\"][data-name=' + CSS.escape({}) + '] {}').click()",
         js(name),
-        testid("file-cancel")
+        testid(test_id)
     )
+}
+
+/// `page`'s user (`who`) is asked about the large file `name`, in words, and accepts it;
+/// then it arrives.
+async fn accept_large_file(page: &Page, who: &str, name: &str) {
+    page.wait_for(
+        &format!("{who} to be asked about {name}"),
+        &format!(
+            "{} === 'asking' && {}.includes('accept it?')",
+            file_state(name),
+            file_row_text(name)
+        ),
+        WAIT,
+    )
+    .await;
+    page.eval(&click_in_file_row(name, "file-accept")).await;
+    page.wait_for(
+        &format!("{who} to start receiving {name}"),
+        &format!("{} === 'receiving'", file_state(name)),
+        WAIT,
+    )
+    .await;
 }
 
 async fn open_chat(page: &Page) {

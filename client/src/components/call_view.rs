@@ -96,6 +96,7 @@ pub fn CallView(
     let send_chat = Callback::new(move |text: String| session.send_chat(&text));
     let send_file = Callback::new(move |file| session.send_file(file));
     let cancel_file = Callback::new(move |key| session.cancel_transfer(key));
+    let accept_file = Callback::new(move |key| session.accept_transfer(key));
     view! {
         <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
@@ -147,6 +148,7 @@ pub fn CallView(
                     max_file_bytes=session.max_file_bytes()
                     send=send_file
                     cancel=cancel_file
+                    accept=accept_file
                 />
             </ChatPanel>
             <PeoplePanel participants open=shown(SidePanel::People) />

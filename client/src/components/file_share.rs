@@ -17,6 +17,8 @@ pub fn FileShare(
     send: Callback<web_sys::File, Result<(), SendProblem>>,
     /// Stops the file with this row key.
     cancel: Callback<usize>,
+    /// Accepts the large file with this row key.
+    accept: Callback<usize>,
 ) -> impl IntoView {
     let input = NodeRef::<Input>::new();
     let error = RwSignal::new(None::<String>);
@@ -33,7 +35,7 @@ pub fn FileShare(
         <div class="file-share">
             <div class="file-list">
                 <For each=move || transfers.get() key=|t: &Transfer| t.key let:transfer>
-                    <TransferRow transfer cancel />
+                    <TransferRow transfer cancel accept />
                 </For>
             </div>
             <label class="button file-pick">

@@ -6,15 +6,18 @@ use crate::session::Transfer;
 use crate::session::ledger::{Cancelled, Failure, Tally, TransferState};
 
 /// One file in the chat panel: name, size, who sent it, a progress bar, a Cancel button while
-/// it travels, and how it ended — a download link once its checksum is verified, the receivers'
-/// confirmations, or the failure in words. `data-state` carries `preparing`, `sending`,
-/// `receiving`, `checking`, `sent`, `delivered`, `verified`, `cancelled` or `failed` for tests.
+/// it travels (Accept and Decline while a large one waits for an answer), and how it ended — a
+/// download link once its checksum is verified, the receivers' confirmations, or the failure in
+/// words. `data-state` carries `preparing`, `offered`, `sending`, `asking`, `receiving`,
+/// `checking`, `sent`, `delivered`, `verified`, `cancelled` or `failed` for tests.
 #[component]
 pub fn TransferRow(
     /// The file and its live progress.
     transfer: Transfer,
-    /// Stops the file with this row key.
+    /// Stops (or declines) the file with this row key.
     cancel: Callback<usize>,
+    /// Accepts the large file with this row key.
+    accept: Callback<usize>,
 ) -> impl IntoView {
     let key = transfer.key;
     let (progress, state) = (transfer.progress(), transfer.state());
@@ -32,13 +35,16 @@ pub fn TransferRow(
     let travelling = move || {
         matches!(
             state.get(),
-            TransferState::Sending | TransferState::Receiving
+            TransferState::Offered | TransferState::Sending | TransferState::Receiving
         )
     };
+    let asking = move || state.get() == TransferState::Asking;
     let download_name = name.clone();
     let data_name = name.clone();
     let outcome = move || match state.get() {
         TransferState::Preparing => "Checksumming…".into_any(),
+        TransferState::Offered => "Waiting for them to accept…".into_any(),
+        TransferState::Asking => "Large file: accept it?".into_any(),
         TransferState::Checking => "Checking…".into_any(),
         TransferState::Sent(tally) => sent(tally).into_any(),
         TransferState::Cancelled(by) => cancelled(&by).into_any(),
@@ -81,18 +87,35 @@ pub fn TransferRow(
             <p class="file-status">
                 {outcome}
                 <Show when=travelling>
-                    " "
-                    <button
-                        type="button"
-                        class="link-button"
-                        data-testid="file-cancel"
-                        on:click=move |_| cancel.run(key)
-                    >
-                        "Cancel"
-                    </button>
+                    <RowButton label="Cancel" test_id="file-cancel" press=cancel key />
+                </Show>
+                <Show when=asking>
+                    <RowButton label="Accept" test_id="file-accept" press=accept key />
+                    <RowButton label="Decline" test_id="file-decline" press=cancel key />
                 </Show>
             </p>
         </div>
+    }
+}
+
+/// A button of a file row, after a space: runs `press` with the row's key.
+#[component]
+fn RowButton(
+    label: &'static str,
+    test_id: &'static str,
+    press: Callback<usize>,
+    key: usize,
+) -> impl IntoView {
+    view! {
+        " "
+        <button
+            type="button"
+            class="link-button"
+            data-testid=test_id
+            on:click=move |_| press.run(key)
+        >
+            {label}
+        </button>
     }
 }
 
@@ -100,7 +123,9 @@ pub fn TransferRow(
 fn state_name(state: &TransferState) -> &'static str {
     match state {
         TransferState::Preparing => "preparing",
+        TransferState::Offered => "offered",
         TransferState::Sending => "sending",
+        TransferState::Asking => "asking",
         TransferState::Receiving => "receiving",
         TransferState::Checking => "checking",
         TransferState::Sent(_) => "sent",
@@ -147,6 +172,9 @@ fn also(tally: Tally) -> String {
 fn failed(failure: &Failure) -> String {
     match failure {
         Failure::TooBig { max } => format!("Refused: over {}", human_size(*max)),
+        Failure::Busy { limit } => {
+            format!("Declined: {limit} files were already on their way; ask for it again")
+        }
         Failure::SenderLeft(nickname) => format!("{nickname} left before it arrived"),
         Failure::SenderClosed => "The sender's connection closed".to_owned(),
         Failure::ConnectionReset => "The connection to the sender was reset".to_owned(),

@@ -125,8 +125,15 @@ impl FileChannel {
         let _ = self.dc.send_with_str(&control.encode());
     }
 
-    /// Sends `bytes` as the file `offer` describes; `sent` gets the size of each chunk queued.
-    /// Stops, with [`Stopped::Asked`], as soon as `stop` says so.
+    /// Announces the file `offer` describes, once the channel is open.
+    pub async fn offer(&self, offer: &FileOffer) -> Result<(), Stopped> {
+        self.ready().await?;
+        let text = FileControl::Offer(offer.clone()).encode();
+        self.dc.send_with_str(&text).map_err(|_| Stopped::Closed)
+    }
+
+    /// Sends `bytes`, the file of the accepted `offer`; `sent` gets the size of each chunk
+    /// queued. Stops, with [`Stopped::Asked`], as soon as `stop` says so.
     pub async fn send_file(
         &self,
         offer: &FileOffer,
@@ -134,9 +141,6 @@ impl FileChannel {
         sent: &dyn Fn(u64),
         stop: &dyn Fn() -> bool,
     ) -> Result<(), Stopped> {
-        self.ready().await?;
-        let text = FileControl::Offer(offer.clone()).encode();
-        self.dc.send_with_str(&text).map_err(|_| Stopped::Closed)?;
         let id = offer.id.to_be_bytes();
         let mut start = 0;
         while start < bytes.length() {

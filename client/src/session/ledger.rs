@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use noom_shared::{FileOffer, PeerId};
+use noom_shared::{FileControl, FileOffer, PeerId};
 
 use crate::rtc::files::FileProblem;
 
@@ -28,7 +28,11 @@ pub struct Tally {
 pub enum TransferState {
     /// Reading and checksumming our file.
     Preparing,
+    /// Ours, offered; no receiver has accepted it yet.
+    Offered,
     Sending,
+    /// Theirs, large: waiting for our user to accept or decline it.
+    Asking,
     Receiving,
     /// All bytes here; checking the SHA-256.
     Checking,
@@ -60,6 +64,8 @@ pub enum Cancelled {
 pub enum Failure {
     /// Offered over the size cap, which is `max` bytes.
     TooBig { max: u64 },
+    /// Offered while `limit` files were already arriving, or waiting for an answer.
+    Busy { limit: usize },
     /// Its sender (this nickname) left before it arrived.
     SenderLeft(String),
     /// The sender's connection closed.
@@ -73,6 +79,8 @@ pub enum Failure {
 /// How far one of our files got with one receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
+    /// Offered, not accepted yet: no byte goes before it is.
+    Offered,
     Sending,
     /// All bytes handed to the channel; no confirmation yet.
     Sent,
@@ -139,6 +147,8 @@ impl Outgoing {
             TransferState::Cancelled(Cancelled::ByUs)
         } else if count(Delivery::Sending) > 0 {
             TransferState::Sending
+        } else if count(Delivery::Offered) > 0 {
+            TransferState::Offered
         } else if tally.sent > 0 {
             TransferState::Sent(tally)
         } else if tally.confirmed > 0 {
@@ -160,6 +170,22 @@ struct Incoming {
     row: RowKey,
     size: u64,
     received: u64,
+    /// We told its sender to send it; chunks before that are ignored.
+    accepted: bool,
+}
+
+/// Files of up to this size are accepted without asking.
+pub const ACCEPT_WITHOUT_ASKING: u64 = 20_000_000;
+/// Files arriving at once, and files waiting for our user's answer: offers beyond either
+/// are declined, so that a peer cannot make the page hold any number of files.
+pub const MAX_ARRIVING: usize = 3;
+pub const MAX_ASKING: usize = 3;
+
+/// What to do about an offer: the row's state, and what to tell its sender now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub update: Update,
+    pub reply: Option<FileControl>,
 }
 
 /// Every transfer of the visit that is still going somewhere.
@@ -178,7 +204,7 @@ impl Ledger {
         self.next_id += 1;
         let receivers = receivers
             .iter()
-            .map(|peer| (peer.clone(), Delivery::Sending))
+            .map(|peer| (peer.clone(), Delivery::Offered))
             .collect();
         let outgoing = Outgoing {
             row,
@@ -191,9 +217,24 @@ impl Ledger {
 
     /// Whether our transfer `id` still goes to `peer` (not cancelled, declined or lost).
     pub fn still_sending(&self, id: u32, peer: &PeerId) -> bool {
-        self.outgoing
-            .get(&id)
-            .is_some_and(|o| !o.cancelled && o.receivers.get(peer) == Some(&Delivery::Sending))
+        self.outgoing.get(&id).is_some_and(|o| {
+            !o.cancelled
+                && matches!(
+                    o.receivers.get(peer),
+                    Some(Delivery::Offered | Delivery::Sending)
+                )
+        })
+    }
+
+    /// `peer` accepted our transfer `id`: the bytes may go.
+    pub fn accepted(&mut self, id: u32, peer: &PeerId) -> Option<Update> {
+        let outgoing = self.outgoing.get_mut(&id)?;
+        let current = outgoing.receivers.get_mut(peer)?;
+        if *current != Delivery::Offered || outgoing.cancelled {
+            return None;
+        }
+        *current = Delivery::Sending;
+        Some(outgoing.update())
     }
 
     /// Records how far our transfer `id` got with `peer`. Confirmed, declined and lost are
@@ -203,7 +244,10 @@ impl Ledger {
         let current = outgoing.receivers.get_mut(peer)?;
         let moves = match delivery {
             Delivery::Sent => *current == Delivery::Sending,
-            _ => matches!(*current, Delivery::Sending | Delivery::Sent),
+            _ => matches!(
+                *current,
+                Delivery::Offered | Delivery::Sending | Delivery::Sent
+            ),
         };
         if moves {
             *current = delivery;
@@ -226,7 +270,9 @@ impl Ledger {
             let tell = outgoing
                 .receivers
                 .iter()
-                .filter(|(_, d)| matches!(d, Delivery::Sending | Delivery::Sent))
+                .filter(|(_, d)| {
+                    matches!(d, Delivery::Offered | Delivery::Sending | Delivery::Sent)
+                })
                 .map(|(peer, _)| peer.clone())
                 .collect();
             return Some(Stop::Ours {
@@ -248,28 +294,68 @@ impl Ledger {
         Some(Stop::Theirs { from, id, update })
     }
 
-    /// `from` offers a file, shown in `row`: it starts arriving, unless it is over `max` bytes.
-    pub fn offered(&mut self, from: &PeerId, offer: &FileOffer, row: RowKey, max: u64) -> Update {
+    /// `from` offers a file, shown in `row`: accepted at once if it is small, asked about if it
+    /// is large, refused if it is over `max` bytes or too many files are on their way already.
+    pub fn offered(&mut self, from: &PeerId, offer: &FileOffer, row: RowKey, max: u64) -> Answer {
+        let decline = Some(FileControl::Decline { id: offer.id });
+        let refuse = |failure| Answer {
+            update: Update {
+                row,
+                state: TransferState::Failed(failure),
+            },
+            reply: decline.clone(),
+        };
         if offer.size > max {
-            let state = TransferState::Failed(Failure::TooBig { max });
-            return Update { row, state };
+            return refuse(Failure::TooBig { max });
+        }
+        let arriving = self.incoming.values().filter(|i| i.accepted).count();
+        let asking = self.incoming.len() - arriving;
+        let ask = offer.size > ACCEPT_WITHOUT_ASKING;
+        if ask && asking >= MAX_ASKING {
+            return refuse(Failure::Busy { limit: MAX_ASKING });
+        }
+        if !ask && arriving >= MAX_ARRIVING {
+            return refuse(Failure::Busy {
+                limit: MAX_ARRIVING,
+            });
         }
         let incoming = Incoming {
             row,
             size: offer.size,
             received: 0,
+            accepted: !ask,
         };
         self.incoming.insert((from.clone(), offer.id), incoming);
-        Update {
+        let (state, reply) = if ask {
+            (TransferState::Asking, None)
+        } else {
+            let accept = FileControl::Accept { id: offer.id };
+            (TransferState::Receiving, Some(accept))
+        };
+        Answer {
+            update: Update { row, state },
+            reply,
+        }
+    }
+
+    /// Our user accepts the file in `row`: tell `from` to send its transfer `id`.
+    pub fn accept(&mut self, row: RowKey) -> Option<(PeerId, u32, Update)> {
+        let (key, incoming) = self
+            .incoming
+            .iter_mut()
+            .find(|(_, incoming)| incoming.row == row && !incoming.accepted)?;
+        incoming.accepted = true;
+        let update = Update {
             row,
             state: TransferState::Receiving,
-        }
+        };
+        Some((key.0.clone(), key.1, update))
     }
 
     /// `bytes` more of `from`'s transfer `id` arrived. A complete file leaves the ledger.
     pub fn arrived(&mut self, from: &PeerId, id: u32, bytes: u64) -> Option<Arrival> {
         let key = (from.clone(), id);
-        let incoming = self.incoming.get_mut(&key)?;
+        let incoming = self.incoming.get_mut(&key).filter(|i| i.accepted)?;
         incoming.received += bytes;
         let arrival = Arrival {
             row: incoming.row,
@@ -344,11 +430,19 @@ mod tests {
     }
 
     #[test]
-    fn ours_goes_sending_sent_delivered_as_receivers_confirm() {
+    fn ours_goes_offered_sending_sent_delivered_as_receivers_accept_and_confirm() {
         let mut ledger = Ledger::default();
         let (ana, ben) = (peer("ana"), peer("ben"));
         let id = ledger.start_sending(1, &[ana.clone(), ben.clone()]);
         assert!(ledger.still_sending(id, &ana));
+        assert_eq!(
+            state(ledger.record(id, &ana, Delivery::Sent)),
+            TransferState::Offered,
+            "nothing is sent before it is accepted"
+        );
+        assert_eq!(state(ledger.accepted(id, &ana)), TransferState::Sending);
+        assert_eq!(ledger.accepted(id, &ana), None, "once");
+        ledger.accepted(id, &ben);
         assert_eq!(
             state(ledger.record(id, &ana, Delivery::Sent)),
             TransferState::Sending
@@ -375,6 +469,7 @@ mod tests {
         let ana = peer("ana");
         let id = ledger.start_sending(1, std::slice::from_ref(&ana));
         ledger.record(id, &ana, Delivery::Declined);
+        assert_eq!(ledger.accepted(id, &ana), None, "declined stays declined");
         ledger.record(id, &ana, Delivery::Sent);
         let after = state(ledger.record(id, &ana, Delivery::Confirmed));
         let declined = Tally {
@@ -390,6 +485,7 @@ mod tests {
         let mut ledger = Ledger::default();
         let (ana, ben) = (peer("ana"), peer("ben"));
         let id = ledger.start_sending(4, &[ana.clone(), ben.clone()]);
+        ledger.accepted(id, &ana);
         ledger.record(id, &ana, Delivery::Sent);
         ledger.record(id, &ana, Delivery::Confirmed);
         let updates = ledger.lose_receiver(&ben);
@@ -433,8 +529,9 @@ mod tests {
     fn theirs_arrives_in_chunks_and_leaves_the_ledger_when_complete() {
         let mut ledger = Ledger::default();
         let ana = peer("ana");
-        let update = ledger.offered(&ana, &offer(7, 10), 3, 100);
-        assert_eq!(update.state, TransferState::Receiving);
+        let answer = ledger.offered(&ana, &offer(7, 10), 3, 100);
+        assert_eq!(answer.update.state, TransferState::Receiving);
+        assert_eq!(answer.reply, Some(FileControl::Accept { id: 7 }));
         let first = ledger.arrived(&ana, 7, 4).unwrap();
         assert!(!first.complete());
         let last = ledger.arrived(&ana, 7, 6).unwrap();
@@ -455,12 +552,56 @@ mod tests {
     fn an_offer_over_the_cap_is_refused_and_never_arrives() {
         let mut ledger = Ledger::default();
         let ana = peer("ana");
-        let update = ledger.offered(&ana, &offer(1, 101), 5, 100);
+        let answer = ledger.offered(&ana, &offer(1, 101), 5, 100);
         assert_eq!(
-            update.state,
+            answer.update.state,
             TransferState::Failed(Failure::TooBig { max: 100 })
         );
+        assert_eq!(answer.reply, Some(FileControl::Decline { id: 1 }));
         assert_eq!(ledger.arrived(&ana, 1, 10), None);
+    }
+
+    #[test]
+    fn a_large_offer_waits_for_an_answer_and_takes_no_bytes_before_it() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        let large = ACCEPT_WITHOUT_ASKING + 1;
+        let answer = ledger.offered(&ana, &offer(4, large), 9, u64::MAX);
+        assert_eq!(
+            (answer.update.state, answer.reply),
+            (TransferState::Asking, None)
+        );
+        assert_eq!(ledger.arrived(&ana, 4, 10), None, "not accepted yet");
+        let (from, id, update) = ledger.accept(9).unwrap();
+        assert_eq!(
+            (from, id, update.state),
+            (ana.clone(), 4, TransferState::Receiving)
+        );
+        assert_eq!(ledger.accept(9), None, "once");
+        assert_eq!(ledger.arrived(&ana, 4, 10).unwrap().received, 10);
+    }
+
+    #[test]
+    fn offers_beyond_the_limits_are_declined() {
+        let mut ledger = Ledger::default();
+        let ana = peer("ana");
+        let (small, large) = (10, ACCEPT_WITHOUT_ASKING + 1);
+        for id in 0..MAX_ARRIVING as u32 {
+            ledger.offered(&ana, &offer(id, small), id as usize, u64::MAX);
+        }
+        for id in 10..10 + MAX_ASKING as u32 {
+            ledger.offered(&ana, &offer(id, large), id as usize, u64::MAX);
+        }
+        let busy = |limit| TransferState::Failed(Failure::Busy { limit });
+        let one_more = ledger.offered(&ana, &offer(20, small), 20, u64::MAX);
+        assert_eq!(one_more.update.state, busy(MAX_ARRIVING));
+        assert_eq!(one_more.reply, Some(FileControl::Decline { id: 20 }));
+        let one_more_large = ledger.offered(&ana, &offer(21, large), 21, u64::MAX);
+        assert_eq!(one_more_large.update.state, busy(MAX_ASKING));
+        // One arrives: room for another.
+        ledger.arrived(&ana, 0, small);
+        let next = ledger.offered(&ana, &offer(22, small), 22, u64::MAX);
+        assert_eq!(next.update.state, TransferState::Receiving);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use futures_channel::oneshot;
 use leptos::prelude::*;
 use noom_shared::{FileControl, FileOffer, PeerId};
 use wasm_bindgen_futures::spawn_local;
@@ -58,6 +59,9 @@ struct Arriving {
 pub(super) struct Files {
     ledger: Ledger,
     arriving: HashMap<RowKey, Arriving>,
+    /// Our offers waiting for each receiver's `accept`, by transfer id and receiver; dropping
+    /// one (declined, cancelled, gone) ends that wait.
+    accepts: HashMap<(u32, PeerId), oneshot::Sender<()>>,
     /// Download URLs of received files, freed when the visit ends.
     urls: Vec<String>,
 }
@@ -67,6 +71,7 @@ impl Files {
     pub(super) fn clear(&mut self) {
         self.ledger.clear_incoming();
         self.arriving.clear();
+        self.accepts.clear();
         for url in self.urls.drain(..) {
             files::revoke(&url);
         }
@@ -138,7 +143,7 @@ impl Session {
             mime: row.mime.clone(),
             sha256,
         };
-        row.state.try_set(TransferState::Sending);
+        row.state.try_set(TransferState::Offered);
         let total = row.size * channels.len() as u64;
         let queued = Cell::new(0);
         let progress = Progress(row.progress);
@@ -150,6 +155,15 @@ impl Session {
             let stop = move || !self.still_sending(id, peer);
             let (on_sent, offer, bytes) = (&on_sent, &offer, &bytes);
             async move {
+                // No byte goes before the receiver accepts: it may ask its user first.
+                let accepted = self.wait_for_accept(id, peer);
+                if channel.offer(offer).await.is_err() {
+                    self.record_delivery(id, peer, Delivery::Lost);
+                    return;
+                }
+                if accepted.await.is_err() {
+                    return; // declined, cancelled, or the receiver is gone: recorded there
+                }
                 let delivery = match channel.send_file(offer, bytes, on_sent, &stop).await {
                     Ok(()) => Delivery::Sent,
                     Err(Stopped::Asked) => return,
@@ -159,6 +173,24 @@ impl Session {
             }
         });
         futures_util::future::join_all(sends).await;
+    }
+
+    /// Resolves when `peer` accepts our transfer `id`; fails if that wait is ended instead.
+    fn wait_for_accept(self, id: u32, peer: &PeerId) -> oneshot::Receiver<()> {
+        let (accept, accepted) = oneshot::channel();
+        self.inner.update_value(|i| {
+            i.transfers.accepts.insert((id, peer.clone()), accept);
+        });
+        accepted
+    }
+
+    /// Ends the waits for an `accept` that `ended` picks out.
+    fn end_waits(self, ended: impl Fn(u32, &PeerId) -> bool) {
+        self.inner.update_value(|i| {
+            i.transfers
+                .accepts
+                .retain(|(id, peer), _| !ended(*id, peer));
+        });
     }
 
     /// Whether transfer `id` of ours still goes to `peer` (not cancelled, not declined).
@@ -177,6 +209,7 @@ impl Session {
 
     /// `peer` is gone: our files it had not confirmed count as lost.
     pub(super) fn lose_receiver(self, peer: &PeerId) {
+        self.end_waits(|_, waiting| waiting == peer);
         let updates = self
             .inner
             .try_update_value(|i| i.transfers.ledger.lose_receiver(peer));
@@ -202,16 +235,17 @@ impl Session {
     pub fn cancel_transfer(self, key: RowKey) {
         let update = self.inner.try_update_value(|i| {
             let (tell, control, update) = match i.transfers.ledger.stop(key)? {
-                Stop::Ours { id, tell, update } => (tell, FileControl::Cancel { id }, update),
+                Stop::Ours { id, tell, update } => {
+                    i.transfers.accepts.retain(|(waiting, _), _| *waiting != id);
+                    (tell, FileControl::Cancel { id }, update)
+                }
                 Stop::Theirs { from, id, update } => {
                     i.transfers.arriving.remove(&key);
                     (vec![from], FileControl::Decline { id }, update)
                 }
             };
             for peer in tell {
-                if let Some(channel) = i.links.get(&peer).and_then(PeerLink::files) {
-                    channel.notify(&control);
-                }
+                self::tell(i, &peer, &control);
             }
             Some(update)
         });
@@ -235,13 +269,26 @@ impl Session {
                 });
                 self.show(update.flatten());
             }
+            FileMessage::Control(FileControl::Accept { id }) => {
+                let update = self.inner.try_update_value(|i| {
+                    let update = i.transfers.ledger.accepted(id, from)?;
+                    let accept = i.transfers.accepts.remove(&(id, from.clone()))?;
+                    let _ = accept.send(());
+                    Some(update)
+                });
+                self.show(update.flatten());
+            }
             FileMessage::Control(FileControl::Decline { id }) => {
+                self.end_waits(|waiting, peer| waiting == id && peer == from);
                 self.record_delivery(id, from, Delivery::Declined);
             }
             FileMessage::Control(FileControl::Received { id }) => {
                 self.record_delivery(id, from, Delivery::Confirmed);
             }
-            FileMessage::Closed => self.fail_incoming(from, &Failure::SenderClosed),
+            FileMessage::Closed => {
+                self.fail_incoming(from, &Failure::SenderClosed);
+                self.lose_receiver(from);
+            }
         }
     }
 
@@ -252,16 +299,34 @@ impl Session {
             return;
         };
         let max = self.max_file_bytes.get_untracked();
-        let update = self.inner.try_update_value(|i| {
-            let update = i.transfers.ledger.offered(from, &offer, row.key, max);
-            if update.state == TransferState::Receiving {
+        let answer = self.inner.try_update_value(|i| {
+            let answer = i.transfers.ledger.offered(from, &offer, row.key, max);
+            if matches!(
+                answer.update.state,
+                TransferState::Receiving | TransferState::Asking
+            ) {
                 let parts = js_sys::Array::new();
-                let arriving = Arriving { row, offer, parts };
-                i.transfers.arriving.insert(update.row, arriving);
+                let key = answer.update.row;
+                i.transfers
+                    .arriving
+                    .insert(key, Arriving { row, offer, parts });
             }
-            update
+            if let Some(reply) = &answer.reply {
+                tell(i, from, reply);
+            }
+            answer
         });
-        self.show(update);
+        self.show(answer.map(|answer| answer.update));
+    }
+
+    /// Our user accepts the large file in row `key`: its sender may start.
+    pub fn accept_transfer(self, key: RowKey) {
+        let update = self.inner.try_update_value(|i| {
+            let (from, id, update) = i.transfers.ledger.accept(key)?;
+            tell(i, &from, &FileControl::Accept { id });
+            Some(update)
+        });
+        self.show(update.flatten());
     }
 
     fn chunk(self, from: &PeerId, id: u32, data: &js_sys::Uint8Array) {
@@ -366,5 +431,12 @@ impl Progress {
         if (now * 100.0).floor() != (before * 100.0).floor() || now >= 1.0 {
             self.0.try_set(now);
         }
+    }
+}
+
+/// Sends `control` down `peer`'s file channel, if it has one.
+fn tell(inner: &super::Inner, peer: &PeerId, control: &FileControl) {
+    if let Some(channel) = inner.links.get(peer).and_then(PeerLink::files) {
+        channel.notify(control);
     }
 }
