@@ -210,13 +210,19 @@ where
         .await;
 }
 
+/// What hyper buffers per connection, reading a request's headers or writing a response
+/// (its default is about 400 KiB): it bounds what an unfinished request or a download that is
+/// not read can make the server hold.
+const HTTP_BUFFER_BYTES: usize = 64 * 1024;
+
 /// HTTP/1.1 that closes a connection whose request headers take longer than `timeout`, or
-/// that sits idle between requests that long.
+/// that sits idle between requests that long, and buffers at most [`HTTP_BUFFER_BYTES`].
 pub(crate) fn http_builder(timeout: Duration) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(timeout);
+        .header_read_timeout(timeout)
+        .max_buf_size(HTTP_BUFFER_BYTES);
     builder
 }
 

@@ -4,13 +4,17 @@
 use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::header::{
-    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY,
-    CONTENT_TYPE, ETAG, HOST, HeaderMap, HeaderValue, IF_NONE_MATCH, VARY,
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HOST, HeaderMap, HeaderValue, IF_NONE_MATCH, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
+
+use tokio_util::io::ReaderStream;
 
 use crate::security_headers;
 
@@ -45,10 +49,20 @@ pub(crate) enum StaticFiles {
 /// A file found for a request, ready to be sent.
 struct Found {
     path: String,
-    raw: Bytes,
+    raw: Content,
     gzip: Option<Bytes>,
     etag: Option<&'static str>,
 }
+
+/// A file's bytes: in memory (embedded, or a page whose scripts the CSP hashes), or read from
+/// disk as the client takes them, so that a slow reader holds a chunk, not the file.
+enum Content {
+    Whole(Bytes),
+    OnDisk { file: tokio::fs::File, len: u64 },
+}
+
+/// How much of a file on disk is read at a time.
+const DISK_CHUNK_BYTES: usize = 16 * 1024;
 
 const UNBUILT: &str = "This noom-server was built without its web app.\n\
     Build the app and then the server (the app is embedded in it): \
@@ -115,10 +129,17 @@ impl StaticFiles {
                 if !real.starts_with(real_root) {
                     return None;
                 }
-                let raw = tokio::fs::read(&file).await.ok()?;
+                let path = relative.to_string_lossy().into_owned();
+                let raw = if path.ends_with(".html") {
+                    Content::Whole(tokio::fs::read(&file).await.ok()?.into())
+                } else {
+                    let file = tokio::fs::File::open(&file).await.ok()?;
+                    let len = file.metadata().await.ok()?.len();
+                    Content::OnDisk { file, len }
+                };
                 Some(Found {
-                    path: relative.to_string_lossy().into_owned(),
-                    raw: Bytes::from(raw),
+                    path,
+                    raw,
                     gzip: None,
                     etag: None,
                 })
@@ -128,7 +149,7 @@ impl StaticFiles {
                 let asset = assets.iter().find(|asset| asset.path == wanted)?;
                 Some(Found {
                     path: asset.path.to_owned(),
-                    raw: Bytes::from_static(asset.raw),
+                    raw: Content::Whole(Bytes::from_static(asset.raw)),
                     gzip: asset.gzip.map(Bytes::from_static),
                     etag: Some(asset.etag),
                 })
@@ -144,18 +165,28 @@ fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
         .is_some_and(|etag| matches_etag(req.headers(), etag));
     let has_gzip = found.gzip.is_some();
     let use_gzip = has_gzip && accepts_gzip(req.headers());
-    let policy = found.path.ends_with(".html").then(|| {
-        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
-        security_headers::content_security_policy(&found.raw, host)
-    });
-    let body = if fresh || req.method() == Method::HEAD {
-        Bytes::new()
-    } else if use_gzip {
-        found.gzip.unwrap_or_default()
-    } else {
-        found.raw
+    let policy = match &found.raw {
+        Content::Whole(raw) if found.path.ends_with(".html") => {
+            let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+            security_headers::content_security_policy(raw, host)
+        }
+        _ => None,
     };
-    let mut response = Response::new(full(body));
+    let mut length = None;
+    let body = if fresh || req.method() == Method::HEAD {
+        full(Bytes::new())
+    } else if use_gzip {
+        full(found.gzip.unwrap_or_default())
+    } else {
+        match found.raw {
+            Content::Whole(raw) => full(raw),
+            Content::OnDisk { file, len } => {
+                length = Some(len);
+                streamed(file)
+            }
+        }
+    };
+    let mut response = Response::new(body);
     if fresh {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
     }
@@ -177,10 +208,22 @@ fn send<B>(found: Found, req: &Request<B>) -> Response<Body> {
     if use_gzip && !fresh {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    if let Some(Some(policy)) = policy {
+    if let Some(length) = length {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if let Some(policy) = policy {
         headers.insert(CONTENT_SECURITY_POLICY, policy);
     }
     response
+}
+
+/// `file` as a body, read a chunk at a time as the client takes it. A read error ends the body
+/// early, which the client sees as a response shorter than its `Content-Length`.
+fn streamed(file: tokio::fs::File) -> Body {
+    let chunks = ReaderStream::with_capacity(file, DISK_CHUNK_BYTES)
+        .take_while(|chunk| std::future::ready(chunk.is_ok()))
+        .filter_map(|chunk| std::future::ready(chunk.ok().map(|bytes| Ok(Frame::data(bytes)))));
+    BodyExt::boxed(StreamBody::new(chunks))
 }
 
 /// The request path as a relative path with no `..` and no dotfile (`.git`, `.env`), or

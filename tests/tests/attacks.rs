@@ -37,8 +37,14 @@ fn ip(text: &str) -> IpAddr {
 }
 
 fn start(name: &str) -> ServerProcess {
+    start_with(name, &[])
+}
+
+fn start_with(name: &str, args: &[&str]) -> ServerProcess {
     let dir = empty_dir(name);
-    ServerProcess::start(&server_executable(), &dir, &["--listen", "127.0.0.1:0"])
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    ServerProcess::start(&server_executable(), &dir, &all)
 }
 
 fn encoded(message: ClientMessage) -> Message {
@@ -402,4 +408,42 @@ async fn a_connection_flood_from_one_machine_leaves_room_for_everyone_else() {
     .await;
     println!("{closed} of {ATTEMPTS} connections were closed at once");
     assert!(closed >= ATTEMPTS - 200, "only {closed} closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_readers_of_a_large_file_hold_a_chunk_each_not_the_file() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let app = empty_dir("attack-static-app");
+    std::fs::write(app.join("index.html"), "<!doctype html><title>Noom</title>").unwrap();
+    const FILE_BYTES: usize = 16 * 1024 * 1024;
+    std::fs::write(app.join("big-1a2b.wasm"), vec![7u8; FILE_BYTES]).unwrap();
+    let app = app.to_string_lossy().into_owned();
+    let server = start_with("attack-static", &["--static-dir", &app]);
+    let addr = server.addr;
+    // Twenty downloads of a file far larger than the kernel's socket buffers, never read.
+    const READERS: usize = 20;
+    let stalled = async {
+        let mut held = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(ip("127.0.6.1"), 0)).unwrap();
+            let mut tcp = socket.connect(addr).await.unwrap();
+            let request = format!("GET /big-1a2b.wasm HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+            tcp.write_all(request.as_bytes()).await.unwrap();
+            held.push(tcp);
+        }
+        tokio::time::sleep(ATTACK_FOR / 2).await;
+        held
+    };
+    // Each holds a chunk (16 KiB), hyper's buffer (at most 64 KiB) and its share of the
+    // threads that read files (measured: about 0.2 MiB in all); the whole file each would be
+    // 320 MiB.
+    let held = under_attack(
+        &server,
+        "20 stalled downloads of a 16 MiB file",
+        8 * 1024,
+        stalled,
+    )
+    .await;
+    drop(held);
 }

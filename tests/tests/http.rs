@@ -21,6 +21,22 @@ fn app_dir(name: &str) -> PathBuf {
 }
 
 #[tokio::test]
+async fn a_large_file_from_the_static_dir_arrives_whole_with_its_length() {
+    let dir = app_dir("large");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|n| (n % 251) as u8).collect();
+    std::fs::write(dir.join("big-1a2b.wasm"), &bytes).unwrap();
+    let server = TestServer::with_config(Config {
+        static_dir: Some(dir),
+        ..Config::default()
+    })
+    .await;
+    let big = get(server.addr, "/big-1a2b.wasm", &[]).await;
+    assert_eq!(big.status, 200);
+    assert_eq!(big.header("content-length"), Some("3000000"));
+    assert!(big.body == bytes, "the same bytes, in order");
+}
+
+#[tokio::test]
 async fn health_app_shell_assets_and_404s() {
     let server = TestServer::with_config(Config {
         static_dir: Some(app_dir("shell")),
