@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// A join that would open a new room on a server holding as many as it may
     /// (`--max-rooms`); existing rooms can still be joined.
     TooManyRooms,
+    /// A host's request (`make_host`, `mute_peer`, `remove_peer`) from someone who is not the
+    /// room's host.
+    NotHost,
 }
 
 impl ErrorCode {
@@ -41,11 +44,12 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::InvalidToken => "invalid_token",
             Self::TooManyRooms => "too_many_rooms",
+            Self::NotHost => "not_host",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         Self::BadMessage,
         Self::TooLarge,
         Self::InvalidRoom,
@@ -58,6 +62,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::InvalidToken,
         Self::TooManyRooms,
+        Self::NotHost,
     ];
 
     /// Parses a wire code; used to recover a precise code from a validation error.

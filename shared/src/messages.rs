@@ -65,6 +65,12 @@ messages! {
         SetStatus(PeerStatus) = "set_status",
         /// From the lobby: take back the seat a lost connection held.
         Resume(Resume) = "resume",
+        /// From the host: hand the host's role to another member.
+        MakeHost(PeerTarget) = "make_host",
+        /// From the host: ask a member to turn off its microphone or camera.
+        MutePeer(MutePeer) = "mute_peer",
+        /// From the host: take a member out of the room.
+        RemovePeer(PeerTarget) = "remove_peer",
     }
 }
 
@@ -88,6 +94,13 @@ messages! {
         Session(Session) = "session",
         /// Answer to `resume`: the seat is back, under its old peer id.
         Resumed(Joined) = "resumed",
+        /// To the room: its host is now this member.
+        HostChanged(PeerTarget) = "host_changed",
+        /// To a member: the host asks it to turn this off (it does so itself; only it can turn
+        /// it back on).
+        MutedByHost(MutedByHost) = "muted_by_host",
+        /// To a member: the host took it out of the room; it is in the lobby again.
+        Removed(Empty) = "removed",
         Error(ErrorPayload) = "error",
     }
 }
@@ -264,6 +277,33 @@ pub struct Joined {
     pub peer_id: PeerId,
     /// The peers already in the room, in the order they joined.
     pub peers: Vec<PeerInfo>,
+    /// The room's host: the first to join, until it leaves or hands the role over.
+    pub host: PeerId,
+}
+
+/// A member a host's request is about, or the new host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerTarget {
+    pub peer_id: PeerId,
+}
+
+/// What a host may turn off for a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutePeer {
+    pub peer_id: PeerId,
+    pub kind: MediaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutedByHost {
+    pub kind: MediaKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -176,6 +176,18 @@ impl Nickname {
     }
 }
 
+#[cfg(feature = "nfc")]
+impl Nickname {
+    /// Whether the two name the same person to a reader: equal ignoring case and width
+    /// (`ＡＮＡ`, `Ana` and `ana` are one), by NFKC and lower case.
+    pub fn same_as(&self, other: &Nickname) -> bool {
+        use unicode_normalization::UnicodeNormalization;
+        let folded =
+            |name: &Nickname| -> String { name.nfkc().flat_map(char::to_lowercase).collect() };
+        folded(self) == folded(other)
+    }
+}
+
 string_newtype!(
     /// A chat message: 1 to 2000 characters, not only white space; line breaks and tabs are
     /// allowed, other control characters are not. Kept exactly as sent (not trimmed).
@@ -254,6 +266,18 @@ impl ResumeToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "nfc")]
+    #[test]
+    fn nicknames_are_the_same_ignoring_case_and_width() {
+        let nick = |raw| Nickname::new(raw).unwrap();
+        assert!(nick("Ana").same_as(&nick("ana")));
+        assert!(
+            nick("Ana").same_as(&nick("\u{FF21}\u{FF4E}\u{FF41}")),
+            "fullwidth"
+        );
+        assert!(!nick("Ana").same_as(&nick("Anna")));
+    }
 
     #[test]
     fn names_are_normalised_and_invisible_tricks_refused() {

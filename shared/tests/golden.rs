@@ -84,6 +84,28 @@ fn client_messages() {
         Some(5),
         r#"{"type":"resume","payload":{"token":"0123456789abcdef0123456789abcdef"},"id":5}"#,
     );
+    golden(
+        ClientMessage::MakeHost(PeerTarget {
+            peer_id: peer("p2"),
+        }),
+        None,
+        r#"{"type":"make_host","payload":{"peer_id":"p2"}}"#,
+    );
+    golden(
+        ClientMessage::MutePeer(MutePeer {
+            peer_id: peer("p2"),
+            kind: MediaKind::Video,
+        }),
+        None,
+        r#"{"type":"mute_peer","payload":{"peer_id":"p2","kind":"video"}}"#,
+    );
+    golden(
+        ClientMessage::RemovePeer(PeerTarget {
+            peer_id: peer("p2"),
+        }),
+        Some(6),
+        r#"{"type":"remove_peer","payload":{"peer_id":"p2"},"id":6}"#,
+    );
 }
 
 #[test]
@@ -145,9 +167,29 @@ fn server_messages() {
                 peer_id: peer("p1"),
                 nickname: nick("Ada"),
             }],
+            host: peer("p1"),
         }),
         Some(2),
-        r#"{"type":"joined","payload":{"room":"standup","peer_id":"p2","peers":[{"peer_id":"p1","nickname":"Ada"}]},"id":2}"#,
+        r#"{"type":"joined","payload":{"room":"standup","peer_id":"p2","peers":[{"peer_id":"p1","nickname":"Ada"}],"host":"p1"},"id":2}"#,
+    );
+    golden(
+        ServerMessage::HostChanged(PeerTarget {
+            peer_id: peer("p2"),
+        }),
+        None,
+        r#"{"type":"host_changed","payload":{"peer_id":"p2"}}"#,
+    );
+    golden(
+        ServerMessage::MutedByHost(MutedByHost {
+            kind: MediaKind::Audio,
+        }),
+        None,
+        r#"{"type":"muted_by_host","payload":{"kind":"audio"}}"#,
+    );
+    golden(
+        ServerMessage::Removed(Empty {}),
+        None,
+        r#"{"type":"removed","payload":{}}"#,
     );
     golden(
         ServerMessage::PeerJoined(PeerInfo {
@@ -223,9 +265,10 @@ fn server_messages() {
             room: room("standup"),
             peer_id: peer("p2"),
             peers: vec![],
+            host: peer("p2"),
         }),
         Some(5),
-        r#"{"type":"resumed","payload":{"room":"standup","peer_id":"p2","peers":[]},"id":5}"#,
+        r#"{"type":"resumed","payload":{"room":"standup","peer_id":"p2","peers":[],"host":"p2"},"id":5}"#,
     );
     golden(
         ServerMessage::error(ErrorCode::RoomFull, "room is full"),

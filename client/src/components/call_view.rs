@@ -97,6 +97,7 @@ pub fn CallView(
     let send_file = Callback::new(move |file| session.send_file(file));
     let cancel_file = Callback::new(move |key| session.cancel_transfer(key));
     let accept_file = Callback::new(move |key| session.accept_transfer(key));
+    let host_act = Callback::new(move |(peer, action)| session.host_action(peer, action));
     view! {
         <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
@@ -138,7 +139,7 @@ pub fn CallView(
                             speaker_layout.get() && !presenting()
                                 && featured.with(|f| f.as_ref() == Some(&id))
                         });
-                        view! { <Tile participant featured has_relay=session.has_relay() /> }
+                        view! { <Tile participant featured has_relay=session.has_relay() host=session.host() /> }
                     }
                 </For>
             </main>
@@ -151,7 +152,13 @@ pub fn CallView(
                     accept=accept_file
                 />
             </ChatPanel>
-            <PeoplePanel participants open=shown(SidePanel::People) />
+            <PeoplePanel
+                participants
+                open=shown(SidePanel::People)
+                host=session.host()
+                am_host=session.am_host()
+                act=host_act
+            />
             <StatsPanel participants open=shown(SidePanel::Stats) />
             <Controls
                 devices=session.devices()

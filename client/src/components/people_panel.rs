@@ -1,15 +1,24 @@
 use leptos::prelude::*;
+use noom_shared::PeerId;
 
 use crate::session::Participant;
+use crate::session::host::HostAction;
 
 /// Everyone in the call, raised hands first (in the order they are listed), each with their
-/// hand and microphone state.
+/// hand and microphone state and who is host; the host gets, beside each other person, Mute,
+/// Stop video, Make host and Remove.
 #[component]
 pub fn PeoplePanel(
     /// Everyone in the call.
     participants: ReadSignal<Vec<Participant>>,
     /// Whether the panel is shown.
     open: Signal<bool>,
+    /// The room's host.
+    host: ReadSignal<Option<PeerId>>,
+    /// Whether we are the host.
+    am_host: Signal<bool>,
+    /// Does a host's action to a person.
+    act: Callback<(PeerId, HostAction)>,
 ) -> impl IntoView {
     let people = move || {
         let mut list = participants.get();
@@ -24,6 +33,12 @@ pub fn PeoplePanel(
                 <For each=people key=|p: &Participant| p.id.clone() let:p>
                     {
                         let (status, nickname) = (p.status(), p.nickname());
+                        let id = p.id.clone();
+                        let is_host = {
+                            let id = id.clone();
+                            move || host.with(|host| host.as_ref() == Some(&id))
+                        };
+                        let menu = (!p.is_self).then(|| view! { <HostMenu peer=id.clone() shown=am_host act /> });
                         view! {
                             <li
                                 class="person"
@@ -38,14 +53,55 @@ pub fn PeoplePanel(
                                 <Show when=move || status.with(|s| s.hand_raised)>
                                     <span class="hand">"Hand raised"</span>
                                 </Show>
+                                <Show when=is_host.clone()>
+                                    <span class="person-host" data-testid="person-host">"Host"</span>
+                                </Show>
                                 <Show when=move || status.with(|s| s.muted)>
                                     <span class="person-muted">"Muted"</span>
                                 </Show>
+                                {menu}
                             </li>
                         }
                     }
                 </For>
             </ul>
         </aside>
+    }
+}
+
+/// The host's buttons for one other person.
+#[component]
+fn HostMenu(
+    peer: PeerId,
+    shown: Signal<bool>,
+    act: Callback<(PeerId, HostAction)>,
+) -> impl IntoView {
+    let buttons = [
+        (HostAction::MuteAudio, "Mute", "host-mute"),
+        (HostAction::MuteVideo, "Stop video", "host-stop-video"),
+        (HostAction::MakeHost, "Make host", "host-make-host"),
+        (HostAction::Remove, "Remove", "host-remove"),
+    ];
+    view! {
+        <Show when=move || shown.get()>
+            <span class="host-menu" role="group" aria-label="Host actions">
+                {buttons
+                    .into_iter()
+                    .map(|(action, label, test_id)| {
+                        let peer = peer.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="link-button"
+                                data-testid=test_id
+                                on:click=move |_| act.run((peer.clone(), action))
+                            >
+                                {label}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </span>
+        </Show>
     }
 }

@@ -17,8 +17,12 @@ pub fn Tile(
     featured: Signal<bool>,
     /// Whether the server offers a TURN relay, to explain a link that fails.
     has_relay: ReadSignal<bool>,
+    /// The room's host.
+    host: ReadSignal<Option<noom_shared::PeerId>>,
 ) -> impl IntoView {
     let p = participant;
+    let id = p.id.clone();
+    let is_host = move || host.with(|host| host.as_ref() == Some(&id));
     let (status, stream, nickname) = (p.status(), p.stream(), p.nickname());
     let (link, speaking, quality) = (p.link(), p.speaking(), p.quality());
     let muted = move || status.with(|s| s.muted);
@@ -64,6 +68,11 @@ pub fn Tile(
                     {p.is_self.then_some(" (you)")}
                 </span>
                 <QualityIndicator quality=quality />
+                <Show when=is_host.clone()>
+                    <span class="badge badge-host" data-testid="tile-host" title="Host">
+                        "👑 Host"
+                    </span>
+                </Show>
                 <Show when=muted>
                     <span class="badge" data-testid="tile-muted" title="Microphone off">
                         "Muted"

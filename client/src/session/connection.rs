@@ -80,6 +80,9 @@ impl Session {
             ServerMessage::PeerStatus(update) => self.status_changed(&update),
             ServerMessage::Session(lease) => self.inner.update_value(|i| i.lease = Some(lease)),
             ServerMessage::Resumed(resumed) => self.on_resumed(&resumed),
+            ServerMessage::HostChanged(host) => self.host_is(host.peer_id),
+            ServerMessage::MutedByHost(muted) => self.muted_by_host(muted.kind),
+            ServerMessage::Removed(_) => self.removed(),
             ServerMessage::Left(_) => {}
             ServerMessage::Error(error) => self.on_error(error.code, &error.message),
         }
@@ -118,6 +121,7 @@ impl Session {
     /// fits. Catch up with who left or came meanwhile.
     fn on_resumed(self, resumed: &Joined) {
         self.reconnecting.set(false);
+        self.host_is(resumed.host.clone());
         self.catch_up(&resumed.peers);
         self.apply_toggles();
     }
@@ -130,6 +134,7 @@ impl Session {
         }
         self.inner
             .update_value(|i| i.self_id = Some(joined.peer_id.clone()));
+        self.host_is(joined.host.clone());
         let Some(nickname) = self.inner.with_value(|i| i.nickname.clone()) else {
             return;
         };

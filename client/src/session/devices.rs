@@ -136,6 +136,18 @@ impl Session {
     }
 
     /// Raises or lowers our hand for everyone.
+    /// Turns the microphone or the camera off (the host asked).
+    pub(super) fn turn_off(self, kind: noom_shared::MediaKind) {
+        let on = match kind {
+            noom_shared::MediaKind::Audio => self.devices.mic_on,
+            noom_shared::MediaKind::Video => self.devices.camera_on,
+        };
+        if on.get_untracked() {
+            on.set(false);
+            self.apply_toggles();
+        }
+    }
+
     pub fn toggle_hand(self) {
         self.hand_raised.update(|up| *up = !*up);
         self.apply_toggles();

@@ -22,6 +22,7 @@ mod activity;
 mod chat;
 mod connection;
 mod devices;
+pub mod host;
 pub mod ledger;
 mod roster;
 mod transfers;
@@ -74,6 +75,8 @@ pub struct Session {
     active_speaker: RwSignal<Option<PeerId>>,
     /// Files sent and received, oldest first.
     transfers: RwSignal<Vec<Transfer>>,
+    /// The room's host (see `host.rs`).
+    host: RwSignal<Option<PeerId>>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -117,6 +120,7 @@ impl Session {
             hand_raised: RwSignal::new(false),
             active_speaker: RwSignal::new(None),
             transfers: RwSignal::new(Vec::new()),
+            host: RwSignal::new(None),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()

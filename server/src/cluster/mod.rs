@@ -196,6 +196,15 @@ impl Cluster {
                 };
                 self.board.reply_error(peer, *request, code, text);
             }
+            Event::Remove { peer, room } => {
+                let _: String = scripts::REMOVE
+                    .prepare_invoke()
+                    .arg(room.as_str())
+                    .arg(peer.as_str())
+                    .arg(&json)
+                    .invoke_async(conn)
+                    .await?;
+            }
             Event::Leave { peer, .. } | Event::Gone { peer } => {
                 let _: String = scripts::LEAVE
                     .prepare_invoke()
@@ -225,7 +234,11 @@ impl Cluster {
                     .invoke_async(conn)
                     .await?;
             }
-            Event::Chat { .. } | Event::Signal { .. } | Event::Status { .. } => {
+            Event::Chat { .. }
+            | Event::Signal { .. }
+            | Event::Status { .. }
+            | Event::MakeHost { .. }
+            | Event::Mute { .. } => {
                 let _: () = conn.publish(scripts::EVENTS, &json).await?;
             }
         }

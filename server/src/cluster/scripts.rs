@@ -73,6 +73,23 @@ return 'ok'
     )
 });
 
+/// ARGV: room, peer, remove event. Takes `peer` out of `room`, whichever node it is on (a host
+/// removes members of other nodes too).
+pub(crate) static REMOVE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local room, peer = ARGV[1], ARGV[2]
+local key = 'noom:room:' .. room
+local raw = redis.call('HGET', key, peer)
+if raw then
+  remove_member(cjson.decode(raw).node, peer)
+end
+redis.call('PUBLISH', 'noom:events', ARGV[3])
+return 'ok'
+"#,
+    )
+});
+
 /// ARGV: node, peer, room, resume event. Moves the member `peer` to `node` (the node its
 /// client reconnected to), so that it is reaped with that node from now on.
 pub(crate) static MOVE: LazyLock<Script> = LazyLock::new(|| {

@@ -2,7 +2,8 @@
 //! cluster), decisions on requests, and messages out.
 
 use noom_shared::{
-    ChatText, Nickname, PeerId, PeerStatus, ResumeToken, RoomName, ServerMessage, SignalData,
+    ChatText, MediaKind, Nickname, PeerId, PeerStatus, ResumeToken, RoomName, ServerMessage,
+    SignalData,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +73,21 @@ pub enum Event {
     Status {
         peer: PeerId,
         status: PeerStatus,
+    },
+    /// The host `by` hands the role to `peer`.
+    MakeHost {
+        by: PeerId,
+        peer: PeerId,
+    },
+    /// The host asks `peer` to turn off its `kind`.
+    Mute {
+        peer: PeerId,
+        media: MediaKind,
+    },
+    /// The host takes `peer` out of `room`.
+    Remove {
+        peer: PeerId,
+        room: RoomName,
     },
 }
 

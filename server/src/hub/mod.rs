@@ -6,6 +6,7 @@
 //! missed, `refusals` the error texts.
 
 mod event;
+mod hosts;
 pub mod refusals;
 mod routes;
 mod seats;
@@ -54,6 +55,8 @@ impl Peer {
 struct Room {
     /// In the order they joined.
     members: Vec<PeerId>,
+    /// Set by the first join (see `hosts.rs`).
+    host: Option<PeerId>,
 }
 
 /// Every room, every peer in one, and this node's lobby.
@@ -130,13 +133,16 @@ impl Hub {
                     message: ServerMessage::Rooms(self.room_list()),
                 });
             }
-            ClientMessage::Join(join) => self.check_join(from, &join.room).map(|()| Event::Join {
-                peer,
-                room: join.room,
-                nickname: join.nickname,
-                token: Some((self.resume.new_token)()),
-                request: id,
-            }),
+            ClientMessage::Join(join) => self
+                .check_join(from, &join.room)
+                .and_then(|()| self.check_nickname_free(&join.room, &join.nickname, None))
+                .map(|()| Event::Join {
+                    peer,
+                    room: join.room,
+                    nickname: join.nickname,
+                    token: Some((self.resume.new_token)()),
+                    request: id,
+                }),
             ClientMessage::Leave(_) => self
                 .room_of(from)
                 .map(|_| Event::Leave { peer, request: id }),
@@ -161,14 +167,38 @@ impl Hub {
                 text: chat.text,
                 ts: wall_ms,
             }),
-            ClientMessage::SetNickname(set) => self.room_of(from).map(|_| Event::Rename {
-                peer,
-                nickname: set.nickname,
-            }),
+            ClientMessage::SetNickname(set) => self
+                .room_of(from)
+                .and_then(|room| self.check_nickname_free(room, &set.nickname, Some(from)))
+                .map(|()| Event::Rename {
+                    peer,
+                    nickname: set.nickname,
+                }),
             ClientMessage::SetStatus(status) => {
                 self.room_of(from).map(|_| Event::Status { peer, status })
             }
             ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
+            ClientMessage::MakeHost(target) => {
+                self.check_host_request(from, &target.peer_id)
+                    .map(|()| Event::MakeHost {
+                        by: peer,
+                        peer: target.peer_id,
+                    })
+            }
+            ClientMessage::MutePeer(mute) => {
+                self.check_host_request(from, &mute.peer_id)
+                    .map(|()| Event::Mute {
+                        peer: mute.peer_id,
+                        media: mute.kind,
+                    })
+            }
+            ClientMessage::RemovePeer(target) => self
+                .check_host_request(from, &target.peer_id)
+                .and_then(|()| self.room_of(from))
+                .map(|room| Event::Remove {
+                    peer: target.peer_id,
+                    room: room.clone(),
+                }),
         };
         match checked {
             Ok(event) => Decision::Apply(event),
@@ -234,6 +264,9 @@ impl Hub {
             }
             Event::Rename { peer, nickname } => self.rename(peer, nickname, &mut out),
             Event::Status { peer, status } => self.set_status(&peer, status, &mut out),
+            Event::MakeHost { by, peer } => self.make_host(&by, peer, &mut out),
+            Event::Mute { peer, media } => self.mute(peer, media, &mut out),
+            Event::Remove { peer, .. } => self.remove(peer, &mut out),
         }
         out
     }
@@ -372,6 +405,28 @@ impl Hub {
             .map(|(id, _)| id)
     }
 
+    /// Whether `nickname` is free in `room` (ignoring case and width), but for `renaming`'s own.
+    fn check_nickname_free(
+        &self,
+        room: &RoomName,
+        nickname: &Nickname,
+        renaming: Option<&PeerId>,
+    ) -> Result<(), Refusal> {
+        let members = self.rooms.get(room).map_or(&[][..], |r| &r.members[..]);
+        let taken = members
+            .iter()
+            .filter(|m| Some(*m) != renaming)
+            .any(|member| {
+                self.membership(member)
+                    .is_some_and(|(_, theirs)| theirs.same_as(nickname))
+            });
+        if taken {
+            Err(refusals::NICKNAME_TAKEN)
+        } else {
+            Ok(())
+        }
+    }
+
     fn check_join(&self, from: &PeerId, room: &RoomName) -> Result<(), Refusal> {
         if self.membership(from).is_some() {
             return Err(refusals::ALREADY_IN_ROOM);
@@ -402,6 +457,7 @@ impl Hub {
         let room = self.rooms.entry(room_name.clone()).or_default();
         let existing = room.members.clone();
         room.members.push(peer.clone());
+        let host = room.host.get_or_insert_with(|| peer.clone()).clone();
         self.room_list_version += 1;
         let state = self
             .peers
@@ -422,6 +478,7 @@ impl Hub {
                     room: room_name,
                     peer_id: peer.clone(),
                     peers: self.peer_infos(&existing),
+                    host,
                 }),
             });
             self.tell_statuses(&peer, &existing, out);
@@ -487,6 +544,7 @@ impl Hub {
                     peer_id: peer.clone(),
                 }),
             });
+            self.succeed_host(&room_name, peer, out);
         }
         Some(room_name)
     }

@@ -22,6 +22,11 @@ pub const TOO_MANY_ROOMS_FROM_ADDRESS: Refusal = (
     ErrorCode::TooManyRooms,
     "your network has opened as many rooms as it may: join an existing room, or close one first",
 );
+pub const NOT_HOST: Refusal = (ErrorCode::NotHost, "only the room's host may do that");
+pub const NICKNAME_TAKEN: Refusal = (
+    ErrorCode::InvalidNickname,
+    "someone in this room already has that nickname: choose another",
+);
 pub const NOT_IN_ROOM: Refusal = (ErrorCode::NotInRoom, "join a room first");
 pub const UNKNOWN_PEER: Refusal = (ErrorCode::UnknownPeer, "no such peer in your room");
 pub const INVALID_TOKEN: Refusal = (

@@ -159,6 +159,7 @@ impl Hub {
             to: vec![seat.clone()],
             id: request,
             message: ServerMessage::Resumed(Joined {
+                host: self.host_of(&room).cloned().unwrap_or_else(|| seat.clone()),
                 room,
                 peer_id: seat.clone(),
                 peers: self.peer_infos(&others),

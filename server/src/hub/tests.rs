@@ -255,8 +255,11 @@ fn peers_of_other_nodes_are_members_but_not_answered_or_in_the_lobby() {
         peer: peer("r1"),
         request: Some(3),
     });
-    assert_eq!(out.len(), 1);
     assert!(matches!(&out[0].message, ServerMessage::PeerLeft(_)));
+    // It was the first in the room, so its host: the role passes to the one left.
+    let host_now = noom_shared::PeerTarget { peer_id: peer("a") };
+    assert_eq!(out[1].message, ServerMessage::HostChanged(host_now));
+    assert_eq!(out.len(), 2);
     assert_eq!(hub.room_list().rooms[0].participants, 1);
 }
 
