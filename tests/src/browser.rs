@@ -609,6 +609,19 @@ pub async fn media_stats(page: &Page) -> HashMap<String, (u64, u64)> {
         .collect()
 }
 
+/// Opens the side panel that the toggle `toggle_id` shows, unless it is open already.
+pub async fn open_panel(page: &Page, toggle_id: &str) {
+    let closed = page
+        .eval(&format!(
+            "document.querySelector({}).getAttribute('aria-pressed') !== 'true'",
+            js(&testid(toggle_id))
+        ))
+        .await;
+    if closed == Value::Bool(true) {
+        page.click(toggle_id).await;
+    }
+}
+
 /// The peer id on `page`'s own tile.
 pub async fn self_peer_id(page: &Page) -> String {
     page.eval("document.querySelector('[data-testid=\"tile\"][data-self=\"true\"]').dataset.peer")

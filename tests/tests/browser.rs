@@ -37,8 +37,8 @@ use noom_server::Config;
 use noom_tests::TestServer;
 use noom_tests::browser::{
     Browser, MEDIA_STATS, Page, WAIT, artifact, assert_media_flows, built_dist, file_state, join,
-    js, media_stats, pick_empty_file, pick_random_file, random_bytes, received_file, self_peer_id,
-    testid,
+    js, media_stats, open_panel, pick_empty_file, pick_random_file, random_bytes, received_file,
+    self_peer_id, testid,
 };
 use noom_tests::proxy::CutProxy;
 use noom_tests::server::workspace_root;
@@ -155,11 +155,11 @@ async fn a_meeting_from_lobby_to_leaving() {
 
     // Chat: text arrives once in each other page, as text (never as HTML).
     let text = "Hello <b>team</b> & welcome";
-    open_chat(&ana).await;
+    open_panel(&ana, "toggle-chat").await;
     ana.fill("chat-input", text).await;
     ana.click("chat-send").await;
     for (name, page) in [("Ben", &ben), ("Cy", &cy)] {
-        open_chat(page).await;
+        open_panel(page, "toggle-chat").await;
         page.wait_for(
             &format!("{name} to receive the chat message"),
             &format!("{} > 0", chat_copies(text)),
@@ -278,7 +278,7 @@ async fn a_meeting_from_lobby_to_leaving() {
     ana.screenshot(&artifact("speaker-layout.png")).await;
     ana.click("toggle-layout").await;
     for page in [&ana, &ben] {
-        open_chat(page).await;
+        open_panel(page, "toggle-chat").await;
     }
 
     // Camera off: Cy's tile shows it to the others.
@@ -732,18 +732,6 @@ async fn accept_large_file(page: &Page, who: &str, name: &str) {
         WAIT,
     )
     .await;
-}
-
-async fn open_chat(page: &Page) {
-    let closed = page
-        .eval(&format!(
-            "document.querySelector({}).getAttribute('aria-pressed') !== 'true'",
-            js(&testid("toggle-chat"))
-        ))
-        .await;
-    if closed == Value::Bool(true) {
-        page.click("toggle-chat").await;
-    }
 }
 
 /// A JavaScript expression: how many chat messages read exactly `text`.

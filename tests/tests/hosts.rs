@@ -121,7 +121,10 @@ async fn two_members_cannot_hold_the_same_nickname(topology: Topology) {
     for name in ["Ada", "ADA", "\u{FF21}da"] {
         imposter.send(join_message("r", name)).await;
         let taken = imposter.expect_error(ErrorCode::InvalidNickname).await;
-        assert!(taken.message.contains("already has that nickname"), "{name}: {taken:?}");
+        assert!(
+            taken.message.contains("already has that nickname"),
+            "{name}: {taken:?}"
+        );
     }
     bob.send(ClientMessage::SetNickname(SetNickname {
         nickname: Nickname::new("ada").unwrap(),
