@@ -42,6 +42,7 @@ fn room(
         let join = ClientMessage::Join(Join {
             room: RoomName::new("r").unwrap_or_else(|_| unreachable!()),
             nickname: Nickname::new("n").unwrap_or_else(|_| unreachable!()),
+            password: None,
         });
         hub.handle(&peer(index), Envelope::new(join), 0);
         let (tx, rx) = mpsc::channel(256);

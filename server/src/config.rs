@@ -136,6 +136,12 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_ROOMS_PER_IP", default_value_t = 50)]
     pub max_rooms_per_ip: usize,
 
+    /// `public`: the lobby lists every room with its count (rooms with a password or a
+    /// lobby as locked). `off`: the list is always empty, for deployments whose room names
+    /// are secret.
+    #[arg(long, env = "NOOM_ROOM_LIST", value_enum, default_value_t = RoomList::Public)]
+    pub room_list: RoomList,
+
     /// Behind a reverse proxy on another machine: take each client's address from this
     /// header (e.g. `X-Forwarded-For`, whose last entry is the one the proxy added), for the
     /// per-address caps and rate limits. Only set it when every connection comes through the
@@ -256,6 +262,7 @@ impl Default for Config {
             max_connections_per_ip: 200,
             trust_proxy_header: None,
             max_rooms_per_ip: 50,
+            room_list: RoomList::Public,
             rate_limit: 50,
             rate_burst: 200,
             rate_limit_per_ip: 250,
@@ -275,6 +282,13 @@ impl Default for Config {
             redis_url: None,
         }
     }
+}
+
+/// Whether the lobby is shown the rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoomList {
+    Public,
+    Off,
 }
 
 fn parse_header_name(name: &str) -> Result<hyper::header::HeaderName, String> {

@@ -239,7 +239,9 @@ where
                 Ok(envelope) => {
                     metrics.received(envelope.message.kind());
                     conn.state.received.fetch_add(1, Relaxed);
-                    board.handle(peer, envelope);
+                    if let Some(work) = board.handle(peer, envelope) {
+                        board.finish(work).await;
+                    }
                 }
                 Err(err) => {
                     metrics.received("invalid");

@@ -21,6 +21,7 @@ mod http;
 mod hub;
 mod ids;
 mod metrics;
+mod passwords;
 mod rate;
 mod security_headers;
 mod send_queue;
@@ -31,7 +32,7 @@ mod tls;
 mod turn;
 
 pub use cluster::ClusterError;
-pub use config::{Config, IceServers, Secret, TlsMode};
+pub use config::{Config, IceServers, RoomList, Secret, TlsMode};
 pub use hub::{Hub, Outgoing, ResumePolicy};
 pub use server::{StartError, bind, run};
 pub use tls::TlsError;

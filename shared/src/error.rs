@@ -26,6 +26,10 @@ pub enum ErrorCode {
     /// A host's request (`make_host`, `mute_peer`, `remove_peer`) from someone who is not the
     /// room's host.
     NotHost,
+    /// A join of a room with a password, without it or with another.
+    WrongPassword,
+    /// The host did not let this joiner in from the lobby (or the meeting ended first).
+    Denied,
 }
 
 impl ErrorCode {
@@ -45,11 +49,13 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::TooManyRooms => "too_many_rooms",
             Self::NotHost => "not_host",
+            Self::WrongPassword => "wrong_password",
+            Self::Denied => "denied",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 15] = [
         Self::BadMessage,
         Self::TooLarge,
         Self::InvalidRoom,
@@ -63,6 +69,8 @@ impl ErrorCode {
         Self::InvalidToken,
         Self::TooManyRooms,
         Self::NotHost,
+        Self::WrongPassword,
+        Self::Denied,
     ];
 
     /// Parses a wire code; used to recover a precise code from a validation error.

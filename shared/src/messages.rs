@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::envelope::{DecodeError, Message, parse_payload, unknown_type};
-use crate::{ChatText, ErrorCode, Nickname, PeerId, ResumeToken, RoomName};
+use crate::{ChatText, ErrorCode, Nickname, PeerId, ResumeToken, RoomName, RoomPassword};
 
 macro_rules! messages {
     ($(#[$meta:meta])* pub enum $name:ident {
@@ -71,6 +71,12 @@ messages! {
         MutePeer(MutePeer) = "mute_peer",
         /// From the host: take a member out of the room.
         RemovePeer(PeerTarget) = "remove_peer",
+        /// From the host: set or clear the room's password, and turn its lobby on or off.
+        SetRoomAccess(SetRoomAccess) = "set_room_access",
+        /// From the host: let a joiner waiting in the lobby in.
+        Admit(PeerTarget) = "admit",
+        /// From the host: turn a joiner waiting in the lobby away.
+        Deny(PeerTarget) = "deny",
     }
 }
 
@@ -101,6 +107,14 @@ messages! {
         MutedByHost(MutedByHost) = "muted_by_host",
         /// To a member: the host took it out of the room; it is in the lobby again.
         Removed(Empty) = "removed",
+        /// To the room: its password and lobby now.
+        RoomAccess(RoomAccess) = "room_access",
+        /// To a joiner of a room with the lobby on: the host has been asked to let it in.
+        Waiting(Waiting) = "waiting",
+        /// To the host: someone asks to be let in.
+        Knock(PeerInfo) = "knock",
+        /// To the host: a joiner stopped waiting (it left, or another host answered).
+        KnockWithdrawn(PeerTarget) = "knock_withdrawn",
         Error(ErrorPayload) = "error",
     }
 }
@@ -113,6 +127,30 @@ pub struct Empty {}
 pub struct Join {
     pub room: RoomName,
     pub nickname: Nickname,
+    /// Needed for a room with a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<RoomPassword>,
+}
+
+/// A room's password (`None`: no password) and whether joiners wait in its lobby.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetRoomAccess {
+    pub password: Option<RoomPassword>,
+    pub lobby: bool,
+}
+
+/// What keeps a room shut, as its members are told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomAccess {
+    pub has_password: bool,
+    pub lobby: bool,
+}
+
+impl RoomAccess {
+    /// A room with a password or a lobby: listed as locked.
+    pub fn is_locked(self) -> bool {
+        self.has_password || self.lobby
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +231,9 @@ fn default_max_file_bytes() -> u64 {
 pub struct RoomInfo {
     pub name: RoomName,
     pub participants: u32,
+    /// A password or the lobby keeps strangers out. Sent only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub locked: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,7 +279,7 @@ impl Rooms {
                     }
                     std::cmp::Ordering::Greater => changed.rooms.extend(new.next().cloned()),
                     std::cmp::Ordering::Equal => {
-                        if o.participants != n.participants {
+                        if o != n {
                             changed.rooms.push((*n).clone());
                         }
                         old.next();
@@ -258,7 +299,7 @@ impl Rooms {
             .retain(|room| changes.removed.binary_search(&room.name).is_err());
         for room in &changes.rooms {
             match self.rooms.binary_search_by(|r| r.name.cmp(&room.name)) {
-                Ok(at) => self.rooms[at].participants = room.participants,
+                Ok(at) => self.rooms[at] = room.clone(),
                 Err(at) => self.rooms.insert(at, room.clone()),
             }
         }
@@ -304,6 +345,11 @@ pub struct MutePeer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MutedByHost {
     pub kind: MediaKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub room: RoomName,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

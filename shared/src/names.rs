@@ -263,6 +263,55 @@ impl ResumeToken {
     }
 }
 
+/// Longest room password, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// A room's password as a person typed it: 1 to 128 characters, no control characters. Its
+/// `Debug` does not show it, so that it cannot reach a log by accident; the server keeps only
+/// a hash of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomPassword(String);
+
+impl RoomPassword {
+    pub fn new(raw: &str) -> Result<Self, InvalidValue> {
+        let fine = (1..=MAX_PASSWORD_CHARS).contains(&raw.chars().count())
+            && !raw.chars().any(char::is_control);
+        if fine {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue {
+                code: ErrorCode::BadMessage,
+                reason: "a password must be 1 to 128 characters, without control characters",
+            })
+        }
+    }
+
+    /// The password itself, to hash or to check.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RoomPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RoomPassword(…)")
+    }
+}
+
+impl TryFrom<String> for RoomPassword {
+    type Error = InvalidValue;
+    fn try_from(raw: String) -> Result<Self, InvalidValue> {
+        Self::new(&raw)
+    }
+}
+
+impl From<RoomPassword> for String {
+    fn from(value: RoomPassword) -> String {
+        value.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +404,16 @@ mod tests {
         assert!(PeerId::new("").is_err());
         assert!(PeerId::new("a b").is_err());
         assert!(PeerId::new(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn passwords_are_bounded_and_never_shown() {
+        let password = RoomPassword::new("sesame 42").unwrap();
+        assert_eq!(password.expose(), "sesame 42");
+        assert_eq!(format!("{password:?}"), "RoomPassword(…)");
+        assert!(RoomPassword::new("").is_err());
+        assert!(RoomPassword::new(&"p".repeat(129)).is_err());
+        assert!(RoomPassword::new("tab\t").is_err());
     }
 
     #[test]

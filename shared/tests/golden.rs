@@ -37,6 +37,7 @@ fn client_messages() {
         ClientMessage::Join(Join {
             room: room("standup"),
             nickname: nick("Ada"),
+            password: None,
         }),
         Some(2),
         r#"{"type":"join","payload":{"room":"standup","nickname":"Ada"},"id":2}"#,
@@ -106,6 +107,45 @@ fn client_messages() {
         Some(6),
         r#"{"type":"remove_peer","payload":{"peer_id":"p2"},"id":6}"#,
     );
+    golden(
+        ClientMessage::Join(Join {
+            room: room("board"),
+            nickname: nick("Ada"),
+            password: Some(RoomPassword::new("sesame").unwrap()),
+        }),
+        None,
+        r#"{"type":"join","payload":{"room":"board","nickname":"Ada","password":"sesame"}}"#,
+    );
+    golden(
+        ClientMessage::SetRoomAccess(SetRoomAccess {
+            password: Some(RoomPassword::new("sesame").unwrap()),
+            lobby: true,
+        }),
+        Some(7),
+        r#"{"type":"set_room_access","payload":{"password":"sesame","lobby":true},"id":7}"#,
+    );
+    golden(
+        ClientMessage::SetRoomAccess(SetRoomAccess {
+            password: None,
+            lobby: false,
+        }),
+        None,
+        r#"{"type":"set_room_access","payload":{"password":null,"lobby":false}}"#,
+    );
+    golden(
+        ClientMessage::Admit(PeerTarget {
+            peer_id: peer("p3"),
+        }),
+        None,
+        r#"{"type":"admit","payload":{"peer_id":"p3"}}"#,
+    );
+    golden(
+        ClientMessage::Deny(PeerTarget {
+            peer_id: peer("p3"),
+        }),
+        None,
+        r#"{"type":"deny","payload":{"peer_id":"p3"}}"#,
+    );
 }
 
 #[test]
@@ -143,6 +183,7 @@ fn server_messages() {
             rooms: vec![RoomInfo {
                 name: room("standup"),
                 participants: 3,
+                locked: false,
             }],
         }),
         Some(1),
@@ -153,6 +194,7 @@ fn server_messages() {
             rooms: vec![RoomInfo {
                 name: room("standup"),
                 participants: 4,
+                locked: false,
             }],
             removed: vec![room("retro")],
         }),
@@ -190,6 +232,47 @@ fn server_messages() {
         ServerMessage::Removed(Empty {}),
         None,
         r#"{"type":"removed","payload":{}}"#,
+    );
+    golden(
+        ServerMessage::RoomAccess(RoomAccess {
+            has_password: true,
+            lobby: false,
+        }),
+        None,
+        r#"{"type":"room_access","payload":{"has_password":true,"lobby":false}}"#,
+    );
+    golden(
+        ServerMessage::Waiting(Waiting {
+            room: room("board"),
+        }),
+        Some(3),
+        r#"{"type":"waiting","payload":{"room":"board"},"id":3}"#,
+    );
+    golden(
+        ServerMessage::Knock(PeerInfo {
+            peer_id: peer("p3"),
+            nickname: nick("Cy"),
+        }),
+        None,
+        r#"{"type":"knock","payload":{"peer_id":"p3","nickname":"Cy"}}"#,
+    );
+    golden(
+        ServerMessage::KnockWithdrawn(PeerTarget {
+            peer_id: peer("p3"),
+        }),
+        None,
+        r#"{"type":"knock_withdrawn","payload":{"peer_id":"p3"}}"#,
+    );
+    golden(
+        ServerMessage::Rooms(Rooms {
+            rooms: vec![RoomInfo {
+                name: room("board"),
+                participants: 2,
+                locked: true,
+            }],
+        }),
+        None,
+        r#"{"type":"rooms","payload":{"rooms":[{"name":"board","participants":2,"locked":true}]}}"#,
     );
     golden(
         ServerMessage::PeerJoined(PeerInfo {

@@ -14,6 +14,7 @@ fn some_rooms(dice: &mut Dice) -> Rooms {
             rooms.push(RoomInfo {
                 name: RoomName::new(&format!("room-{n:02}")).unwrap(),
                 participants: 1 + dice.roll(3) as u32,
+                locked: false,
             });
         }
     }

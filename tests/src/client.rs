@@ -288,5 +288,6 @@ pub fn join_message(room: &str, nickname: &str) -> ClientMessage {
     ClientMessage::Join(Join {
         room: RoomName::new(room).expect("valid room"),
         nickname: Nickname::new(nickname).expect("valid nickname"),
+        password: None,
     })
 }

@@ -259,6 +259,7 @@ async fn room_list_pushes_to_the_lobby_are_coalesced() {
                 .map(|r| RoomInfo {
                     name: RoomName::new(&format!("room-{r:03}")).unwrap(),
                     participants: ROOM_SIZE as u32,
+                    locked: false,
                 })
                 .collect();
             rooms.sort_by(|a, b| a.name.cmp(&b.name));

@@ -65,7 +65,8 @@ async fn list_rooms_answers_with_counts_and_the_request_id(topology: Topology) {
         rooms.rooms,
         vec![RoomInfo {
             name: RoomName::new("standup").unwrap(),
-            participants: 1
+            participants: 1,
+            locked: false,
         }]
     );
 }

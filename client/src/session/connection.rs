@@ -54,6 +54,7 @@ impl Session {
         self.send(ClientMessage::Join(Join {
             room: self.room.get_value(),
             nickname,
+            password: None,
         }));
         Ok(())
     }
@@ -151,6 +152,7 @@ impl Session {
             Some(nickname) => self.send(ClientMessage::Join(Join {
                 room: self.room.get_value(),
                 nickname,
+                password: None,
             })),
             None => self.end(Phase::Lost),
         }

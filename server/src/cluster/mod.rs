@@ -35,7 +35,8 @@ use tokio::time::{interval, sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::hub::{Event, refusals};
+use crate::hub::{Access, Event, RoomTruth, refusals};
+use crate::passwords::PasswordHash;
 use crate::switchboard::Switchboard;
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -177,6 +178,8 @@ impl Cluster {
                 room,
                 nickname,
                 request,
+                password,
+                admitted,
                 ..
             } => {
                 let verdict: String = scripts::JOIN
@@ -187,14 +190,32 @@ impl Cluster {
                     .arg(nickname.as_str())
                     .arg(self.max_room_size)
                     .arg(&json)
+                    .arg(password.as_ref().map_or("", |hash| hash.as_stored()))
+                    .arg(if *admitted { "1" } else { "0" })
                     .invoke_async(conn)
                     .await?;
                 let (code, text) = match verdict.as_str() {
                     "ok" => return Ok(()),
+                    "lobby" => {
+                        self.board.knock_instead(event.clone());
+                        return Ok(());
+                    }
                     "full" => refusals::ROOM_FULL,
+                    "wrong_password" => refusals::WRONG_PASSWORD,
                     _ => refusals::ALREADY_IN_ROOM,
                 };
                 self.board.reply_error(peer, *request, code, text);
+            }
+            Event::SetAccess { room, access } => {
+                let password = access.password.as_ref();
+                let _: String = scripts::ACCESS
+                    .prepare_invoke()
+                    .arg(room.as_str())
+                    .arg(password.map_or("", |hash| hash.as_stored()))
+                    .arg(if access.lobby { "1" } else { "0" })
+                    .arg(&json)
+                    .invoke_async(conn)
+                    .await?;
             }
             Event::Remove { peer, room } => {
                 let _: String = scripts::REMOVE
@@ -238,7 +259,10 @@ impl Cluster {
             | Event::Signal { .. }
             | Event::Status { .. }
             | Event::MakeHost { .. }
-            | Event::Mute { .. } => {
+            | Event::Mute { .. }
+            | Event::Knock { .. }
+            | Event::Admit { .. }
+            | Event::Deny { .. } => {
                 let _: () = conn.publish(scripts::EVENTS, &json).await?;
             }
         }
@@ -389,10 +413,8 @@ struct StoredMember {
     seq: u64,
 }
 
-/// Every room's members as Redis holds them, in join order.
-async fn snapshot(
-    conn: &mut ConnectionManager,
-) -> RedisResult<Vec<(RoomName, Vec<(PeerId, Nickname)>)>> {
+/// Every room's members, in join order, and access as Redis holds them.
+async fn snapshot(conn: &mut ConnectionManager) -> RedisResult<Vec<RoomTruth>> {
     let rooms: Vec<String> = conn.smembers(scripts::ROOMS).await?;
     let mut truth = Vec::with_capacity(rooms.len());
     for name in rooms {
@@ -412,13 +434,21 @@ async fn snapshot(
             })
             .collect();
         members.sort_by_key(|(seq, _, _)| *seq);
-        truth.push((
-            room,
-            members
+        let stored: HashMap<String, String> = conn.hgetall(scripts::access_key(&name)).await?;
+        truth.push(RoomTruth {
+            name: room,
+            members: members
                 .into_iter()
                 .map(|(_, peer, nick)| (peer, nick))
                 .collect(),
-        ));
+            access: Access {
+                password: stored
+                    .get("password")
+                    .cloned()
+                    .map(PasswordHash::from_stored),
+                lobby: stored.get("lobby").is_some_and(|lobby| lobby == "1"),
+            },
+        });
     }
     Ok(truth)
 }

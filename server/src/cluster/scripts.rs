@@ -3,8 +3,9 @@
 //!
 //! Keys: `noom:room:{room}` hash peer → `{"nickname","node","seq"}` (the members, `seq` giving
 //! join order); `noom:rooms` set of non-empty rooms; `noom:node:{node}` hash peer → room (a
-//! node's members, for cleanup); `noom:nodes` set of nodes; `noom:alive:{node}` heartbeat key
-//! with a time to live; `noom:seq` the join counter.
+//! node's members, for cleanup); `noom:access:{room}` hash `password` (an Argon2 hash) and
+//! `lobby` (`1` or `0`), gone with the room; `noom:nodes` set of nodes; `noom:alive:{node}`
+//! heartbeat key with a time to live; `noom:seq` the join counter.
 
 use std::sync::LazyLock;
 
@@ -23,6 +24,10 @@ pub(crate) fn room_key(room: &str) -> String {
     format!("noom:room:{room}")
 }
 
+pub(crate) fn access_key(room: &str) -> String {
+    format!("noom:access:{room}")
+}
+
 /// Shared Lua: takes `peer` of `node` out of its room; returns whether it was in one.
 const REMOVE_MEMBER: &str = r#"
 local function remove_member(node, peer)
@@ -31,7 +36,10 @@ local function remove_member(node, peer)
   redis.call('HDEL', 'noom:node:' .. node, peer)
   local key = 'noom:room:' .. room
   redis.call('HDEL', key, peer)
-  if redis.call('HLEN', key) == 0 then redis.call('SREM', 'noom:rooms', room) end
+  if redis.call('HLEN', key) == 0 then
+    redis.call('SREM', 'noom:rooms', room)
+    redis.call('DEL', 'noom:access:' .. room)
+  end
   return true
 end
 local function add_member(node, peer, room, nickname)
@@ -46,14 +54,22 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{REMOVE_MEMBER}\n{body}"))
 }
 
-/// ARGV: node, peer, room, nickname, max room size, join event.
-/// Returns `ok` (joined and published), `full` or `already` (nothing changed).
+/// ARGV: node, peer, room, nickname, max room size, join event, the password hash the joiner's
+/// password matched (or empty), `1` if the host let the joiner in from the lobby.
+/// Returns `ok` (joined and published); `full`, `already`, `wrong_password` (the room's
+/// password changed meanwhile) or `lobby` (its lobby was turned on meanwhile): nothing changed.
 pub(crate) static JOIN: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 local node, peer, room, nickname, max, event = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local matched, admitted = ARGV[7], ARGV[8] == '1'
 if redis.call('HEXISTS', 'noom:node:' .. node, peer) == 1 then return 'already' end
 if redis.call('HLEN', 'noom:room:' .. room) >= max then return 'full' end
+if not admitted then
+  local access = redis.call('HMGET', 'noom:access:' .. room, 'password', 'lobby')
+  if access[1] and access[1] ~= matched then return 'wrong_password' end
+  if access[2] == '1' then return 'lobby' end
+end
 add_member(node, peer, room, nickname)
 redis.call('PUBLISH', 'noom:events', event)
 return 'ok'
@@ -68,6 +84,23 @@ pub(crate) static LEAVE: LazyLock<Script> = LazyLock::new(|| {
         r#"
 remove_member(ARGV[1], ARGV[2])
 redis.call('PUBLISH', 'noom:events', ARGV[3])
+return 'ok'
+"#,
+    )
+});
+
+/// ARGV: room, password hash (empty for none), lobby (`1` or `0`), set-access event. Keeps
+/// the room's access while it has members.
+pub(crate) static ACCESS: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local room, password, lobby = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HLEN', 'noom:room:' .. room) == 0 then return 'gone' end
+local key = 'noom:access:' .. room
+redis.call('DEL', key)
+redis.call('HSET', key, 'lobby', lobby)
+if password ~= '' then redis.call('HSET', key, 'password', password) end
+redis.call('PUBLISH', 'noom:events', ARGV[4])
 return 'ok'
 "#,
     )

@@ -7,6 +7,9 @@ use noom_shared::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::access::{Access, PasswordWork};
+use crate::passwords::PasswordHash;
+
 /// A message for one or more peers; the switchboard encodes it once for all of them and
 /// delivers it to those connected to this node.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +36,13 @@ pub enum Event {
         token: Option<ResumeToken>,
         #[serde(default)]
         request: Option<u32>,
+        /// The room's password hash the joiner's password matched (Redis checks it still is
+        /// the room's).
+        #[serde(default)]
+        password: Option<PasswordHash>,
+        /// Let in from the lobby by the host: no password or lobby stands in the way.
+        #[serde(default)]
+        admitted: bool,
     },
     /// The connection `conn` (in the lobby of the node it is on) takes the seat `seat`, which
     /// held `old_token`; the seat's token becomes `token`.
@@ -89,6 +99,29 @@ pub enum Event {
         peer: PeerId,
         room: RoomName,
     },
+    /// The host sets `room`'s password and lobby.
+    SetAccess {
+        room: RoomName,
+        access: Access,
+    },
+    /// `peer` waits in `room`'s lobby.
+    Knock {
+        peer: PeerId,
+        room: RoomName,
+        nickname: Nickname,
+        #[serde(default)]
+        request: Option<u32>,
+    },
+    /// The host `by` lets the waiting `peer` in (its node then submits its join).
+    Admit {
+        by: PeerId,
+        peer: PeerId,
+    },
+    /// The host `by` turns the waiting `peer` away.
+    Deny {
+        by: PeerId,
+        peer: PeerId,
+    },
 }
 
 /// What to do with a request.
@@ -98,6 +131,8 @@ pub enum Decision {
     Reply(Outgoing),
     /// Apply this event.
     Apply(Event),
+    /// Hash or check a password first, then decide again (`Hub::decide_checked`).
+    Verify(PasswordWork),
 }
 
 mod signal_as_text {

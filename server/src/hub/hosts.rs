@@ -15,15 +15,22 @@ impl Hub {
     /// Checks a host's request from `from` about `target`: `from` must be its room's host
     /// and `target` another member of that room.
     pub(super) fn check_host_request(&self, from: &PeerId, target: &PeerId) -> Result<(), Refusal> {
-        let room = self.room_of(from)?;
-        if self.host_of(room) != Some(from) {
-            return Err(refusals::NOT_HOST);
-        }
+        let room = self.check_is_host(from)?;
         let same_room = self.membership(target).is_some_and(|(r, _)| r == room);
         if target == from || !same_room {
             return Err(refusals::UNKNOWN_PEER);
         }
         Ok(())
+    }
+
+    /// The room `from` is the host of.
+    pub(super) fn check_is_host(&self, from: &PeerId) -> Result<&RoomName, Refusal> {
+        let room = self.room_of(from)?;
+        if self.host_of(room) == Some(from) {
+            Ok(room)
+        } else {
+            Err(refusals::NOT_HOST)
+        }
     }
 
     /// `by` hands the host's role to `peer`, if both are still where they were.
@@ -86,7 +93,10 @@ impl Hub {
         out.push(Outgoing {
             to: state.members.clone(),
             id: None,
-            message: ServerMessage::HostChanged(PeerTarget { peer_id: host }),
+            message: ServerMessage::HostChanged(PeerTarget {
+                peer_id: host.clone(),
+            }),
         });
+        self.pass_knocks_on(room, &host, out);
     }
 }

@@ -5,6 +5,9 @@
 //! caller's monotonic clock), `routes` which connection serves which seat and what a held seat
 //! missed, `refusals` the error texts.
 
+mod access;
+#[cfg(test)]
+mod access_tests;
 mod event;
 mod hosts;
 pub mod refusals;
@@ -21,6 +24,7 @@ use noom_shared::{
     SignalFrom,
 };
 
+pub use access::{Access, Checked, PasswordWork};
 pub use event::{Decision, Event, Outgoing};
 pub use refusals::Refusal;
 pub use routes::Routes;
@@ -32,6 +36,8 @@ struct Peer {
     local: bool,
     /// The room and the nickname used in it; `None` while in the lobby.
     membership: Option<(RoomName, Nickname)>,
+    /// The room it waits to be let into, and the nickname it asked for.
+    knocking: Option<(RoomName, Nickname)>,
     status: PeerStatus,
     /// The member's resume token.
     token: Option<ResumeToken>,
@@ -44,6 +50,7 @@ impl Peer {
         Self {
             local,
             membership: None,
+            knocking: None,
             status: PeerStatus::default(),
             token: None,
             held_until: None,
@@ -57,6 +64,18 @@ struct Room {
     members: Vec<PeerId>,
     /// Set by the first join (see `hosts.rs`).
     host: Option<PeerId>,
+    access: Access,
+    /// Who knocks, in the order they came (see `access.rs`).
+    waiting: Vec<PeerId>,
+}
+
+/// A room as Redis holds it, for a cluster node to bring its copy in line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomTruth {
+    pub name: RoomName,
+    /// In join order.
+    pub members: Vec<(PeerId, Nickname)>,
+    pub access: Access,
 }
 
 /// Every room, every peer in one, and this node's lobby.
@@ -75,6 +94,8 @@ pub struct Hub {
     held: BTreeSet<(u64, PeerId)>,
     /// Rooms open at once; a join that would open one more is refused.
     max_rooms: usize,
+    /// Events this node must submit after applying one (see `take_follow_ups`).
+    follow_ups: Vec<Event>,
 }
 
 impl Hub {
@@ -88,6 +109,7 @@ impl Hub {
             tokens: HashMap::new(),
             held: BTreeSet::new(),
             max_rooms: usize::MAX,
+            follow_ups: Vec::new(),
         }
     }
 
@@ -109,10 +131,19 @@ impl Hub {
         envelope: Envelope<ClientMessage>,
         wall_ms: u64,
     ) -> Vec<Outgoing> {
-        match self.decide(from, envelope, wall_ms) {
+        let mut decision = self.decide(from, envelope, wall_ms);
+        if let Decision::Verify(work) = decision {
+            decision = self.decide_checked(work.run());
+        }
+        let mut out = match decision {
             Decision::Reply(reply) => vec![reply],
             Decision::Apply(event) => self.apply(event),
+            Decision::Verify(_) => Vec::new(),
+        };
+        for event in self.take_follow_ups() {
+            out.extend(self.apply(event));
         }
+        out
     }
 
     /// Checks a request from `from` against the rooms as they are; `wall_ms` (ms since the
@@ -133,16 +164,13 @@ impl Hub {
                     message: ServerMessage::Rooms(self.room_list()),
                 });
             }
-            ClientMessage::Join(join) => self
-                .check_join(from, &join.room)
-                .and_then(|()| self.check_nickname_free(&join.room, &join.nickname, None))
-                .map(|()| Event::Join {
-                    peer,
-                    room: join.room,
-                    nickname: join.nickname,
-                    token: Some((self.resume.new_token)()),
-                    request: id,
-                }),
+            ClientMessage::Join(join) => return self.decide_join(from, join, id, None),
+            ClientMessage::SetRoomAccess(access) => {
+                return self.decide_access(from, id, access.password, access.lobby);
+            }
+            ClientMessage::Leave(_) if self.knocking(from).is_some() => {
+                Ok(Event::Leave { peer, request: id })
+            }
             ClientMessage::Leave(_) => self
                 .room_of(from)
                 .map(|_| Event::Leave { peer, request: id }),
@@ -199,15 +227,39 @@ impl Hub {
                     peer: target.peer_id,
                     room: room.clone(),
                 }),
+            ClientMessage::Admit(target) => {
+                self.check_knock_answer(from, &target.peer_id)
+                    .map(|()| Event::Admit {
+                        by: peer,
+                        peer: target.peer_id,
+                    })
+            }
+            ClientMessage::Deny(target) => {
+                self.check_knock_answer(from, &target.peer_id)
+                    .map(|()| Event::Deny {
+                        by: peer,
+                        peer: target.peer_id,
+                    })
+            }
         };
         match checked {
             Ok(event) => Decision::Apply(event),
-            Err((code, message)) => Decision::Reply(Outgoing {
-                to: vec![from.clone()],
-                id,
-                message: ServerMessage::error(code, message),
-            }),
+            Err(refusal) => self.refuse(from, id, refusal),
         }
+    }
+
+    /// Refuses `from`'s request `id`.
+    fn refuse(&self, from: &PeerId, id: Option<u32>, (code, message): Refusal) -> Decision {
+        Decision::Reply(Outgoing {
+            to: vec![from.clone()],
+            id,
+            message: ServerMessage::error(code, message),
+        })
+    }
+
+    /// The joins of waiters that a host let in, for this node to submit (see `admit`).
+    pub fn take_follow_ups(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.follow_ups)
     }
 
     /// Makes the change and returns who must hear of it. Applying an event twice, or one that
@@ -221,6 +273,7 @@ impl Hub {
                 nickname,
                 token,
                 request,
+                ..
             } => {
                 self.join(peer, room, nickname, token, request, &mut out);
             }
@@ -234,6 +287,7 @@ impl Hub {
             } => self.apply_resume(&seat, &conn, &old_token, token, request, &mut out),
             Event::Leave { peer, request } => self.leave(peer, request, &mut out),
             Event::Gone { peer } => {
+                self.withdraw(&peer, &mut out);
                 self.leave_room(&peer, &mut out);
                 self.peers.remove(&peer);
             }
@@ -267,6 +321,18 @@ impl Hub {
             Event::MakeHost { by, peer } => self.make_host(&by, peer, &mut out),
             Event::Mute { peer, media } => self.mute(peer, media, &mut out),
             Event::Remove { peer, .. } => self.remove(peer, &mut out),
+            Event::SetAccess { room, access } => self.set_access(&room, access, &mut out),
+            Event::Knock {
+                peer,
+                room,
+                nickname,
+                request,
+            } => self.knock(peer, room, nickname, request, &mut out),
+            Event::Admit { by, peer } => {
+                let join = self.admit(&by, peer, &mut out);
+                self.follow_ups.extend(join);
+            }
+            Event::Deny { by, peer } => self.deny(&by, peer, &mut out),
         }
         out
     }
@@ -274,7 +340,11 @@ impl Hub {
     /// A leave: the room hears of it and, if the peer is ours, so does the peer.
     fn leave(&mut self, peer: PeerId, request: Option<u32>, out: &mut Vec<Outgoing>) {
         let local = self.is_local(&peer);
-        let Some(room) = self.leave_room(&peer, out) else {
+        let left = match self.withdraw(&peer, out) {
+            Some(room) => Some(room),
+            None => self.leave_room(&peer, out),
+        };
+        let Some(room) = left else {
             return;
         };
         if local {
@@ -334,14 +404,16 @@ impl Hub {
                     nickname,
                     token: p.token.clone(),
                     request: None,
+                    password: None,
+                    admitted: true,
                 })
             })
             .collect()
     }
 
-    /// Brings the peers of other nodes in line with `truth` (each room's members in join
-    /// order, as Redis holds them), telling local peers who came and went.
-    pub fn reconcile(&mut self, truth: &[(RoomName, Vec<(PeerId, Nickname)>)]) -> Vec<Outgoing> {
+    /// Brings the peers of other nodes, and each room's access, in line with `truth` (as
+    /// Redis holds them), telling local peers what changed.
+    pub fn reconcile(&mut self, truth: &[RoomTruth]) -> Vec<Outgoing> {
         let mut out = Vec::new();
         let remote_now: Vec<(PeerId, RoomName)> = self
             .peers
@@ -352,22 +424,28 @@ impl Hub {
         for (peer, room) in remote_now {
             let still_there = truth
                 .iter()
-                .any(|(r, members)| *r == room && members.iter().any(|(p, _)| *p == peer));
+                .any(|r| r.name == room && r.members.iter().any(|(p, _)| *p == peer));
             if !still_there {
                 out.extend(self.apply(Event::Gone { peer }));
             }
         }
-        for (room, members) in truth {
-            for (peer, nickname) in members {
+        for room in truth {
+            for (peer, nickname) in &room.members {
                 if !self.is_local(peer) {
                     out.extend(self.apply(Event::Join {
                         peer: peer.clone(),
-                        room: room.clone(),
+                        room: room.name.clone(),
                         nickname: nickname.clone(),
                         token: None,
                         request: None,
+                        password: None,
+                        admitted: true,
                     }));
                 }
+            }
+            let known = self.rooms.get(&room.name).map(|r| &r.access);
+            if known.is_some_and(|access| *access != room.access) {
+                self.set_access(&room.name, room.access.clone(), &mut out);
             }
         }
         out
@@ -392,6 +470,7 @@ impl Hub {
                 .map(|(name, room)| RoomInfo {
                     name: name.clone(),
                     participants: room.members.len() as u32,
+                    locked: room.access.told().is_locked(),
                 })
                 .collect(),
         }
@@ -401,7 +480,7 @@ impl Hub {
     pub fn lobby(&self) -> impl Iterator<Item = &PeerId> {
         self.peers
             .iter()
-            .filter(|(_, peer)| peer.local && peer.membership.is_none())
+            .filter(|(_, peer)| peer.local && peer.membership.is_none() && peer.knocking.is_none())
             .map(|(id, _)| id)
     }
 
@@ -428,7 +507,7 @@ impl Hub {
     }
 
     fn check_join(&self, from: &PeerId, room: &RoomName) -> Result<(), Refusal> {
-        if self.membership(from).is_some() {
+        if self.membership(from).is_some() || self.knocking(from).is_some() {
             return Err(refusals::ALREADY_IN_ROOM);
         }
         let full = |r: &Room| self.max_room_size.is_some_and(|max| r.members.len() >= max);
@@ -454,6 +533,7 @@ impl Hub {
             }
             self.leave_room(&peer, out);
         }
+        self.stop_waiting(&peer);
         let room = self.rooms.entry(room_name.clone()).or_default();
         let existing = room.members.clone();
         room.members.push(peer.clone());
@@ -475,13 +555,14 @@ impl Hub {
                 to: vec![peer.clone()],
                 id: request,
                 message: ServerMessage::Joined(Joined {
-                    room: room_name,
+                    room: room_name.clone(),
                     peer_id: peer.clone(),
                     peers: self.peer_infos(&existing),
                     host,
                 }),
             });
             self.tell_statuses(&peer, &existing, out);
+            self.tell_access(&peer, &room_name, out);
             self.announce_session(&peer, out);
         }
         if !existing.is_empty() {
@@ -535,7 +616,9 @@ impl Hub {
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|member| member != peer);
         if room.members.is_empty() {
-            self.rooms.remove(&room_name);
+            if let Some(emptied) = self.rooms.remove(&room_name) {
+                self.turn_away_waiters(emptied.waiting, out);
+            }
         } else {
             out.push(Outgoing {
                 to: room.members.clone(),

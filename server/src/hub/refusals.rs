@@ -33,3 +33,31 @@ pub const INVALID_TOKEN: Refusal = (
     ErrorCode::InvalidToken,
     "this seat is no longer held: join again",
 );
+pub const PASSWORD_NEEDED: Refusal = (
+    ErrorCode::WrongPassword,
+    "this meeting has a password: enter it to join",
+);
+pub const WRONG_PASSWORD: Refusal = (
+    ErrorCode::WrongPassword,
+    "that is not this meeting's password",
+);
+pub const TOO_MANY_GUESSES: Refusal = (
+    ErrorCode::RateLimited,
+    "too many wrong passwords from your network: wait a minute before trying again",
+);
+pub const TOO_MANY_WAITING: Refusal = (
+    ErrorCode::RoomFull,
+    "too many people are waiting to be let into this meeting: try again later",
+);
+pub const NOT_WAITING: Refusal = (
+    ErrorCode::UnknownPeer,
+    "nobody by that id is waiting to join your room",
+);
+pub const DENIED: Refusal = (
+    ErrorCode::Denied,
+    "the host did not let you into this meeting",
+);
+pub const MEETING_ENDED: Refusal = (
+    ErrorCode::Denied,
+    "the meeting ended before the host let you in",
+);

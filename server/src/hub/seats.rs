@@ -35,7 +35,6 @@ impl Hub {
         }
     }
 
-    /// Whether `peer`'s seat is held for a `resume`.
     /// How many seats are held now.
     pub fn held_seats(&self) -> usize {
         self.held.len()
@@ -46,6 +45,7 @@ impl Hub {
         self.held.iter().map(|(deadline, peer)| (peer, *deadline))
     }
 
+    /// Whether `peer`'s seat is held for a `resume`.
     pub fn is_held(&self, peer: &PeerId) -> bool {
         self.peers.get(peer).is_some_and(|p| p.held_until.is_some())
     }
@@ -160,12 +160,16 @@ impl Hub {
             id: request,
             message: ServerMessage::Resumed(Joined {
                 host: self.host_of(&room).cloned().unwrap_or_else(|| seat.clone()),
-                room,
+                room: room.clone(),
                 peer_id: seat.clone(),
                 peers: self.peer_infos(&others),
             }),
         });
         self.tell_statuses(seat, &others, out);
+        self.tell_access(seat, &room, out);
+        if self.host_of(&room) == Some(seat) {
+            self.pass_knocks_on(&room, seat, out);
+        }
         self.announce_session(seat, out);
     }
 

@@ -5,29 +5,30 @@ use noom_shared::{ChatSend, ChatText, Empty, ErrorCode, Join, SetNickname, Signa
 
 use super::*;
 
-fn peer(id: &str) -> PeerId {
+pub(super) fn peer(id: &str) -> PeerId {
     PeerId::new(id).unwrap()
 }
 
-fn join(room: &str, nick: &str) -> ClientMessage {
+pub(super) fn join(room: &str, nick: &str) -> ClientMessage {
     ClientMessage::Join(Join {
         room: RoomName::new(room).unwrap(),
         nickname: Nickname::new(nick).unwrap(),
+        password: None,
     })
 }
 
-fn send(hub: &mut Hub, from: &str, msg: ClientMessage) -> Vec<Outgoing> {
+pub(super) fn send(hub: &mut Hub, from: &str, msg: ClientMessage) -> Vec<Outgoing> {
     hub.handle(&peer(from), Envelope::with_id(msg, Some(1)), 42)
 }
 
-fn error_code(out: &[Outgoing]) -> Option<ErrorCode> {
+pub(super) fn error_code(out: &[Outgoing]) -> Option<ErrorCode> {
     out.iter().find_map(|o| match &o.message {
         ServerMessage::Error(e) => Some(e.code),
         _ => None,
     })
 }
 
-fn test_policy() -> ResumePolicy {
+pub(super) fn test_policy() -> ResumePolicy {
     fn counting_token() -> ResumeToken {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -48,7 +49,7 @@ fn session_token(out: &[Outgoing]) -> ResumeToken {
         .expect("a session message")
 }
 
-fn hub_with(ids: &[&str], max: usize) -> Hub {
+pub(super) fn hub_with(ids: &[&str], max: usize) -> Hub {
     let mut hub = Hub::new(Some(max), test_policy());
     for id in ids {
         hub.connect(peer(id));
@@ -228,13 +229,15 @@ fn the_room_list_version_moves_with_each_change_only() {
     assert_eq!(hub.room_list().rooms[0].participants, 2);
 }
 
-fn remote_join(hub: &mut Hub, id: &str, room: &str, nick: &str) -> Vec<Outgoing> {
+pub(super) fn remote_join(hub: &mut Hub, id: &str, room: &str, nick: &str) -> Vec<Outgoing> {
     hub.apply(Event::Join {
         peer: peer(id),
         room: RoomName::new(room).unwrap(),
         nickname: Nickname::new(nick).unwrap(),
         token: None,
         request: None,
+        password: None,
+        admitted: false,
     })
 }
 
@@ -278,10 +281,11 @@ fn reconcile_adds_and_removes_remote_peers_and_keeps_local_ones() {
     let mut hub = hub_with(&["a"], 8);
     send(&mut hub, "a", join("r", "A"));
     remote_join(&mut hub, "old", "r", "Old");
-    let truth = vec![(
-        RoomName::new("r").unwrap(),
-        vec![(peer("new"), Nickname::new("New").unwrap())],
-    )];
+    let truth = vec![RoomTruth {
+        name: RoomName::new("r").unwrap(),
+        members: vec![(peer("new"), Nickname::new("New").unwrap())],
+        access: Access::default(),
+    }];
     let out = hub.reconcile(&truth);
     let left: Vec<_> = out
         .iter()
@@ -310,11 +314,13 @@ fn events_have_a_stable_wire_form() {
         nickname: Nickname::new("N").unwrap(),
         token: None,
         request: Some(4),
+        password: None,
+        admitted: false,
     };
     let json = serde_json::to_string(&join).unwrap();
     assert_eq!(
         json,
-        r#"{"kind":"join","peer":"p1","room":"r","nickname":"N","token":null,"request":4}"#
+        r#"{"kind":"join","peer":"p1","room":"r","nickname":"N","token":null,"request":4,"password":null,"admitted":false}"#
     );
     let from_lua: Event =
         serde_json::from_str(r#"{"room":"r","kind":"join","nickname":"N","peer":"p1"}"#).unwrap();

@@ -12,21 +12,25 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, Nickname, PROTOCOL_VERSION, PeerId, RoomName,
-    Rooms, ServerMessage, Welcome,
+    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, RoomName, Rooms,
+    ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::warn;
 
-use crate::Config;
 use crate::admin::AdminEvent;
 use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
-use crate::hub::{Decision, Event, Hub, Outgoing, ResumePolicy, Routes, refusals};
+use crate::config::{Config, RoomList};
+use crate::hub::{
+    Checked, Decision, Event, Hub, Outgoing, PasswordWork, ResumePolicy, RoomTruth, Routes,
+    refusals,
+};
 use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::send_queue::Enqueued;
 use crate::turn::TurnMint;
+use guesses::Guesses;
 pub(crate) use handle::{ConnHandle, EndedBy};
 use noom_shared::Message as _;
 use per_address::AddressTally;
@@ -51,6 +55,8 @@ pub(crate) struct Switchboard {
     clock: Arc<dyn Clock>,
     /// A connection heard nothing from this long is ended (`--idle-timeout`).
     idle_timeout: std::time::Duration,
+    /// Password hashes made or checked at once: each takes a core for tens of milliseconds.
+    password_work: tokio::sync::Semaphore,
 }
 
 /// The room list the lobby has: a `list_rooms` is answered with it (encoded once per change,
@@ -93,6 +99,10 @@ struct State {
     rooms_opened: AddressTally<RoomName>,
     /// The seats held for each address's lost connections.
     seats_held: AddressTally<PeerId>,
+    /// Wrong room passwords by address.
+    guesses: Guesses,
+    /// `--room-list off`: the lobby is never told the rooms.
+    room_list: RoomList,
 }
 
 /// How long a room counts against the address that opened it before it exists: a cluster's
@@ -128,6 +138,8 @@ impl Switchboard {
                 told: ToldRooms::none(0),
                 rooms_opened: AddressTally::new(config.max_rooms_per_ip),
                 seats_held: AddressTally::new(config.max_connections_per_ip),
+                guesses: Guesses::default(),
+                room_list: config.room_list,
             }),
             ice_servers: config.ice_servers.0.clone(),
             turn: None,
@@ -139,6 +151,7 @@ impl Switchboard {
             cluster: OnceLock::new(),
             clock,
             idle_timeout: config.idle_timeout,
+            password_work: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -238,35 +251,70 @@ impl Switchboard {
         }
     }
 
-    /// Handles one message from the connection that started as `conn`.
-    pub(crate) fn handle(&self, conn: &PeerId, envelope: Envelope<ClientMessage>) {
-        let event = {
+    /// Handles one message from the connection that started as `conn`. A request that needs
+    /// a password hashed or checked is handed back, for [`Switchboard::finish`].
+    #[must_use]
+    pub(crate) fn handle(
+        &self,
+        conn: &PeerId,
+        envelope: Envelope<ClientMessage>,
+    ) -> Option<PasswordWork> {
+        let decision = {
             let mut state = self.lock();
             let from = state.routes.seat_of(conn);
             if let ClientMessage::ListRooms(_) = envelope.message {
                 state.reply_room_list(&from, envelope.id);
-                return;
+                return None;
             }
-            match state.hub.decide(&from, envelope, wall_ms()) {
-                Decision::Reply(reply) => {
-                    state.deliver(vec![reply]);
-                    return;
-                }
-                Decision::Apply(Event::Join { room, request, .. })
-                    if !state.may_open(&from, &room, self.clock.now_ms()) =>
-                {
-                    let (code, text) = refusals::TOO_MANY_ROOMS_FROM_ADDRESS;
-                    state.deliver(vec![Outgoing {
-                        to: vec![from],
-                        id: request,
-                        message: ServerMessage::error(code, text),
-                    }]);
-                    return;
-                }
-                Decision::Apply(event) => event,
-            }
+            let decision = state.hub.decide(&from, envelope, wall_ms());
+            state.screen(decision, self.clock.now_ms())?
         };
-        self.commit(event);
+        self.settle(decision)
+    }
+
+    /// Hashes or checks a password off the lock and off the async threads, one at a time,
+    /// then goes on with the request.
+    pub(crate) async fn finish(&self, mut work: PasswordWork) {
+        loop {
+            let from = work.from().clone();
+            let Ok(checked) = self.run_password_work(work).await else {
+                return;
+            };
+            let decision = {
+                let mut state = self.lock();
+                if let Checked::Wrong { .. } = checked {
+                    let ip = state.ip_of(&from);
+                    state.guesses.wrong(ip, self.clock.now_ms());
+                }
+                let decision = state.hub.decide_checked(checked);
+                match state.screen(decision, self.clock.now_ms()) {
+                    Some(decision) => decision,
+                    None => return,
+                }
+            };
+            // Checked again only if the room's password changed meanwhile.
+            match self.settle(decision) {
+                Some(next) => work = next,
+                None => return,
+            }
+        }
+    }
+
+    async fn run_password_work(&self, work: PasswordWork) -> Result<Checked, ()> {
+        let _permit = self.password_work.acquire().await.map_err(|_| ())?;
+        tokio::task::spawn_blocking(move || work.run())
+            .await
+            .map_err(|_| ())
+    }
+
+    /// Carries out a screened decision: answers, commits, or hands back password work.
+    fn settle(&self, decision: Decision) -> Option<PasswordWork> {
+        match decision {
+            Decision::Reply(reply) => self.lock().deliver(vec![reply]),
+            Decision::Apply(event) => self.commit(event),
+            Decision::Verify(work) => return Some(work),
+        }
+        None
     }
 
     /// The periodic chores: quiet connections are pinged and silent ones ended, seats held
@@ -288,6 +336,7 @@ impl Switchboard {
                 }
             }
             let expired = state.hub.expire_held_seats(self.clock.now_ms());
+            state.guesses.forget_forgiven(self.clock.now_ms());
             let State { hub, routes, .. } = &mut *state;
             routes.release_unheld(|seat| hub.is_held(seat));
             expired
@@ -355,6 +404,30 @@ impl Switchboard {
         if let Some((seat, missed)) = missed {
             state.deliver_missed(&seat, missed);
         }
+        let follow_ups = state.hub.take_follow_ups();
+        drop(state);
+        for event in follow_ups {
+            self.commit(event);
+        }
+    }
+
+    /// A cluster's join that Redis found the room's lobby on for: the joiner knocks instead.
+    pub(crate) fn knock_instead(&self, join: Event) {
+        if let Event::Join {
+            peer,
+            room,
+            nickname,
+            request,
+            ..
+        } = join
+        {
+            self.commit(Event::Knock {
+                peer,
+                room,
+                nickname,
+                request,
+            });
+        }
     }
 
     /// Forgets a connection whose seat a newer connection took.
@@ -368,7 +441,7 @@ impl Switchboard {
     }
 
     /// Brings the other nodes' peers in line with the cluster's truth.
-    pub(crate) fn reconcile(&self, truth: &[(RoomName, Vec<(PeerId, Nickname)>)]) {
+    pub(crate) fn reconcile(&self, truth: &[RoomTruth]) {
         let mut state = self.lock();
         let out = state.hub.reconcile(truth);
         state.deliver(out);
@@ -406,6 +479,43 @@ fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
 }
 
 impl State {
+    /// What the switchboard adds to the hub's decision: a join that would open a room is
+    /// refused to an address that opened too many, and a password guess to one that guessed
+    /// wrong too often. `None`: refused here, and answered.
+    fn screen(&mut self, decision: Decision, now_ms: u64) -> Option<Decision> {
+        let refusal = match &decision {
+            Decision::Apply(Event::Join {
+                peer,
+                room,
+                request,
+                ..
+            }) if !self.may_open(peer, room, now_ms) => {
+                Some((peer, *request, refusals::TOO_MANY_ROOMS_FROM_ADDRESS))
+            }
+            Decision::Verify(work)
+                if work.is_guess() && !self.guesses.may_guess(self.ip_of(work.from()), now_ms) =>
+            {
+                Some((work.from(), work.id(), refusals::TOO_MANY_GUESSES))
+            }
+            _ => None,
+        };
+        let Some((to, id, (code, text))) = refusal else {
+            return Some(decision);
+        };
+        let refused = Outgoing {
+            to: vec![to.clone()],
+            id,
+            message: ServerMessage::error(code, text),
+        };
+        self.deliver(vec![refused]);
+        None
+    }
+
+    /// The client address of the connection serving `peer`, if it is known.
+    fn ip_of(&self, peer: &PeerId) -> Option<std::net::IpAddr> {
+        self.conns.get(peer).and_then(|conn| conn.ip)
+    }
+
     /// Whether `peer`'s address may join `room`: always when the room exists; when the join
     /// opens it, only while the address has opened fewer than `--max-rooms-per-ip` rooms that
     /// are still open. A room it may open is counted for it.
@@ -413,7 +523,7 @@ impl State {
         if self.hub.room_size(room) > 0 {
             return true;
         }
-        let ip = self.conns.get(peer).and_then(|conn| conn.ip);
+        let ip = self.ip_of(peer);
         let Self {
             hub, rooms_opened, ..
         } = self;
@@ -511,7 +621,9 @@ impl State {
             rooms,
             json,
         };
-        if let Some(changes) = changes {
+        if let Some(changes) = changes
+            && self.room_list == RoomList::Public
+        {
             let lobby = self.hub.lobby().cloned().collect();
             self.deliver(vec![Outgoing {
                 to: lobby,
@@ -525,7 +637,10 @@ impl State {
     /// since: a lobby connection's list and the changes pushed to it then always fit together.
     fn reply_room_list(&mut self, to: &PeerId, id: Option<u32>) {
         self.tell_room_list();
-        let payload = self.told.json.clone();
+        let payload = match self.room_list {
+            RoomList::Public => self.told.json.clone(),
+            RoomList::Off => ToldRooms::none(0).json,
+        };
         // The envelope as `Envelope::encode` writes it (`type`, `payload`, then `id`).
         let text = match id {
             Some(id) => format!(r#"{{"type":"rooms","payload":{payload},"id":{id}}}"#),
@@ -570,6 +685,7 @@ impl State {
 }
 
 mod admin;
+mod guesses;
 mod handle;
 mod per_address;
 #[cfg(test)]

@@ -45,13 +45,14 @@ fn connect(board: &Switchboard, id: &str, capacity: usize) -> Conn {
 }
 
 fn send(board: &Switchboard, from: &Conn, message: ClientMessage) {
-    board.handle(&from.id, Envelope::new(message));
+    let _ = board.handle(&from.id, Envelope::new(message));
 }
 
 fn join(board: &Switchboard, conn: &mut Conn, nickname: &str) -> Vec<ServerMessage> {
     let join = ClientMessage::Join(Join {
         room: RoomName::new("standup").unwrap(),
         nickname: Nickname::new(nickname).unwrap(),
+        password: None,
     });
     send(board, conn, join);
     conn.received()
@@ -86,7 +87,7 @@ fn room_list_replies_are_the_envelope_bytes_and_follow_changes() {
             id,
             message: ClientMessage::ListRooms(noom_shared::Empty {}),
         };
-        board.handle(&conn.id, list);
+        let _ = board.handle(&conn.id, list);
         let mut frames = Vec::new();
         while let Some(frame) = conn.frames.try_recv() {
             frames.push(frame.into_text().unwrap().to_string());

@@ -129,6 +129,7 @@ pub fn join(room: &str, nickname: &str) -> anyhow::Result<ClientMessage> {
     Ok(ClientMessage::Join(Join {
         room: RoomName::new(room)?,
         nickname: Nickname::new(nickname)?,
+        password: None,
     }))
 }
 
