@@ -282,7 +282,7 @@ impl RoomPassword {
         } else {
             Err(InvalidValue {
                 code: ErrorCode::BadMessage,
-                reason: "a password must be 1 to 128 characters, without control characters",
+                reason: "must be 1 to 128 characters, without control characters",
             })
         }
     }

@@ -8,7 +8,9 @@ use crate::components::chat_panel::ChatPanel;
 use crate::components::controls::Controls;
 use crate::components::file_share::FileShare;
 use crate::components::help_dialog::HelpDialog;
+use crate::components::knock_toasts::KnockToasts;
 use crate::components::people_panel::PeoplePanel;
+use crate::components::room_settings::RoomSettings;
 use crate::components::screen_tile::ScreenTile;
 use crate::components::side_panel::{self, SidePanel};
 use crate::components::stats_panel::StatsPanel;
@@ -98,6 +100,11 @@ pub fn CallView(
     let cancel_file = Callback::new(move |key| session.cancel_transfer(key));
     let accept_file = Callback::new(move |key| session.accept_transfer(key));
     let host_act = Callback::new(move |(peer, action)| session.host_action(peer, action));
+    let answer_knock = Callback::new(move |(peer, admit)| session.answer_knock(peer, admit));
+    let save_access = Callback::new(move |(password, lobby): (String, bool)| {
+        session.set_room_access(&password, lobby)
+    });
+    let invite_link = Callback::new(move |()| session.invite_link());
     view! {
         <div class="call" class:side-open=move || panel.get().is_some()>
             <header class="call-header">
@@ -158,7 +165,10 @@ pub fn CallView(
                 host=session.host()
                 am_host=session.am_host()
                 act=host_act
-            />
+            >
+                <RoomSettings access=session.access() am_host=session.am_host() save=save_access />
+            </PeoplePanel>
+            <KnockToasts knocks=session.knocks() answer=answer_knock />
             <StatsPanel participants open=shown(SidePanel::Stats) />
             <Controls
                 devices=session.devices()
@@ -168,6 +178,8 @@ pub fn CallView(
                 panel
                 help_open
                 speaker_layout
+                waiting=session.knocks()
+                invite_link
             />
             <HelpDialog open=help_open />
         </div>

@@ -10,6 +10,7 @@ use crate::components::side_panel::{PanelButton, SidePanel};
 use crate::rtc::media::{self, Kind};
 use crate::session::{CallActions, LocalDevices, Participant};
 use crate::shortcuts::{self, Action};
+use noom_shared::PeerInfo;
 
 /// The call's control bar: microphone, camera, present a screen, raise hand, speaker or grid
 /// layout, device settings (switch camera or microphone mid-call), the side panels (chat, people,
@@ -29,6 +30,10 @@ pub fn Controls(
     help_open: RwSignal<bool>,
     /// Speaker layout (one large tile) rather than the grid.
     speaker_layout: RwSignal<bool>,
+    /// Who waits in the lobby (counted on the People button with the raised hands).
+    waiting: ReadSignal<Vec<PeerInfo>>,
+    /// The room's invite link (with the password, when we know it).
+    invite_link: Callback<(), String>,
 ) -> impl IntoView {
     let d = devices;
     let presenting = move || d.screen().with(Option::is_some);
@@ -41,7 +46,7 @@ pub fn Controls(
         let Some(window) = web_sys::window() else {
             return;
         };
-        let link = window.location().href().unwrap_or_default();
+        let link = invite_link.run(());
         // `navigator.clipboard` exists only on https and localhost pages.
         let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into())
             .ok()
@@ -62,12 +67,12 @@ pub fn Controls(
             Duration::from_secs(5),
         );
     };
-    let raised_hands = Signal::derive(move || {
+    let needs_attention = Signal::derive(move || {
         participants.with(|list| {
             list.iter()
                 .filter(|p| p.status().with(|s| s.hand_raised))
                 .count()
-        })
+        }) + waiting.with(Vec::len)
     });
     view! {
         <nav class="controls" aria-label="Call controls">
@@ -120,7 +125,7 @@ pub fn Controls(
                 </div>
             </div>
             <PanelButton open=panel which=SidePanel::Chat />
-            <PanelButton open=panel which=SidePanel::People count=raised_hands />
+            <PanelButton open=panel which=SidePanel::People count=needs_attention />
             <PanelButton open=panel which=SidePanel::Stats />
             <button type="button" data-testid="copy-invite" on:click=copy_invite>
                 "Copy invite link"

@@ -6,7 +6,7 @@ use crate::session::host::HostAction;
 
 /// Everyone in the call, raised hands first (in the order they are listed), each with their
 /// hand and microphone state and who is host; the host gets, beside each other person, Mute,
-/// Stop video, Make host and Remove.
+/// Stop video, Make host and Remove. Its children (who can join) come first.
 #[component]
 pub fn PeoplePanel(
     /// Everyone in the call.
@@ -19,6 +19,8 @@ pub fn PeoplePanel(
     am_host: Signal<bool>,
     /// Does a host's action to a person.
     act: Callback<(PeerId, HostAction)>,
+    /// Who can join, and the host's form to change it.
+    children: Children,
 ) -> impl IntoView {
     let people = move || {
         let mut list = participants.get();
@@ -29,6 +31,7 @@ pub fn PeoplePanel(
     view! {
         <aside id="panel-people" class="side" hidden=move || !open.get() aria-label="People" data-testid="people-panel">
             <h2>{move || format!("People ({})", participants.with(Vec::len))}</h2>
+            {children()}
             <ul class="people">
                 <For each=people key=|p: &Participant| p.id.clone() let:p>
                     {

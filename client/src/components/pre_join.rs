@@ -8,7 +8,7 @@ use crate::components::stream_video::StreamVideo;
 use crate::prefs;
 use crate::rtc::media::{self, Access, Kind};
 use crate::session::{CallActions, LocalDevices, Phase};
-use noom_shared::{InvalidValue, RoomName};
+use noom_shared::{ErrorCode, InvalidValue, RoomName};
 
 /// Before joining: our camera preview and microphone meter, device choice, mic and camera
 /// toggles, our name, and Join. A blocked or missing device is explained in words, and joining
@@ -25,11 +25,17 @@ pub fn PreJoin(
     /// The server's refusal of our last join, in its words.
     notice: ReadSignal<Option<String>>,
     actions: CallActions,
-    /// Joins under this nickname, if the protocol accepts it.
-    join: Callback<String, Result<(), InvalidValue>>,
+    /// The server asked for the room's password: show a field for it.
+    needs_password: ReadSignal<bool>,
+    /// The password we have (from the invite link), to fill the field with.
+    known_password: Option<String>,
+    /// Joins under this nickname (with this password, when the field is shown), if the
+    /// protocol accepts them.
+    join: Callback<(String, Option<String>), Result<(), InvalidValue>>,
 ) -> impl IntoView {
     let d = devices;
     let nickname = RwSignal::new(prefs::nickname());
+    let password = RwSignal::new(known_password.unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let joining = Memo::new(move |_| phase.get() == Phase::Joining);
     let full = Memo::new(move |_| {
@@ -62,9 +68,15 @@ pub fn PreJoin(
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let name = nickname.get_untracked();
-        match join.run(name.clone()) {
+        let typed = needs_password
+            .get_untracked()
+            .then(|| password.get_untracked());
+        match join.run((name.clone(), typed)) {
             Ok(()) => prefs::remember_nickname(name.trim()),
-            Err(invalid) => error.set(Some(format!("Nickname {}", invalid.reason))),
+            Err(invalid) if invalid.code == ErrorCode::InvalidNickname => {
+                error.set(Some(format!("Nickname {}", invalid.reason)));
+            }
+            Err(invalid) => error.set(Some(format!("Password {}", invalid.reason))),
         }
     };
 
@@ -118,7 +130,22 @@ pub fn PreJoin(
                             error.set(None);
                         }
                     />
-                    <p class="error" role="alert">{move || error.get().or_else(|| notice.get())}</p>
+                    <Show when=move || needs_password.get()>
+                        <label for="prejoin-password">"Meeting password"</label>
+                        <input
+                            id="prejoin-password"
+                            data-testid="prejoin-password"
+                            type="password"
+                            autocomplete="off"
+                            maxlength="128"
+                            prop:value=move || password.get()
+                            on:input=move |ev| {
+                                password.set(event_target_value(&ev));
+                                error.set(None);
+                            }
+                        />
+                    </Show>
+                    <p class="error" role="alert" data-testid="prejoin-error">{move || error.get().or_else(|| notice.get())}</p>
                     <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get() || d.audio().with(Option::is_none)>
                         {move || if joining.get() { "Joining…" } else { "Join now" }}
                     </button>

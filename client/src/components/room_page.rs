@@ -13,6 +13,7 @@ use crate::session::{Phase, Session};
 enum Screen {
     Connecting,
     PreJoin,
+    Waiting,
     Call,
     Full,
     Outdated,
@@ -53,13 +54,17 @@ fn Room(room: RoomName) -> impl IntoView {
     let screen = Memo::new(move |_| match phase.get() {
         Phase::Connecting => Screen::Connecting,
         Phase::PreJoin | Phase::Joining => Screen::PreJoin,
+        Phase::Waiting => Screen::Waiting,
         Phase::InCall => Screen::Call,
         Phase::Full => Screen::Full,
         Phase::Outdated => Screen::Outdated,
         Phase::Lost => Screen::Lost,
     });
-    let join = Callback::new(move |nickname: String| session.join(&nickname));
-    move || match screen.get() {
+    let join = Callback::new(move |(nickname, password): (String, Option<String>)| {
+        session.join(&nickname, password.as_deref())
+    });
+    move || {
+        match screen.get() {
         Screen::Connecting => view! {
             <main class="page centered">
                 <p class="hint" role="status">"Connecting to Noom…"</p>
@@ -75,8 +80,22 @@ fn Room(room: RoomName) -> impl IntoView {
                 devices=session.devices()
                 notice=session.notice()
                 actions=session.actions()
+                needs_password=session.needs_password()
+                known_password=session.known_password()
                 join
             />
+        }
+        .into_any(),
+        Screen::Waiting => view! {
+            <main class="page centered">
+                <section class="card" data-testid="waiting" role="status">
+                    <h1>"Waiting for the host to let you in"</h1>
+                    <p>{format!("The host of “{}” has been told you are here.", session.room())}</p>
+                    <button type="button" data-testid="cancel-waiting" on:click=move |_| session.cancel_waiting()>
+                        "Cancel"
+                    </button>
+                </section>
+            </main>
         }
         .into_any(),
         Screen::Call => view! { <CallView session /> }.into_any(),
@@ -109,6 +128,7 @@ fn Room(room: RoomName) -> impl IntoView {
             </main>
         }
         .into_any(),
+    }
     }
 }
 

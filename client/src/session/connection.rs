@@ -44,9 +44,13 @@ impl Session {
         }
     }
 
-    /// Sends `join`, after checking the nickname as the server would.
-    pub fn join(self, nickname: &str) -> Result<(), InvalidValue> {
+    /// Sends `join`, after checking the nickname (and the password typed, if asked for one)
+    /// as the server would.
+    pub fn join(self, nickname: &str, password: Option<&str>) -> Result<(), InvalidValue> {
         let nickname = Nickname::new(nickname)?;
+        if let Some(typed) = password {
+            self.use_password(typed)?;
+        }
         self.notice.set(None);
         self.phase.set(Phase::Joining);
         self.inner
@@ -54,7 +58,7 @@ impl Session {
         self.send(ClientMessage::Join(Join {
             room: self.room.get_value(),
             nickname,
-            password: None,
+            password: self.password(),
         }));
         Ok(())
     }
@@ -73,7 +77,10 @@ impl Session {
                 }
             }
             ServerMessage::Joined(joined) => self.on_joined(joined),
-            ServerMessage::PeerJoined(peer) => self.peer_joined(&peer),
+            ServerMessage::PeerJoined(peer) => {
+                self.knock_withdrawn(&peer.peer_id);
+                self.peer_joined(&peer);
+            }
             ServerMessage::PeerLeft(left) => self.remove_peer(&left.peer_id),
             ServerMessage::Signal(signal) => self.on_signal(signal),
             ServerMessage::Chat(chat) => self.on_chat(chat),
@@ -84,6 +91,10 @@ impl Session {
             ServerMessage::HostChanged(host) => self.host_is(host.peer_id),
             ServerMessage::MutedByHost(muted) => self.muted_by_host(muted.kind),
             ServerMessage::Removed(_) => self.removed(),
+            ServerMessage::RoomAccess(access) => self.on_room_access(access),
+            ServerMessage::Waiting(_) => self.phase.set(Phase::Waiting),
+            ServerMessage::Knock(knock) => self.on_knock(knock),
+            ServerMessage::KnockWithdrawn(gone) => self.knock_withdrawn(&gone.peer_id),
             ServerMessage::Left(_) => {}
             ServerMessage::Error(error) => self.on_error(error.code, &error.message),
         }
@@ -152,22 +163,26 @@ impl Session {
             Some(nickname) => self.send(ClientMessage::Join(Join {
                 room: self.room.get_value(),
                 nickname,
-                password: None,
+                password: self.password(),
             })),
             None => self.end(Phase::Lost),
         }
     }
 
     fn on_error(self, code: ErrorCode, message: &str) {
+        let before_call = matches!(self.phase.get_untracked(), Phase::Joining | Phase::Waiting);
         match code {
             ErrorCode::RoomFull => self.phase.set(Phase::Full),
+            ErrorCode::WrongPassword => self.password_refused(message),
             // The held seat is gone (expired, or the server restarted).
             ErrorCode::InvalidToken if self.reconnecting.get_untracked() => self.rejoin(),
             ErrorCode::InvalidNickname
             | ErrorCode::InvalidRoom
             | ErrorCode::AlreadyInRoom
             | ErrorCode::TooManyRooms
-                if self.phase.get_untracked() == Phase::Joining =>
+            | ErrorCode::RateLimited
+            | ErrorCode::Denied
+                if before_call =>
             {
                 self.phase.set(Phase::PreJoin);
                 self.notice.set(Some(message.to_owned()));

@@ -65,6 +65,10 @@ impl Session {
     }
 
     pub(super) fn host_is(self, peer: PeerId) {
+        let me = self.inner.with_value(|i| i.self_id.clone());
+        if me.as_ref() != Some(&peer) {
+            self.forget_knocks();
+        }
         self.host.set(Some(peer));
     }
 

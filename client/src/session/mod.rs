@@ -8,7 +8,8 @@
 //! the room page hands them as callbacks.
 //!
 //! One module per concern, each an `impl Session` block:
-//! `connection` (the socket, welcome, resume and rejoin), `roster` (participants and their
+//! `connection` (the socket, welcome, resume and rejoin), `access` (passwords, the lobby and
+//! the invite link), `host` (the host's role and actions), `roster` (participants and their
 //! peer links), `devices` (camera, microphone, device switches, screen share), `activity`
 //! (speaking levels and link stats), `chat`, and `transfers` (files, over the pure
 //! [`ledger`]). [`welcome`] holds the pure decisions on greeting and on a dropped socket.
@@ -18,6 +19,7 @@
 //! accessors (`try_get_untracked`, `try_set`, `try_update_value`, ...), never the plain ones,
 //! which panic on a disposed value, and a panic aborts the whole page (`panic = "abort"`).
 
+mod access;
 mod activity;
 mod chat;
 mod connection;
@@ -32,7 +34,8 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use noom_shared::{
-    ClientMessage, DEFAULT_MAX_FILE_BYTES, Nickname, PeerId, RoomName, Session as Lease, Welcome,
+    ClientMessage, DEFAULT_MAX_FILE_BYTES, Nickname, PeerId, PeerInfo, RoomAccess, RoomName,
+    RoomPassword, Session as Lease, Welcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
@@ -77,6 +80,12 @@ pub struct Session {
     transfers: RwSignal<Vec<Transfer>>,
     /// The room's host (see `host.rs`).
     host: RwSignal<Option<PeerId>>,
+    /// The room's password and lobby, once in (see `access.rs`).
+    access: RwSignal<RoomAccess>,
+    /// As host: who waits to be let in.
+    knocks: RwSignal<Vec<PeerInfo>>,
+    /// The server asked for the room's password.
+    needs_password: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -91,6 +100,8 @@ struct Inner {
     self_id: Option<PeerId>,
     /// The nickname sent in `join`.
     nickname: Option<Nickname>,
+    /// The room's password, sent in `join`: from the invite link, typed, or set as host.
+    password: Option<RoomPassword>,
     links: HashMap<PeerId, PeerLink>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
@@ -121,11 +132,15 @@ impl Session {
             active_speaker: RwSignal::new(None),
             transfers: RwSignal::new(Vec::new()),
             host: RwSignal::new(None),
+            access: RwSignal::new(RoomAccess::default()),
+            knocks: RwSignal::new(Vec::new()),
+            needs_password: RwSignal::new(false),
             inner: StoredValue::new_local(Inner {
                 owner: Owner::current(),
                 ..Inner::default()
             }),
         };
+        session.read_invite_password();
         session.connect();
         spawn_local(session.acquire_media());
         session

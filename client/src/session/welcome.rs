@@ -12,6 +12,8 @@ pub enum Phase {
     PreJoin,
     /// `join` sent, waiting for `joined`.
     Joining,
+    /// In the room's lobby, until the host lets us in (or not).
+    Waiting,
     InCall,
     /// The server refused the join: the room is at its size limit.
     Full,
@@ -60,7 +62,10 @@ pub enum WhileDown {
 pub fn while_down(phase: &Phase) -> WhileDown {
     match phase {
         Phase::InCall => WhileDown::Reconnecting,
-        Phase::Connecting | Phase::PreJoin | Phase::Joining => WhileDown::Connecting,
+        // A waiter's knock goes with its socket: it asks again from pre-join.
+        Phase::Connecting | Phase::PreJoin | Phase::Joining | Phase::Waiting => {
+            WhileDown::Connecting
+        }
         Phase::Full | Phase::Outdated | Phase::Lost => WhileDown::GiveUp,
     }
 }

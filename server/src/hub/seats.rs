@@ -16,13 +16,17 @@ pub struct ResumePolicy {
 }
 
 impl Hub {
-    /// A local connection ended. A peer in the lobby is forgotten at once. One in a room
+    /// A local connection ended. A peer in the lobby is forgotten at once; one waiting to be
+    /// let in becomes a `Gone` event (its knock withdrawn). One in a room
     /// becomes a `Gone` event for the room to hear of, unless the connection was `lost` (not
     /// closed): then its seat is held for a `resume`, and the room hears nothing yet.
     pub fn disconnect(&mut self, peer: &PeerId, lost: bool, now_ms: u64) -> Option<Event> {
         let grace_ms = self.resume.grace_ms;
         let state = self.peers.get_mut(peer)?;
-        if state.membership.is_none() {
+        if state.knocking.is_some() {
+            // Its knock is withdrawn wherever the host is.
+            Some(Event::Gone { peer: peer.clone() })
+        } else if state.membership.is_none() {
             self.peers.remove(peer);
             None
         } else if lost && grace_ms > 0 && state.token.is_some() {
