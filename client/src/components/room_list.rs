@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use noom_shared::RoomInfo;
 
-/// The rooms that have people in them, with their counts, live: the list follows the server's
-/// `rooms` pushes.
+/// The rooms that have people in them, with their counts and whether they are locked (a
+/// password or a lobby), live: the list follows the server's `rooms` pushes.
 #[component]
 pub fn RoomList(
     /// The latest room list from the server.
@@ -20,7 +20,7 @@ pub fn RoomList(
             <ul class="room-list" data-testid="room-list">
                 <For
                     each=move || rooms.get()
-                    key=|room| (room.name.clone(), room.participants)
+                    key=|room| (room.name.clone(), room.participants, room.locked)
                     children={
                         let on_pick = on_pick.clone();
                         move |room| {
@@ -32,6 +32,11 @@ pub fn RoomList(
                             view! {
                                 <li data-testid="room-item" data-room=name.clone()>
                                     <span class="room-name">{name.clone()}</span>
+                                    {room.locked.then(|| view! {
+                                        <span class="room-locked" data-testid="room-locked" title="A password or the host's approval is needed">
+                                            "Locked"
+                                        </span>
+                                    })}
                                     <span class="room-count">
                                         <span data-testid="room-count">{room.participants}</span>
                                         " "
