@@ -124,18 +124,21 @@ pub async fn recv(stream: &mut Stream) -> anyhow::Result<Option<Envelope<ServerM
     Ok(None)
 }
 
-/// A `join` message.
-pub fn join(room: &str, nickname: &str) -> anyhow::Result<ClientMessage> {
+/// A `join` message, under a nickname no other client of this run has (a room refuses a
+/// second member of the same name).
+pub fn join(room: &str) -> anyhow::Result<ClientMessage> {
+    static JOINS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = JOINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(ClientMessage::Join(Join {
         room: RoomName::new(room)?,
-        nickname: Nickname::new(nickname)?,
+        nickname: Nickname::new(&format!("load-{n}"))?,
         password: None,
     }))
 }
 
 /// Joins `room` and waits for `joined`, skipping anything else (room-list pushes, mostly).
 pub async fn join_and_wait(conn: &mut Conn, room: &str) -> anyhow::Result<()> {
-    send(&mut conn.sink, join(room, "load")?).await?;
+    send(&mut conn.sink, join(room)?).await?;
     loop {
         match recv(&mut conn.stream).await? {
             Some(Envelope {

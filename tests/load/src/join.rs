@@ -191,7 +191,7 @@ async fn member(
         let envelope = tokio::select! {
             () = go.cancelled(), if !asked => {
                 asked = true;
-                let Ok(join) = client::join(&room, "load") else { return outcome };
+                let Ok(join) = client::join(&room) else { return outcome };
                 if client::send(&mut conn.sink, join).await.is_err() {
                     return outcome;
                 }
