@@ -52,13 +52,19 @@ fn encoded(message: ClientMessage) -> Message {
 }
 
 /// Two people on addresses of their own join a room and chat for `lasting`, a message every
-/// 50 ms, each timed from send to arrival.
+/// 50 ms, each timed from send to arrival. Each call has a room of its own: the last call's
+/// people may still hold their seats (and so their nicknames) there.
 async fn normal_call(server: SocketAddr, lasting: Duration) -> Call {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let room = format!(
+        "normal-{}",
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let started = Instant::now();
     let mut ana = TestClient::connect_from(server, ip("127.0.0.200")).await;
-    ana.join("normal", "Ana").await;
+    ana.join(&room, "Ana").await;
     let mut ben = TestClient::connect_from(server, ip("127.0.0.201")).await;
-    ben.join("normal", "Ben").await;
+    ben.join(&room, "Ben").await;
     let joined_in = started.elapsed();
     let mut latencies = Vec::new();
     while started.elapsed() < lasting {
