@@ -9,6 +9,8 @@ for_tests=false
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# The accessibility browser tests inject axe-core into the pages.
+AXE_CORE_VERSION=4.14.1
 # wasm-bindgen-cli must match the client's wasm-bindgen exactly (pinned with `=`).
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' client/Cargo.toml)
 
@@ -63,4 +65,9 @@ fi
 if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b"; then
   say "npm: binaryen@$BINARYEN_VERSION (wasm-opt; Debian's older binaryen breaks the bundle)"
   as_root npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+fi
+
+if $for_tests && [ "$(npm ls --global --depth=0 axe-core 2>/dev/null | grep -o 'axe-core@[0-9.]*')" != "axe-core@$AXE_CORE_VERSION" ]; then
+  say "npm: axe-core@$AXE_CORE_VERSION (the accessibility checks of the browser tests)"
+  as_root npm install --global --no-fund --no-audit "axe-core@$AXE_CORE_VERSION"
 fi

@@ -1,6 +1,7 @@
 //! The harness Noom's tests share: a server started in-process on a free port, a typed
 //! WebSocket client with timeouts, a bare HTTP client, and headless Chromium.
 
+pub mod a11y;
 pub mod binary;
 pub mod browser;
 pub mod client;

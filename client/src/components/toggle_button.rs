@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 
-/// A labelled on/off button (`aria-pressed`), used for the mic and camera.
+/// An on/off button (`aria-pressed`), used for the mic and camera. Its accessible name is its
+/// visible text ("Mic", "Mic off"), so what a screen reader says matches what is shown; what a
+/// click does is its tooltip.
 #[component]
 pub fn ToggleButton(
     /// Whether the device is on.
     on: ReadSignal<bool>,
-    /// Accessible label while on, and while off.
+    /// What a click does, while on and while off (the tooltip).
     label_on: &'static str,
     label_off: &'static str,
     /// The short visible text.
@@ -22,7 +24,7 @@ pub fn ToggleButton(
             class:off=move || !on.get()
             data-testid=testid
             aria-pressed=move || on.get().to_string()
-            aria-label=move || if on.get() { label_on } else { label_off }
+            title=move || if on.get() { label_on } else { label_off }
             disabled=move || !enabled.get()
             on:click=move |_| toggle.run(())
         >
