@@ -15,6 +15,9 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     PermissionDescriptor, PermissionSetting, SetPermissionParams,
 };
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchKeyEventParams, DispatchKeyEventType, InsertTextParams,
+};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -435,6 +438,63 @@ impl Page {
             ))
             .await
             .expect("resize the page");
+    }
+
+    /// Presses and releases `key` as a keyboard would (`Tab`, `Enter`, ` ` for Space,
+    /// `Escape`), to the element that has the focus.
+    pub async fn press(&self, key: &str) {
+        let (code, key_code, text) = match key {
+            "Tab" => ("Tab", 9, ""),
+            "Enter" => ("Enter", 13, "\r"),
+            " " => ("Space", 32, " "),
+            "Escape" => ("Escape", 27, ""),
+            other => panic!("no key code for {other:?}"),
+        };
+        let down_type = if text.is_empty() {
+            DispatchKeyEventType::RawKeyDown
+        } else {
+            DispatchKeyEventType::KeyDown
+        };
+        for (kind, text) in [(down_type, text), (DispatchKeyEventType::KeyUp, "")] {
+            let event = DispatchKeyEventParams::builder()
+                .r#type(kind)
+                .key(key)
+                .code(code)
+                .windows_virtual_key_code(key_code)
+                .native_virtual_key_code(key_code)
+                .text(text)
+                .build()
+                .expect("a key event");
+            self.inner.execute(event).await.expect("press a key");
+        }
+    }
+
+    /// Types `text` into the focused field, as an input method would.
+    pub async fn type_text(&self, text: &str) {
+        self.inner
+            .execute(InsertTextParams::new(text))
+            .await
+            .expect("type text");
+    }
+
+    /// Presses Tab until the element with test id `id` has the focus (at most `most` times);
+    /// returns how many presses it took.
+    pub async fn tab_to(&self, id: &str, most: usize) -> usize {
+        let focused = format!(
+            "document.activeElement && document.activeElement.matches({})",
+            js(&testid(id))
+        );
+        for presses in 0..=most {
+            if self.eval(&focused).await == Value::Bool(true) {
+                return presses;
+            }
+            self.press("Tab").await;
+        }
+        panic!(
+            "{id} not reached in {most} Tabs; the focus is on {}",
+            self.eval("document.activeElement && document.activeElement.outerHTML.slice(0, 120)")
+                .await
+        );
     }
 
     /// Closes the tab.

@@ -256,7 +256,10 @@ async fn a_meeting_from_lobby_to_leaving() {
     ana.click("show-shortcuts").await;
     ana.wait_for(
         "the shortcuts dialog",
-        &format!("document.querySelector({})", js(&testid("help-dialog"))),
+        &format!(
+            "document.querySelector({}).open",
+            js(&testid("help-dialog"))
+        ),
         WAIT,
     )
     .await;

@@ -30,7 +30,7 @@ async fn two_people_on_two_nodes_see_each_other() {
         page.wait_for(
             &format!("{name} to see {other}'s tile"),
             &format!(
-                "[...document.querySelectorAll({})].some(t => t.getAttribute('aria-label') === {})",
+                "[...document.querySelectorAll({})].some(t => t.getAttribute('aria-label').split(',')[0] === {})",
                 js(&testid("tile")),
                 js(other)
             ),

@@ -4,6 +4,7 @@ use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::components::announcer::Announcer;
 use crate::components::chat_panel::ChatPanel;
 use crate::components::controls::Controls;
 use crate::components::file_share::FileShare;
@@ -182,6 +183,7 @@ pub fn CallView(
                 invite_link
             />
             <HelpDialog open=help_open />
+            <Announcer lines=session.chat() />
         </div>
     }
 }

@@ -43,7 +43,7 @@ pub fn ChatPanel(
     view! {
         <aside id="panel-chat" class="side chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
             <h2>"Chat"</h2>
-            <div class="chat-lines" node_ref=list aria-live="polite">
+            <div class="chat-lines" node_ref=list>
                 <For each=move || lines.get() key=|line: &ChatLine| line.key let:line>
                     {line_view(line.kind)}
                 </For>
@@ -88,13 +88,9 @@ fn line_view(kind: ChatKind) -> AnyView {
             </div>
         }
         .into_any(),
-        ChatKind::Joined(nickname) => notice(format!("{nickname} joined")),
-        ChatKind::Left(nickname) => notice(format!("{nickname} left")),
-        ChatKind::RaisedHand(nickname) => notice(format!("{nickname} raised a hand")),
+        notice => view! {
+            <p class="chat-notice" data-testid="chat-notice">{notice.spoken()}</p>
+        }
+        .into_any(),
     }
-}
-
-/// "Ana joined" and the like.
-fn notice(text: String) -> AnyView {
-    view! { <p class="chat-notice" data-testid="chat-notice">{text}</p> }.into_any()
 }

@@ -1,5 +1,6 @@
 //! The app's components, one per file.
 
+pub mod announcer;
 pub mod call_view;
 pub mod chat_panel;
 pub mod controls;

@@ -6,6 +6,36 @@ use crate::rtc::ice::unreachable_text;
 use crate::rtc::peer::LinkState;
 use crate::session::Participant;
 
+/// What a tile's accessible name says besides the name.
+#[derive(Debug, Clone, Copy, Default)]
+struct TileStates {
+    is_self: bool,
+    muted: bool,
+    camera_off: bool,
+    hand: bool,
+    speaking: bool,
+}
+
+/// A tile's accessible name: "Ana, muted, speaking" (the name first, then what is so).
+fn tile_label(nickname: &str, states: TileStates) -> String {
+    let mut label = nickname.to_owned();
+    if states.is_self {
+        label.push_str(" (you)");
+    }
+    for (on, word) in [
+        (states.muted, "muted"),
+        (states.camera_off, "camera off"),
+        (states.hand, "hand raised"),
+        (states.speaking, "speaking"),
+    ] {
+        if on {
+            label.push_str(", ");
+            label.push_str(word);
+        }
+    }
+    label
+}
+
 /// One participant in the grid: their video (or their initial when the camera is off), name,
 /// microphone state, a raised hand, connection state and quality, and a highlight while they
 /// speak.
@@ -55,7 +85,16 @@ pub fn Tile(
             data-hand=move || hand().to_string()
             data-camera-off=move || camera_off().to_string()
             data-link=move || connection().map_or("connected", |(state, _)| state)
-            aria-label=move || nickname.get()
+            aria-label=move || {
+                let states = TileStates {
+                    is_self: p.is_self,
+                    muted: muted(),
+                    camera_off: camera_off(),
+                    hand: hand(),
+                    speaking: speaking.get(),
+                };
+                nickname.with(|name| tile_label(name, states))
+            }
         >
             <StreamVideo stream=stream own=p.is_self />
             <div class="avatar" aria-hidden="true">{initial}</div>
@@ -90,5 +129,28 @@ pub fn Tile(
                     })
             }}
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_is_named_with_what_is_so() {
+        assert_eq!(tile_label("Ana", TileStates::default()), "Ana");
+        let states = TileStates {
+            muted: true,
+            speaking: true,
+            ..TileStates::default()
+        };
+        assert_eq!(tile_label("Ana", states), "Ana, muted, speaking");
+        let me = TileStates {
+            is_self: true,
+            camera_off: true,
+            hand: true,
+            ..TileStates::default()
+        };
+        assert_eq!(tile_label("Ben", me), "Ben (you), camera off, hand raised");
     }
 }

@@ -28,6 +28,19 @@ pub enum ChatKind {
     RaisedHand(String),
 }
 
+impl ChatKind {
+    /// The line in words, as a screen reader announces it; `None` for our own messages.
+    pub fn spoken(&self) -> Option<String> {
+        Some(match self {
+            Self::Message { mine: true, .. } => return None,
+            Self::Message { nickname, text, .. } => format!("{nickname}: {text}"),
+            Self::Joined(nickname) => format!("{nickname} joined"),
+            Self::Left(nickname) => format!("{nickname} left"),
+            Self::RaisedHand(nickname) => format!("{nickname} raised a hand"),
+        })
+    }
+}
+
 impl Session {
     /// Sends a chat message, after checking it as the server would.
     pub fn send_chat(self, text: &str) -> Result<(), InvalidValue> {
@@ -52,5 +65,26 @@ impl Session {
         let Some(key) = self.next_key() else { return };
         self.chat
             .try_update(|lines| lines.push(ChatLine { key, kind }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_spoken_but_our_own_messages() {
+        let message = |mine| ChatKind::Message {
+            nickname: "Ana".into(),
+            text: "hi".into(),
+            ts: 0,
+            mine,
+        };
+        assert_eq!(message(false).spoken().as_deref(), Some("Ana: hi"));
+        assert_eq!(message(true).spoken(), None);
+        assert_eq!(
+            ChatKind::RaisedHand("Ben".into()).spoken().as_deref(),
+            Some("Ben raised a hand")
+        );
     }
 }
