@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use noom_tests::a11y::serious_violations;
-use noom_tests::browser::{Browser, WAIT, app_server, join, js, open_panel, testid};
+use noom_tests::browser::{Browser, WAIT, app_server, artifact, join, js, open_panel, testid};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,6 +34,17 @@ async fn every_screen_passes_axe() {
     .await;
     found.push(("pre-join", serious_violations(&page).await));
     join(&page, Some("Ana")).await;
+
+    // The control bar with the microphone on and off, at desktop and phone width.
+    for (width, height, screen) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        page.resize(width, height).await;
+        for mic in ["on", "off"] {
+            page.screenshot(&artifact(&format!("controls-{screen}-mic-{mic}.png")))
+                .await;
+            page.click("toggle-mic").await;
+        }
+    }
+    page.resize(1280, 800).await;
     open_panel(&page, "toggle-chat").await;
     found.push(("call with chat", serious_violations(&page).await));
     open_panel(&page, "toggle-people").await;
@@ -131,8 +142,11 @@ async fn a_meeting_by_keyboard_alone() {
     page.wait_for_text("chat-text", "typed, not clicked", WAIT)
         .await;
 
-    // The shortcuts dialog: opened with Enter, closed with Escape, focus back on its button.
-    page.tab_to("show-shortcuts", 40).await;
+    // The shortcuts dialog, from the More menu: opened with Enter, closed with Escape, and the
+    // focus back on the More button.
+    page.tab_to("toggle-more", 40).await;
+    page.press("Enter").await;
+    page.tab_to("show-shortcuts", 10).await;
     page.press("Enter").await;
     page.wait_for(
         "the shortcuts dialog",
@@ -149,7 +163,7 @@ async fn a_meeting_by_keyboard_alone() {
         &format!(
             "!document.querySelector({}).open && document.activeElement.matches({})",
             js(&testid("help-dialog")),
-            js(&testid("show-shortcuts"))
+            js(&testid("toggle-more"))
         ),
         WAIT,
     )

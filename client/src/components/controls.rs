@@ -5,6 +5,7 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::components::device_picker::DevicePicker;
+use crate::components::icons::{Icon, IconView};
 use crate::components::media_toggles::MediaToggles;
 use crate::components::side_panel::{PanelButton, SidePanel};
 use crate::rtc::media::{self, Kind};
@@ -12,9 +13,10 @@ use crate::session::{CallActions, LocalDevices, Participant};
 use crate::shortcuts::{self, Action};
 use noom_shared::PeerInfo;
 
-/// The call's control bar: microphone, camera, present a screen, raise hand, speaker or grid
-/// layout, device settings (switch camera or microphone mid-call), the side panels (chat, people,
-/// stats), copy invite link, shortcuts, leave. Every control is a labelled button.
+/// The call's control bar, compact enough for a phone: icon buttons for microphone, camera,
+/// present a screen and raise hand; chat and people; a More menu (speaker or grid layout,
+/// devices, stats, copy invite link, shortcuts); and leave. Each icon button is named by its
+/// tooltip, and an on/off one says its state with `aria-pressed` too.
 #[component]
 pub fn Controls(
     /// Our devices (read only).
@@ -74,79 +76,128 @@ pub fn Controls(
                 .count()
         }) + waiting.with(Vec::len)
     });
+    let more_open = RwSignal::new(false);
+    let more_button = NodeRef::<leptos::html::Button>::new();
+    // A menu item that opens a dialog hands the focus to the More button first, so that the
+    // dialog gives it back there (the item itself goes with the menu).
+    let show_shortcuts = move |_| {
+        more_open.set(false);
+        if let Some(button) = more_button.get() {
+            let _ = button.focus();
+        }
+        help_open.set(true);
+    };
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            more_open.set(false);
+        }
+    });
+    on_cleanup(move || keys.remove());
+    let screen_label = format!(
+        "Present your screen ({})",
+        shortcuts::key_for(Action::ToggleScreen)
+    );
+    let hand_label = format!("Raise hand ({})", shortcuts::key_for(Action::ToggleHand));
     view! {
         <nav class="controls" aria-label="Call controls">
-            <MediaToggles devices actions testids=("toggle-mic", "toggle-camera") />
-            <button
-                type="button"
-                class:active=presenting
-                aria-pressed=move || presenting().to_string()
-                title=format!("Present your screen ({})", shortcuts::key_for(Action::ToggleScreen))
-                disabled=!media::can_share_screen()
-                data-testid="toggle-screen"
-                on:click=move |_| actions.toggle_screen.run(())
-            >
-                {move || if presenting() { "Stop presenting" } else { "Present" }}
-            </button>
-            <button
-                type="button"
-                class="hand-button"
-                class:raised=move || hand_raised.get()
-                aria-pressed=move || hand_raised.get().to_string()
-                data-testid="toggle-hand"
-                on:click=move |_| actions.toggle_hand.run(())
-            >
-                {move || if hand_raised.get() { "Lower hand" } else { "Raise hand" }}
-            </button>
-            <button
-                type="button"
-                aria-pressed=move || speaker_layout.get().to_string()
-                disabled=someone_presents
-                title=move || someone_presents().then_some("A presentation is shown large")
-                data-testid="toggle-layout"
-                on:click=move |_| speaker_layout.update(|s| *s = !*s)
-            >
-                {move || if speaker_layout.get() { "Grid view" } else { "Speaker view" }}
-            </button>
-            <div class="menu">
+            <div class="control-group">
+                <MediaToggles devices actions testids=("toggle-mic", "toggle-camera") />
                 <button
                     type="button"
-                    aria-expanded=move || settings_open.get().to_string()
-                    aria-controls="device-settings"
-                    data-testid="toggle-settings"
-                    on:click=move |_| settings_open.update(|o| *o = !*o)
+                    class="icon-button"
+                    class:active=presenting
+                    aria-pressed=move || presenting().to_string()
+                    aria-label=screen_label.clone()
+                    title=screen_label
+                    disabled=!media::can_share_screen()
+                    data-testid="toggle-screen"
+                    on:click=move |_| actions.toggle_screen.run(())
                 >
-                    "Devices"
+                    <IconView icon=Icon::Screen />
                 </button>
-                <div id="device-settings" class="popover" hidden=move || !settings_open.get()>
-                    <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
-                    <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
-                    <p class="error" role="alert">{move || d.problem().get()}</p>
+                <button
+                    type="button"
+                    class="icon-button hand-button"
+                    class:raised=move || hand_raised.get()
+                    aria-pressed=move || hand_raised.get().to_string()
+                    aria-label=hand_label.clone()
+                    title=hand_label
+                    data-testid="toggle-hand"
+                    on:click=move |_| actions.toggle_hand.run(())
+                >
+                    <IconView icon=Icon::Hand />
+                </button>
+            </div>
+            <div class="control-group">
+                <PanelButton open=panel which=SidePanel::Chat icon=Icon::Chat />
+                <PanelButton open=panel which=SidePanel::People icon=Icon::People count=needs_attention />
+                <div class="menu">
+                    <button
+                        type="button"
+                        class="icon-button"
+                        node_ref=more_button
+                        aria-expanded=move || more_open.get().to_string()
+                        aria-controls="more-menu"
+                        aria-label="More options"
+                        title="More options"
+                        data-testid="toggle-more"
+                        on:click=move |_| more_open.update(|o| *o = !*o)
+                    >
+                        <IconView icon=Icon::More />
+                    </button>
+                    <div id="more-menu" class="popover more-menu" hidden=move || !more_open.get()>
+                        <button
+                            type="button"
+                            aria-pressed=move || speaker_layout.get().to_string()
+                            disabled=someone_presents
+                            title=move || someone_presents().then_some("A presentation is shown large")
+                            data-testid="toggle-layout"
+                            on:click=move |_| {
+                                speaker_layout.update(|s| *s = !*s);
+                                more_open.set(false);
+                            }
+                        >
+                            {move || if speaker_layout.get() { "Grid view" } else { "Speaker view" }}
+                        </button>
+                        <button
+                            type="button"
+                            aria-expanded=move || settings_open.get().to_string()
+                            aria-controls="device-settings"
+                            data-testid="toggle-settings"
+                            on:click=move |_| settings_open.update(|o| *o = !*o)
+                        >
+                            "Devices"
+                        </button>
+                        <div id="device-settings" hidden=move || !settings_open.get()>
+                            <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
+                            <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
+                            <p class="error" role="alert">{move || d.problem().get()}</p>
+                        </div>
+                        <PanelButton open=panel which=SidePanel::Stats />
+                        <button type="button" data-testid="copy-invite" on:click=copy_invite>
+                            "Copy invite link"
+                        </button>
+                        <button
+                            type="button"
+                            title=format!("Keyboard shortcuts ({})", shortcuts::key_for(Action::ShowHelp))
+                            data-testid="show-shortcuts"
+                            on:click=show_shortcuts
+                        >
+                            "Keyboard shortcuts"
+                        </button>
+                    </div>
                 </div>
             </div>
-            <PanelButton open=panel which=SidePanel::Chat />
-            <PanelButton open=panel which=SidePanel::People count=needs_attention />
-            <PanelButton open=panel which=SidePanel::Stats />
-            <button type="button" data-testid="copy-invite" on:click=copy_invite>
-                "Copy invite link"
-            </button>
-            <button
-                type="button"
-                aria-label="Keyboard shortcuts"
-                title=format!("Keyboard shortcuts ({})", shortcuts::key_for(Action::ShowHelp))
-                data-testid="show-shortcuts"
-                on:click=move |_| help_open.set(true)
-            >
-                "?"
-            </button>
             <span class="toast" role="status">{move || copied.get()}</span>
             <button
                 type="button"
-                class="danger"
+                class="icon-button danger"
+                aria-label="Leave"
+                title="Leave"
                 data-testid="leave"
                 on:click=move |_| navigate("/", Default::default())
             >
-                "Leave"
+                <IconView icon=Icon::Leave />
             </button>
         </nav>
     }

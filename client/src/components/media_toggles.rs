@@ -1,8 +1,10 @@
 use leptos::prelude::*;
 
+use crate::components::icons::Icon;
 use crate::components::toggle_button::ToggleButton;
 use crate::rtc::media::Access;
 use crate::session::{CallActions, LocalDevices};
+use crate::shortcuts::{self, Action};
 
 /// The microphone and camera on/off buttons, as pre-join and the call's control bar show them;
 /// a device the browser did not allow is disabled.
@@ -21,18 +23,16 @@ pub fn MediaToggles(
     view! {
         <ToggleButton
             on=d.mic_on()
-            label_on="Mute microphone"
-            label_off="Unmute microphone"
-            text="Mic"
+            icon=Icon::Mic
+            label=format!("Microphone ({})", shortcuts::key_for(Action::ToggleMic))
             testid=testids.0
             enabled=allowed(d.audio())
             toggle=actions.toggle_mic
         />
         <ToggleButton
             on=d.camera_on()
-            label_on="Turn camera off"
-            label_off="Turn camera on"
-            text="Camera"
+            icon=Icon::Camera
+            label=format!("Camera ({})", shortcuts::key_for(Action::ToggleCamera))
             testid=testids.1
             enabled=allowed(d.video())
             toggle=actions.toggle_camera

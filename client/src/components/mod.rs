@@ -7,6 +7,7 @@ pub mod controls;
 pub mod device_picker;
 pub mod file_share;
 pub mod help_dialog;
+pub mod icons;
 pub mod knock_toasts;
 pub mod lobby;
 pub mod media_toggles;

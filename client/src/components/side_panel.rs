@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::components::icons::{Icon, IconView};
+
 /// The panels that share the call's side column; one is open at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SidePanel {
@@ -42,6 +44,9 @@ pub fn PanelButton(
     /// How many items to show beside the name (raised hands, say); none when 0.
     #[prop(optional, into)]
     count: Option<Signal<usize>>,
+    /// Shown instead of the name, which is then the tooltip and the accessible name.
+    #[prop(optional)]
+    icon: Option<Icon>,
 ) -> impl IntoView {
     let badge = move || {
         count
@@ -52,12 +57,18 @@ pub fn PanelButton(
     view! {
         <button
             type="button"
+            class:icon-button=icon.is_some()
             aria-pressed=move || (open.get() == Some(which)).to_string()
             aria-controls=format!("panel-{}", which.title().to_lowercase())
+            aria-label=icon.map(|_| which.title())
+            title=icon.map(|_| which.title())
             data-testid=which.testid()
             on:click=move |_| toggle(open, which)
         >
-            {which.title()}
+            {match icon {
+                Some(icon) => view! { <IconView icon /> }.into_any(),
+                None => which.title().into_any(),
+            }}
             {badge}
         </button>
     }

@@ -1,34 +1,36 @@
 use leptos::prelude::*;
 
-/// An on/off button (`aria-pressed`), used for the mic and camera. Its accessible name is its
-/// visible text ("Mic", "Mic off"), so what a screen reader says matches what is shown; what a
-/// click does is its tooltip.
+use crate::components::icons::{Icon, IconView};
+
+/// An on/off icon button (`aria-pressed`), used for the mic and camera: struck through and
+/// red while off. Its accessible name is its tooltip ("Microphone (M)"), the same words
+/// whether on or off; the pressed state says which.
 #[component]
 pub fn ToggleButton(
     /// Whether the device is on.
     on: ReadSignal<bool>,
-    /// What a click does, while on and while off (the tooltip).
-    label_on: &'static str,
-    label_off: &'static str,
-    /// The short visible text.
-    text: &'static str,
+    icon: Icon,
+    /// The device's name, as the tooltip and a screen reader say it.
+    label: String,
     testid: &'static str,
     /// False when the device is unavailable.
     enabled: Signal<bool>,
     toggle: Callback<()>,
 ) -> impl IntoView {
+    let off = Signal::derive(move || !on.get());
     view! {
         <button
             type="button"
-            class="toggle"
-            class:off=move || !on.get()
+            class="toggle icon-button"
+            class:off=off
             data-testid=testid
             aria-pressed=move || on.get().to_string()
-            title=move || if on.get() { label_on } else { label_off }
+            aria-label=label.clone()
+            title=label
             disabled=move || !enabled.get()
             on:click=move |_| toggle.run(())
         >
-            {move || if on.get() { text.to_owned() } else { format!("{text} off") }}
+            <IconView icon crossed=off />
         </button>
     }
 }
