@@ -12,6 +12,7 @@ use crate::components::room_page::RoomPage;
 /// answers every client route with `index.html`).
 #[component]
 pub fn App() -> impl IntoView {
+    crate::i18n::provide_language();
     view! {
         <Router>
             <Routes fallback=NotFound>

@@ -22,14 +22,6 @@ pub fn clock_time(ts: u64) -> String {
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
-/// "1 person" or "3 people".
-pub fn people(n: usize) -> String {
-    match n {
-        1 => "1 person".to_owned(),
-        n => format!("{n} people"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,12 +34,5 @@ mod tests {
         assert_eq!(human_size(5_000_000), "5.0 MB");
         assert_eq!(human_size(100_000_000), "100 MB");
         assert_eq!(human_size(2_500_000_000), "2.50 GB");
-    }
-
-    #[test]
-    fn people_are_counted_in_words() {
-        assert_eq!(people(1), "1 person");
-        assert_eq!(people(0), "0 people");
-        assert_eq!(people(3), "3 people");
     }
 }

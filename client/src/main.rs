@@ -4,6 +4,7 @@ mod app;
 mod backoff;
 mod components;
 mod format;
+mod i18n;
 mod prefs;
 mod reconnect;
 mod rtc;

@@ -82,6 +82,11 @@ impl Browser {
         Self::launch_with(&[&trust_key_switch(key_pem)]).await
     }
 
+    /// Like [`Browser::launch`], with `navigator.language` set to `lang` (`ko-KR`).
+    pub async fn launch_speaking(lang: &str) -> Self {
+        Self::launch_with(&[&format!("accept-lang={lang}")]).await
+    }
+
     async fn launch_with(extra_args: &[&str]) -> Self {
         let executable = chromium_executable();
         let profile = fresh_profile();

@@ -749,7 +749,7 @@ fn chat_copies(text: &str) -> String {
 /// A JavaScript condition: the lobby lists the test room with `count` people.
 fn room_count_is(count: u32) -> String {
     format!(
-        "(document.querySelector('[data-room={}] {}') || {{}}).textContent === '{count}'",
+        "document.querySelector('[data-room={}] {}')?.dataset.count === '{count}'",
         js(ROOM),
         testid("room-count")
     )

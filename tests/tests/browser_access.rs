@@ -54,7 +54,7 @@ async fn a_password_and_the_lobby_keep_a_meeting_shut() {
     // Ben has no password: asked for it, in words; a wrong one is refused; the right one works.
     let ben = browser.open(&room).await;
     ask_to_join(&ben, "Ben").await;
-    ben.wait_for_text("prejoin-error", "this meeting has a password", WAIT)
+    ben.wait_for_text("prejoin-error", "This meeting has a password", WAIT)
         .await;
     ben.fill("prejoin-password", "open sesame").await;
     ben.click("join-button").await;

@@ -57,7 +57,7 @@ async fn a_call_survives_a_server_restart() {
     let old_ids = [self_peer_id(ana).await, self_peer_id(ben).await];
     let lobby = browser.open(&format!("http://{addr}/")).await;
     let room_of_two = format!(
-        "document.querySelector('[data-room=\"survivors\"] {}')?.textContent === '2'",
+        "document.querySelector('[data-room=\"survivors\"] {}')?.dataset.count === '2'",
         testid("room-count")
     );
     lobby

@@ -16,7 +16,7 @@ use crate::components::screen_tile::ScreenTile;
 use crate::components::side_panel::{self, SidePanel};
 use crate::components::stats_panel::StatsPanel;
 use crate::components::tile::Tile;
-use crate::format::people;
+use crate::i18n::t;
 use crate::session::{Participant, Session};
 use crate::shortcuts::{self, Action};
 
@@ -118,11 +118,11 @@ pub fn CallView(
                 }}
                 <Show when=move || session.reconnecting().get()>
                     <span class="reconnecting" role="status" data-testid="reconnecting">
-                        "Connection lost, reconnecting…"
+                        {move || t().reconnecting}
                     </span>
                 </Show>
                 <span class="count" data-testid="participant-count" data-count=count>
-                    {move || people(count())}
+                    {move || t().people_count(count())}
                 </span>
             </header>
             <main
@@ -131,7 +131,7 @@ pub fn CallView(
                 class:presenting=presenting
                 data-tiles=tiles
                 data-testid="tiles"
-                aria-label="Participants"
+                aria-label=move || t().participants
             >
                 <For each=move || presenters.get() key=|p: &Participant| p.id.clone() let:participant>
                     {

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use noom_shared::InvalidValue;
 
 use crate::format::clock_time;
+use crate::i18n::{fill, t};
 use crate::session::{ChatKind, ChatLine};
 
 /// The room's chat: messages with name and time, join and leave lines, a box to write in. The
@@ -34,27 +35,30 @@ pub fn ChatPanel(
         ev.prevent_default();
         match send.run(draft.get_untracked()) {
             Ok(()) => draft.set(String::new()),
-            Err(invalid) => error.set(Some(format!("Message {}", invalid.reason))),
+            Err(invalid) => error.set(Some(fill(
+                t().message_invalid,
+                &[("reason", invalid.reason)],
+            ))),
         }
         if let Some(input) = input.get() {
             let _ = input.focus();
         }
     };
     view! {
-        <aside id="panel-chat" class="side chat" hidden=move || !open.get() aria-label="Chat" data-testid="chat-panel">
-            <h2>"Chat"</h2>
+        <aside id="panel-chat" class="side chat" hidden=move || !open.get() aria-label=move || t().chat data-testid="chat-panel">
+            <h2>{move || t().chat}</h2>
             <div class="chat-lines" node_ref=list>
                 <For each=move || lines.get() key=|line: &ChatLine| line.key let:line>
                     {line_view(line.kind)}
                 </For>
             </div>
             <form class="chat-form" on:submit=send>
-                <label for="chat-input" class="visually-hidden">"Message"</label>
+                <label for="chat-input" class="visually-hidden">{move || t().message}</label>
                 <input
                     id="chat-input"
                     data-testid="chat-input"
                     node_ref=input
-                    placeholder="Write a message"
+                    placeholder=move || t().write_message
                     maxlength="2000"
                     autocomplete="off"
                     prop:value=move || draft.get()
@@ -63,7 +67,7 @@ pub fn ChatPanel(
                         error.set(None);
                     }
                 />
-                <button class="primary" type="submit" data-testid="chat-send">"Send"</button>
+                <button class="primary" type="submit" data-testid="chat-send">{move || t().send}</button>
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
             {children()}
@@ -89,7 +93,7 @@ fn line_view(kind: ChatKind) -> AnyView {
         }
         .into_any(),
         notice => view! {
-            <p class="chat-notice" data-testid="chat-notice">{notice.spoken()}</p>
+            <p class="chat-notice" data-testid="chat-notice">{move || notice.spoken(t())}</p>
         }
         .into_any(),
     }

@@ -6,8 +6,10 @@ use wasm_bindgen::JsCast;
 
 use crate::components::device_picker::DevicePicker;
 use crate::components::icons::{Icon, IconView};
+use crate::components::language_picker::LanguagePicker;
 use crate::components::media_toggles::MediaToggles;
 use crate::components::side_panel::{PanelButton, SidePanel};
+use crate::i18n::{fill, t};
 use crate::rtc::media::{self, Kind};
 use crate::session::{CallActions, LocalDevices, Participant};
 use crate::shortcuts::{self, Action};
@@ -57,9 +59,9 @@ pub fn Controls(
             Some(clipboard) => {
                 let clipboard: web_sys::Clipboard = clipboard.unchecked_into();
                 let _ = clipboard.write_text(&link);
-                "Invite link copied".to_owned()
+                t().invite_copied.to_owned()
             }
-            None => format!("Copy this link to invite: {link}"),
+            None => fill(t().copy_this_link, &[("link", &link)]),
         };
         copied.set(Some(message));
         set_timeout(
@@ -93,13 +95,22 @@ pub fn Controls(
         }
     });
     on_cleanup(move || keys.remove());
-    let screen_label = format!(
-        "Present your screen ({})",
-        shortcuts::key_for(Action::ToggleScreen)
-    );
-    let hand_label = format!("Raise hand ({})", shortcuts::key_for(Action::ToggleHand));
+    let screen_label = move || {
+        format!(
+            "{} ({})",
+            t().present,
+            shortcuts::key_for(Action::ToggleScreen)
+        )
+    };
+    let hand_label = move || {
+        format!(
+            "{} ({})",
+            t().raise_hand,
+            shortcuts::key_for(Action::ToggleHand)
+        )
+    };
     view! {
-        <nav class="controls" aria-label="Call controls">
+        <nav class="controls" aria-label=move || t().call_controls>
             <div class="control-group">
                 <MediaToggles devices actions testids=("toggle-mic", "toggle-camera") />
                 <button
@@ -107,7 +118,7 @@ pub fn Controls(
                     class="icon-button"
                     class:active=presenting
                     aria-pressed=move || presenting().to_string()
-                    aria-label=screen_label.clone()
+                    aria-label=screen_label
                     title=screen_label
                     disabled=!media::can_share_screen()
                     data-testid="toggle-screen"
@@ -120,7 +131,7 @@ pub fn Controls(
                     class="icon-button hand-button"
                     class:raised=move || hand_raised.get()
                     aria-pressed=move || hand_raised.get().to_string()
-                    aria-label=hand_label.clone()
+                    aria-label=hand_label
                     title=hand_label
                     data-testid="toggle-hand"
                     on:click=move |_| actions.toggle_hand.run(())
@@ -138,8 +149,8 @@ pub fn Controls(
                         node_ref=more_button
                         aria-expanded=move || more_open.get().to_string()
                         aria-controls="more-menu"
-                        aria-label="More options"
-                        title="More options"
+                        aria-label=move || t().more_options
+                        title=move || t().more_options
                         data-testid="toggle-more"
                         on:click=move |_| more_open.update(|o| *o = !*o)
                     >
@@ -150,14 +161,14 @@ pub fn Controls(
                             type="button"
                             aria-pressed=move || speaker_layout.get().to_string()
                             disabled=someone_presents
-                            title=move || someone_presents().then_some("A presentation is shown large")
+                            title=move || someone_presents().then(|| t().presentation_large)
                             data-testid="toggle-layout"
                             on:click=move |_| {
                                 speaker_layout.update(|s| *s = !*s);
                                 more_open.set(false);
                             }
                         >
-                            {move || if speaker_layout.get() { "Grid view" } else { "Speaker view" }}
+                            {move || if speaker_layout.get() { t().grid_view } else { t().speaker_view }}
                         </button>
                         <button
                             type="button"
@@ -166,7 +177,7 @@ pub fn Controls(
                             data-testid="toggle-settings"
                             on:click=move |_| settings_open.update(|o| *o = !*o)
                         >
-                            "Devices"
+                            {move || t().devices}
                         </button>
                         <div id="device-settings" hidden=move || !settings_open.get()>
                             <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
@@ -174,16 +185,17 @@ pub fn Controls(
                             <p class="error" role="alert">{move || d.problem().get()}</p>
                         </div>
                         <PanelButton open=panel which=SidePanel::Stats />
+                        <LanguagePicker />
                         <button type="button" data-testid="copy-invite" on:click=copy_invite>
-                            "Copy invite link"
+                            {move || t().copy_invite}
                         </button>
                         <button
                             type="button"
-                            title=format!("Keyboard shortcuts ({})", shortcuts::key_for(Action::ShowHelp))
+                            title=move || format!("{} ({})", t().keyboard_shortcuts, shortcuts::key_for(Action::ShowHelp))
                             data-testid="show-shortcuts"
                             on:click=show_shortcuts
                         >
-                            "Keyboard shortcuts"
+                            {move || t().keyboard_shortcuts}
                         </button>
                     </div>
                 </div>
@@ -192,8 +204,8 @@ pub fn Controls(
             <button
                 type="button"
                 class="icon-button danger"
-                aria-label="Leave"
-                title="Leave"
+                aria-label=move || t().leave
+                title=move || t().leave
                 data-testid="leave"
                 on:click=move |_| navigate("/", Default::default())
             >

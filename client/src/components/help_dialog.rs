@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
 use crate::shortcuts::SHORTCUTS;
 
 /// A modal list of the keyboard shortcuts, closed by its button, Escape, or a click outside.
@@ -37,7 +38,7 @@ pub fn HelpDialog(
             }
         >
             <div class="dialog-body">
-                <h2 id="help-title">"Keyboard shortcuts"</h2>
+                <h2 id="help-title">{move || t().keyboard_shortcuts}</h2>
                 <dl class="shortcuts">
                     {SHORTCUTS
                         .iter()
@@ -48,7 +49,7 @@ pub fn HelpDialog(
                         .collect_view()}
                 </dl>
                 <button type="button" class="primary" autofocus on:click=move |_| open.set(false)>
-                    "Close"
+                    {move || t().close}
                 </button>
             </div>
         </dialog>

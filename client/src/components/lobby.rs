@@ -5,7 +5,9 @@ use noom_shared::{
 };
 
 use crate::app::room_path;
+use crate::components::language_picker::LanguagePicker;
 use crate::components::room_list::RoomList;
+use crate::i18n::{fill, t};
 use crate::prefs;
 use crate::reconnect::{Down, ReconnectingSocket};
 
@@ -110,11 +112,11 @@ pub fn Lobby() -> impl IntoView {
     let navigate = use_navigate();
     let enter = move |name: String| {
         let checked = Nickname::new(&nickname.get_untracked())
-            .map_err(|e| format!("Your name {}.", e.reason))
+            .map_err(|e| fill(t().your_name_invalid, &[("reason", e.reason)]))
             .and_then(|nick| {
                 RoomName::new(&name)
                     .map(|room| (nick, room))
-                    .map_err(|e| format!("The room name {}.", e.reason))
+                    .map_err(|e| fill(t().room_name_invalid, &[("reason", e.reason)]))
             });
         match checked {
             Ok((nick, room)) => {
@@ -136,18 +138,19 @@ pub fn Lobby() -> impl IntoView {
         <main class="page lobby">
             <header class="brand">
                 <h1>"Noom"</h1>
-                <p>"Video meetings on your own server."</p>
+                <p>{move || t().tagline}</p>
+                <LanguagePicker />
             </header>
             <section class="card" aria-labelledby="start-title">
-                <h2 id="start-title">"Start or join a meeting"</h2>
+                <h2 id="start-title">{move || t().start_title}</h2>
                 <form class="stack" on:submit=submit novalidate>
-                    <label for="nickname">"Your name"</label>
+                    <label for="nickname">{move || t().your_name}</label>
                     <input
                         id="nickname"
                         data-testid="nickname"
                         autocomplete="nickname"
                         maxlength="32"
-                        placeholder="e.g. Ana"
+                        placeholder=move || t().name_example
                         prop:value=move || nickname.get()
                         on:input=move |ev| {
                             let value = event_target_value(&ev);
@@ -156,12 +159,12 @@ pub fn Lobby() -> impl IntoView {
                             error.set(None);
                         }
                     />
-                    <label for="room">"Room name"</label>
+                    <label for="room">{move || t().room_name}</label>
                     <input
                         id="room"
                         data-testid="room-name"
                         maxlength="64"
-                        placeholder="e.g. standup"
+                        placeholder=move || t().room_example
                         prop:value=move || room.get()
                         on:input=move |ev| {
                             room.set(event_target_value(&ev));
@@ -169,7 +172,7 @@ pub fn Lobby() -> impl IntoView {
                         }
                     />
                     <button class="primary" type="submit" data-testid="enter-room">
-                        "Join or create"
+                        {move || t().join_or_create}
                     </button>
                     <p class="error" role="alert" data-testid="lobby-error">
                         {move || error.get()}
@@ -177,13 +180,13 @@ pub fn Lobby() -> impl IntoView {
                 </form>
             </section>
             <section class="card" aria-labelledby="rooms-title">
-                <h2 id="rooms-title">"Rooms now"</h2>
+                <h2 id="rooms-title">{move || t().rooms_now}</h2>
                 {move || match link.get() {
-                    Link::Connecting => view! { <p class="hint">"Connecting…"</p> }.into_any(),
+                    Link::Connecting => view! { <p class="hint">{t().connecting}</p> }.into_any(),
                     Link::Lost => {
                         view! {
                             <p class="error" role="alert">
-                                "Cannot reach the Noom server. Check that it is running, then reload."
+                                {t().server_unreachable}
                             </p>
                         }
                             .into_any()
@@ -191,7 +194,7 @@ pub fn Lobby() -> impl IntoView {
                     Link::Outdated => {
                         view! {
                             <p class="error" role="alert" data-testid="outdated">
-                                "Noom was updated: reload this page to carry on."
+                                {t().updated_reload}
                             </p>
                         }
                             .into_any()

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::icons::Icon;
 use crate::components::toggle_button::ToggleButton;
+use crate::i18n::t;
 use crate::rtc::media::Access;
 use crate::session::{CallActions, LocalDevices};
 use crate::shortcuts::{self, Action};
@@ -24,7 +25,7 @@ pub fn MediaToggles(
         <ToggleButton
             on=d.mic_on()
             icon=Icon::Mic
-            label=format!("Microphone ({})", shortcuts::key_for(Action::ToggleMic))
+            label=Signal::derive(move || format!("{} ({})", t().microphone, shortcuts::key_for(Action::ToggleMic)))
             testid=testids.0
             enabled=allowed(d.audio())
             toggle=actions.toggle_mic
@@ -32,7 +33,7 @@ pub fn MediaToggles(
         <ToggleButton
             on=d.camera_on()
             icon=Icon::Camera
-            label=format!("Camera ({})", shortcuts::key_for(Action::ToggleCamera))
+            label=Signal::derive(move || format!("{} ({})", t().camera, shortcuts::key_for(Action::ToggleCamera)))
             testid=testids.1
             enabled=allowed(d.video())
             toggle=actions.toggle_camera

@@ -9,6 +9,7 @@ pub mod file_share;
 pub mod help_dialog;
 pub mod icons;
 pub mod knock_toasts;
+pub mod language_picker;
 pub mod lobby;
 pub mod media_toggles;
 pub mod mic_level;

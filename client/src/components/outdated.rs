@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
+
 /// The server speaks another protocol version than this page (Noom was upgraded while the page
 /// was open): reloading fetches the matching app.
 #[component]
@@ -12,10 +14,10 @@ pub fn Outdated() -> impl IntoView {
     view! {
         <main class="page centered">
             <section class="card" role="alert" data-testid="outdated">
-                <h1>"Noom was updated"</h1>
-                <p>"This page is from an older version of Noom. Reload it to carry on."</p>
+                <h1>{move || t().noom_updated}</h1>
+                <p>{move || t().older_version}</p>
                 <button type="button" class="primary" data-testid="reload" on:click=reload>
-                    "Reload"
+                    {move || t().reload}
                 </button>
             </section>
         </main>

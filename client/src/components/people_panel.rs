@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use noom_shared::PeerId;
 
+use crate::i18n::{fill, t};
 use crate::session::Participant;
 use crate::session::host::HostAction;
 
@@ -29,8 +30,8 @@ pub fn PeoplePanel(
         list
     };
     view! {
-        <aside id="panel-people" class="side" hidden=move || !open.get() aria-label="People" data-testid="people-panel">
-            <h2>{move || format!("People ({})", participants.with(Vec::len))}</h2>
+        <aside id="panel-people" class="side" hidden=move || !open.get() aria-label=move || t().people data-testid="people-panel">
+            <h2>{move || fill(t().people_heading, &[("n", &participants.with(Vec::len).to_string())])}</h2>
             {children()}
             <ul class="people">
                 <For each=people key=|p: &Participant| p.id.clone() let:p>
@@ -51,16 +52,16 @@ pub fn PeoplePanel(
                             >
                                 <span class="person-name">
                                     {move || nickname.get()}
-                                    {p.is_self.then_some(" (you)")}
+                                    {p.is_self.then_some(move || t().you)}
                                 </span>
                                 <Show when=move || status.with(|s| s.hand_raised)>
-                                    <span class="hand">"Hand raised"</span>
+                                    <span class="hand">{move || t().hand_raised}</span>
                                 </Show>
                                 <Show when=is_host.clone()>
-                                    <span class="person-host" data-testid="person-host">"Host"</span>
+                                    <span class="person-host" data-testid="person-host">{move || t().host}</span>
                                 </Show>
                                 <Show when=move || status.with(|s| s.muted)>
-                                    <span class="person-muted">"Muted"</span>
+                                    <span class="person-muted">{move || t().muted}</span>
                                 </Show>
                                 {menu}
                             </li>
@@ -80,14 +81,18 @@ fn HostMenu(
     act: Callback<(PeerId, HostAction)>,
 ) -> impl IntoView {
     let buttons = [
-        (HostAction::MuteAudio, "Mute", "host-mute"),
-        (HostAction::MuteVideo, "Stop video", "host-stop-video"),
-        (HostAction::MakeHost, "Make host", "host-make-host"),
-        (HostAction::Remove, "Remove", "host-remove"),
+        (
+            HostAction::MuteAudio,
+            (|| t().mute) as fn() -> &'static str,
+            "host-mute",
+        ),
+        (HostAction::MuteVideo, || t().stop_video, "host-stop-video"),
+        (HostAction::MakeHost, || t().make_host, "host-make-host"),
+        (HostAction::Remove, || t().remove, "host-remove"),
     ];
     view! {
         <Show when=move || shown.get()>
-            <span class="host-menu" role="group" aria-label="Host actions">
+            <span class="host-menu" role="group" aria-label=move || t().host_actions>
                 {buttons
                     .into_iter()
                     .map(|(action, label, test_id)| {

@@ -5,6 +5,7 @@ use crate::components::device_picker::DevicePicker;
 use crate::components::media_toggles::MediaToggles;
 use crate::components::mic_level::MicLevel;
 use crate::components::stream_video::StreamVideo;
+use crate::i18n::{fill, t};
 use crate::prefs;
 use crate::rtc::media::{self, Access, Kind};
 use crate::session::{CallActions, LocalDevices, Phase};
@@ -58,9 +59,9 @@ pub fn PreJoin(
         let camera = d.video().get() == Some(Access::Granted);
         let mic = d.audio().get() == Some(Access::Granted);
         match (d.audio().get().is_some(), mic, camera) {
-            (true, true, false) => lines.push("You can join with your microphone only.".into()),
-            (true, false, true) => lines.push("You can join with your camera only.".into()),
-            (true, false, false) => lines.push("You can join to watch and listen.".into()),
+            (true, true, false) => lines.push(t().only_microphone.into()),
+            (true, false, true) => lines.push(t().only_camera.into()),
+            (true, false, false) => lines.push(t().watch_and_listen.into()),
             _ => {}
         }
         lines
@@ -74,51 +75,59 @@ pub fn PreJoin(
         match join.run((name.clone(), typed)) {
             Ok(()) => prefs::remember_nickname(name.trim()),
             Err(invalid) if invalid.code == ErrorCode::InvalidNickname => {
-                error.set(Some(format!("Nickname {}", invalid.reason)));
+                error.set(Some(fill(
+                    t().nickname_invalid,
+                    &[("reason", invalid.reason)],
+                )));
             }
-            Err(invalid) => error.set(Some(format!("Password {}", invalid.reason))),
+            Err(invalid) => {
+                error.set(Some(fill(
+                    t().password_invalid,
+                    &[("reason", invalid.reason)],
+                )));
+            }
         }
     };
 
     view! {
         <main class="page prejoin">
-            <section class="preview" aria-label="Your camera preview">
+            <section class="preview" aria-label=move || t().camera_preview>
                 <StreamVideo stream=d.stream() own=true />
                 <Show when=move || !d.camera_on().get()>
-                    <div class="preview-off">"Camera is off"</div>
+                    <div class="preview-off">{move || t().camera_is_off}</div>
                 </Show>
                 <div class="preview-controls">
                     <MediaToggles devices actions testids=("prejoin-mic", "prejoin-camera") />
                 </div>
             </section>
             <section class="card prejoin-side">
-                <h1>{format!("Join “{room}”")}</h1>
+                <h1>{move || fill(t().join_title, &[("room", room.as_str())])}</h1>
                 <p class="hint" data-testid="room-occupancy">
                     {move || match occupancy.get() {
-                        0 => "No one is here yet.".to_owned(),
-                        1 => "1 person is in the room.".to_owned(),
-                        n => format!("{n} people are in the room."),
+                        0 => t().no_one_here.to_owned(),
+                        1 => t().one_in_room.to_owned(),
+                        n => fill(t().n_in_room, &[("n", &n.to_string())]),
                     }}
                 </p>
                 <Show when=move || full.get()>
-                    <p class="warning" role="alert">"This room is full right now."</p>
+                    <p class="warning" role="alert">{move || t().room_full_now}</p>
                 </Show>
                 <Show when=move || d.audio().with(Option::is_none)>
                     <p class="hint" role="status">
-                        "Waiting for the camera and microphone: allow them if your browser asks."
+                        {move || t().waiting_for_devices}
                     </p>
                 </Show>
                 <ul class="problems" data-testid="media-problems">
                     {move || problems().into_iter().map(|line| view! { <li role="alert">{line}</li> }).collect_view()}
                 </ul>
                 <div class="field">
-                    <span class="label">"Microphone level"</span>
+                    <span class="label">{move || t().microphone_level}</span>
                     <MicLevel stream=d.stream() active=d.mic_on() />
                 </div>
                 <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
                 <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
                 <form class="stack" on:submit=join novalidate>
-                    <label for="prejoin-nickname">"Your name"</label>
+                    <label for="prejoin-nickname">{move || t().your_name}</label>
                     <input
                         id="prejoin-nickname"
                         data-testid="prejoin-nickname"
@@ -131,7 +140,7 @@ pub fn PreJoin(
                         }
                     />
                     <Show when=move || needs_password.get()>
-                        <label for="prejoin-password">"Meeting password"</label>
+                        <label for="prejoin-password">{move || t().meeting_password}</label>
                         <input
                             id="prejoin-password"
                             data-testid="prejoin-password"
@@ -147,10 +156,10 @@ pub fn PreJoin(
                     </Show>
                     <p class="error" role="alert" data-testid="prejoin-error">{move || error.get().or_else(|| notice.get())}</p>
                     <button class="primary" type="submit" data-testid="join-button" disabled=move || joining.get() || d.audio().with(Option::is_none)>
-                        {move || if joining.get() { "Joining…" } else { "Join now" }}
+                        {move || if joining.get() { t().joining } else { t().join_now }}
                     </button>
                 </form>
-                <A href="/">"Back to the lobby"</A>
+                <A href="/">{move || t().back_to_lobby}</A>
             </section>
         </main>
     }

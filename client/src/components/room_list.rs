@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use noom_shared::RoomInfo;
 
+use crate::i18n::{fill, t};
+
 /// The rooms that have people in them, with their counts and whether they are locked (a
 /// password or a lobby), live: the list follows the server's `rooms` pushes.
 #[component]
@@ -15,7 +17,7 @@ pub fn RoomList(
     view! {
         <Show
             when=move || rooms.with(|r| !r.is_empty())
-            fallback=|| view! { <p class="hint" data-testid="no-rooms">"No one is in a room yet. Create one above."</p> }
+            fallback=|| view! { <p class="hint" data-testid="no-rooms">{move || t().no_rooms}</p> }
         >
             <ul class="room-list" data-testid="room-list">
                 <For
@@ -26,29 +28,27 @@ pub fn RoomList(
                         move |room| {
                             let on_pick = on_pick.clone();
                             let name = room.name.to_string();
-                            let people = if room.participants == 1 { "person" } else { "people" };
                             let picked = name.clone();
+                            let label_name = name.clone();
                             let full = move || room.participants >= max_room_size.get();
                             view! {
                                 <li data-testid="room-item" data-room=name.clone()>
                                     <span class="room-name">{name.clone()}</span>
                                     {room.locked.then(|| view! {
-                                        <span class="room-locked" data-testid="room-locked" title="A password or the host's approval is needed">
-                                            "Locked"
+                                        <span class="room-locked" data-testid="room-locked" title=move || t().locked_hint>
+                                            {move || t().locked}
                                         </span>
                                     })}
-                                    <span class="room-count">
-                                        <span data-testid="room-count">{room.participants}</span>
-                                        " "
-                                        {people}
+                                    <span class="room-count" data-testid="room-count" data-count=room.participants>
+                                        {move || t().people_count(room.participants as usize)}
                                     </span>
                                     <button
                                         class="secondary"
-                                        aria-label=format!("Join {name}")
+                                        aria-label=move || fill(t().join_room_named, &[("name", &label_name)])
                                         disabled=full
                                         on:click=move |_| on_pick(picked.clone())
                                     >
-                                        {move || if full() { "Full" } else { "Join" }}
+                                        {move || if full() { t().full } else { t().join }}
                                     </button>
                                 </li>
                             }

@@ -6,6 +6,7 @@ use noom_shared::RoomName;
 use crate::components::call_view::CallView;
 use crate::components::outdated::Outdated;
 use crate::components::pre_join::PreJoin;
+use crate::i18n::{fill, t};
 use crate::session::{Phase, Session};
 
 /// Which screen of the room is up; changes only when the screen does.
@@ -30,18 +31,20 @@ pub fn RoomPage() -> impl IntoView {
         location.pathname.track();
         room_from_path()
     });
-    move || match RoomName::new(&raw_name.get()) {
+    move || {
+        match RoomName::new(&raw_name.get()) {
         Ok(room) => view! { <Room room /> }.into_any(),
         Err(err) => view! {
             <main class="page centered">
                 <section class="card">
-                    <h1>"Not a room name"</h1>
-                    <p role="alert">{format!("A room name {}.", err.reason)}</p>
-                    <A href="/">"Go to the lobby"</A>
+                    <h1>{move || t().not_a_room}</h1>
+                    <p role="alert">{move || fill(t().room_name_invalid, &[("reason", err.reason)])}</p>
+                    <A href="/">{move || t().back_to_lobby}</A>
                 </section>
             </main>
         }
         .into_any(),
+    }
     }
 }
 
@@ -67,7 +70,7 @@ fn Room(room: RoomName) -> impl IntoView {
         match screen.get() {
         Screen::Connecting => view! {
             <main class="page centered">
-                <p class="hint" role="status">"Connecting to Noom…"</p>
+                <p class="hint" role="status">{move || t().connecting_to_noom}</p>
             </main>
         }
         .into_any(),
@@ -89,10 +92,10 @@ fn Room(room: RoomName) -> impl IntoView {
         Screen::Waiting => view! {
             <main class="page centered">
                 <section class="card" data-testid="waiting" role="status">
-                    <h1>"Waiting for the host to let you in"</h1>
-                    <p>{format!("The host of “{}” has been told you are here.", session.room())}</p>
+                    <h1>{move || t().waiting_title}</h1>
+                    <p>{move || fill(t().waiting_told, &[("room", session.room().as_str())])}</p>
                     <button type="button" data-testid="cancel-waiting" on:click=move |_| session.cancel_waiting()>
-                        "Cancel"
+                        {move || t().cancel}
                     </button>
                 </section>
             </main>
@@ -104,14 +107,14 @@ fn Room(room: RoomName) -> impl IntoView {
             view! {
                 <main class="page centered">
                     <section class="card" data-testid="room-full" role="alert">
-                        <h1>"This room is full"</h1>
+                        <h1>{move || t().room_full_title}</h1>
                         <p>
-                            {format!(
-                                "“{}” already has {size} people, the most a room can hold. Try again later or pick another room.",
-                                session.room(),
+                            {move || fill(
+                                t().room_full_text,
+                                &[("room", session.room().as_str()), ("size", &size.to_string())],
                             )}
                         </p>
-                        <A href="/">"Back to the lobby"</A>
+                        <A href="/">{move || t().back_to_lobby}</A>
                     </section>
                 </main>
             }
@@ -121,9 +124,9 @@ fn Room(room: RoomName) -> impl IntoView {
         Screen::Lost => view! {
             <main class="page centered">
                 <section class="card" role="alert" data-testid="room-error">
-                    <h1>"Something went wrong"</h1>
-                    <p>"Lost the connection to the server. Reload to try again."</p>
-                    <A href="/">"Back to the lobby"</A>
+                    <h1>{move || t().something_wrong}</h1>
+                    <p>{move || t().lost_connection}</p>
+                    <A href="/">{move || t().back_to_lobby}</A>
                 </section>
             </main>
         }

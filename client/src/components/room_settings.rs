@@ -1,13 +1,15 @@
 use leptos::prelude::*;
 use noom_shared::{InvalidValue, RoomAccess};
 
-/// What shuts the room, in words.
-fn access_text(access: RoomAccess) -> &'static str {
+use crate::i18n::{Texts, fill, t};
+
+/// What shuts the room, in `texts`' words.
+fn access_text(texts: &'static Texts, access: RoomAccess) -> &'static str {
     match (access.has_password, access.lobby) {
-        (false, false) => "Anyone with the link can join.",
-        (true, false) => "Joining needs the password.",
-        (false, true) => "Joiners wait until the host lets them in.",
-        (true, true) => "Joining needs the password, then the host lets people in.",
+        (false, false) => texts.anyone_can_join,
+        (true, false) => texts.needs_password,
+        (false, true) => texts.lobby_only,
+        (true, true) => texts.password_then_lobby,
     }
 }
 
@@ -29,15 +31,18 @@ pub fn RoomSettings(
         ev.prevent_default();
         match save.run((password.get_untracked(), lobby.get_untracked())) {
             Ok(()) => error.set(None),
-            Err(invalid) => error.set(Some(format!("Password {}", invalid.reason))),
+            Err(invalid) => error.set(Some(fill(
+                t().password_invalid,
+                &[("reason", invalid.reason)],
+            ))),
         }
     };
     view! {
-        <section class="room-settings" aria-label="Who can join">
-            <p class="hint" data-testid="room-access-state">{move || access_text(access.get())}</p>
+        <section class="room-settings" aria-label=move || t().who_can_join>
+            <p class="hint" data-testid="room-access-state">{move || access_text(t(), access.get())}</p>
             <Show when=move || am_host.get()>
                 <form class="stack" on:submit=submit novalidate>
-                    <label for="room-password">"Meeting password (blank for none)"</label>
+                    <label for="room-password">{move || t().password_field}</label>
                     <input
                         id="room-password"
                         data-testid="room-password"
@@ -54,10 +59,10 @@ pub fn RoomSettings(
                             prop:checked=move || lobby.get()
                             on:change=move |ev| lobby.set(event_target_checked(&ev))
                         />
-                        "Lobby: I let each person in"
+                        {move || t().lobby_field}
                     </label>
                     <p class="error" role="alert">{move || error.get()}</p>
-                    <button type="submit" data-testid="room-access-save">"Save"</button>
+                    <button type="submit" data-testid="room-access-save">{move || t().save}</button>
                 </form>
             </Show>
         </section>
@@ -74,10 +79,13 @@ mod tests {
             [(false, false), (true, false), (false, true), (true, true)]
                 .into_iter()
                 .map(|(has_password, lobby)| {
-                    access_text(RoomAccess {
-                        has_password,
-                        lobby,
-                    })
+                    access_text(
+                        crate::i18n::Lang::En.texts(),
+                        RoomAccess {
+                            has_password,
+                            lobby,
+                        },
+                    )
                 })
                 .collect();
         assert_eq!(texts.len(), 4);

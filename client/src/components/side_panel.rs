@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::components::icons::{Icon, IconView};
+use crate::i18n::t;
 
 /// The panels that share the call's side column; one is open at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,12 +12,22 @@ pub enum SidePanel {
 }
 
 impl SidePanel {
-    /// The panel's name, as its button and heading show it.
+    /// The panel's name, as its button shows it, in the chosen language.
     pub fn title(self) -> &'static str {
+        let texts = t();
         match self {
-            Self::Chat => "Chat",
-            Self::People => "People",
-            Self::Stats => "Stats",
+            Self::Chat => texts.chat,
+            Self::People => texts.people,
+            Self::Stats => texts.stats,
+        }
+    }
+
+    /// The id of the panel's `<aside>`.
+    fn panel_id(self) -> &'static str {
+        match self {
+            Self::Chat => "panel-chat",
+            Self::People => "panel-people",
+            Self::Stats => "panel-stats",
         }
     }
 
@@ -59,15 +70,15 @@ pub fn PanelButton(
             type="button"
             class:icon-button=icon.is_some()
             aria-pressed=move || (open.get() == Some(which)).to_string()
-            aria-controls=format!("panel-{}", which.title().to_lowercase())
-            aria-label=icon.map(|_| which.title())
-            title=icon.map(|_| which.title())
+            aria-controls=which.panel_id()
+            aria-label=move || icon.map(|_| which.title())
+            title=move || icon.map(|_| which.title())
             data-testid=which.testid()
             on:click=move |_| toggle(open, which)
         >
             {match icon {
                 Some(icon) => view! { <IconView icon /> }.into_any(),
-                None => which.title().into_any(),
+                None => (move || which.title()).into_any(),
             }}
             {badge}
         </button>

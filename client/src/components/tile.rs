@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::quality_indicator::QualityIndicator;
 use crate::components::stream_video::StreamVideo;
+use crate::i18n::{Texts, t};
 use crate::rtc::ice::unreachable_text;
 use crate::rtc::peer::LinkState;
 use crate::session::Participant;
@@ -17,16 +18,16 @@ struct TileStates {
 }
 
 /// A tile's accessible name: "Ana, muted, speaking" (the name first, then what is so).
-fn tile_label(nickname: &str, states: TileStates) -> String {
+fn tile_label(texts: &Texts, nickname: &str, states: TileStates) -> String {
     let mut label = nickname.to_owned();
     if states.is_self {
-        label.push_str(" (you)");
+        label.push_str(texts.you);
     }
     for (on, word) in [
-        (states.muted, "muted"),
-        (states.camera_off, "camera off"),
-        (states.hand, "hand raised"),
-        (states.speaking, "speaking"),
+        (states.muted, texts.state_muted),
+        (states.camera_off, texts.state_camera_off),
+        (states.hand, texts.state_hand_raised),
+        (states.speaking, texts.state_speaking),
     ] {
         if on {
             label.push_str(", ");
@@ -65,8 +66,8 @@ pub fn Tile(
     };
     let connection = move || match link.get() {
         LinkState::Connected => None,
-        LinkState::Connecting => Some(("connecting", "Connecting…".to_owned())),
-        LinkState::Interrupted => Some(("connecting", "Reconnecting…".to_owned())),
+        LinkState::Connecting => Some(("connecting", t().tile_connecting.to_owned())),
+        LinkState::Interrupted => Some(("connecting", t().tile_reconnecting.to_owned())),
         LinkState::Failed => Some((
             "failed",
             nickname.with(|name| unreachable_text(name, has_relay.get())),
@@ -93,13 +94,13 @@ pub fn Tile(
                     hand: hand(),
                     speaking: speaking.get(),
                 };
-                nickname.with(|name| tile_label(name, states))
+                nickname.with(|name| tile_label(t(), name, states))
             }
         >
             <StreamVideo stream=stream own=p.is_self />
             <div class="avatar" aria-hidden="true">{initial}</div>
             <Show when=hand>
-                <span class="tile-hand" data-testid="tile-hand">"Hand raised"</span>
+                <span class="tile-hand" data-testid="tile-hand">{move || t().hand_raised}</span>
             </Show>
             <div class="tile-label">
                 <span class="tile-name" data-testid="tile-name">
@@ -108,13 +109,14 @@ pub fn Tile(
                 </span>
                 <QualityIndicator quality=quality />
                 <Show when=is_host.clone()>
-                    <span class="badge badge-host" data-testid="tile-host" title="Host">
-                        "👑 Host"
+                    <span class="badge badge-host" data-testid="tile-host" title=move || t().host>
+                        "👑 "
+                        {move || t().host}
                     </span>
                 </Show>
                 <Show when=muted>
-                    <span class="badge" data-testid="tile-muted" title="Microphone off">
-                        "Muted"
+                    <span class="badge" data-testid="tile-muted" title=move || t().microphone_off>
+                        {move || t().muted}
                     </span>
                 </Show>
             </div>
@@ -138,19 +140,23 @@ mod tests {
 
     #[test]
     fn a_tile_is_named_with_what_is_so() {
-        assert_eq!(tile_label("Ana", TileStates::default()), "Ana");
+        let en = crate::i18n::Lang::En.texts();
+        assert_eq!(tile_label(en, "Ana", TileStates::default()), "Ana");
         let states = TileStates {
             muted: true,
             speaking: true,
             ..TileStates::default()
         };
-        assert_eq!(tile_label("Ana", states), "Ana, muted, speaking");
+        assert_eq!(tile_label(en, "Ana", states), "Ana, muted, speaking");
         let me = TileStates {
             is_self: true,
             camera_off: true,
             hand: true,
             ..TileStates::default()
         };
-        assert_eq!(tile_label("Ben", me), "Ben (you), camera off, hand raised");
+        assert_eq!(
+            tile_label(en, "Ben", me),
+            "Ben (you), camera off, hand raised"
+        );
     }
 }

@@ -11,7 +11,7 @@ pub fn ToggleButton(
     on: ReadSignal<bool>,
     icon: Icon,
     /// The device's name, as the tooltip and a screen reader say it.
-    label: String,
+    label: Signal<String>,
     testid: &'static str,
     /// False when the device is unavailable.
     enabled: Signal<bool>,
@@ -25,7 +25,7 @@ pub fn ToggleButton(
             class:off=off
             data-testid=testid
             aria-pressed=move || on.get().to_string()
-            aria-label=label.clone()
+            aria-label=label
             title=label
             disabled=move || !enabled.get()
             on:click=move |_| toggle.run(())

@@ -10,6 +10,7 @@ use noom_shared::{
 
 use super::Session;
 use super::welcome::Phase;
+use crate::i18n::t_now;
 
 /// The invite link's fragment key for the password: `/room/x#pw=...`. A fragment never leaves
 /// the browser in a request, so the password reaches the server only inside `join`.
@@ -170,11 +171,17 @@ impl Session {
         self.knocks.set(Vec::new());
     }
 
-    /// The server wants the room's password: ask for it on pre-join.
-    pub(super) fn password_refused(self, message: &str) {
+    /// The server wants the room's password: ask for it on pre-join, saying whether the one
+    /// given was wrong or there was none.
+    pub(super) fn password_refused(self) {
+        let texts = t_now();
+        let words = match self.password() {
+            Some(_) => texts.error_wrong_password,
+            None => texts.password_needed,
+        };
         self.needs_password.set(true);
         self.phase.set(Phase::PreJoin);
-        self.notice.set(Some(message.to_owned()));
+        self.notice.set(Some(words.to_owned()));
     }
 }
 

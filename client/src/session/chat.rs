@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use noom_shared::{ChatMessage, ChatSend, ChatText, ClientMessage, InvalidValue};
 
 use super::Session;
+use crate::i18n::{Texts, fill};
 
 /// One line of the chat panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +30,16 @@ pub enum ChatKind {
 }
 
 impl ChatKind {
-    /// The line in words, as a screen reader announces it; `None` for our own messages.
-    pub fn spoken(&self) -> Option<String> {
+    /// The line in `texts`' words, as a screen reader announces it; `None` for our own
+    /// messages.
+    pub fn spoken(&self, texts: &Texts) -> Option<String> {
+        let about = |template, nickname: &str| fill(template, &[("name", nickname)]);
         Some(match self {
             Self::Message { mine: true, .. } => return None,
             Self::Message { nickname, text, .. } => format!("{nickname}: {text}"),
-            Self::Joined(nickname) => format!("{nickname} joined"),
-            Self::Left(nickname) => format!("{nickname} left"),
-            Self::RaisedHand(nickname) => format!("{nickname} raised a hand"),
+            Self::Joined(nickname) => about(texts.joined_line, nickname),
+            Self::Left(nickname) => about(texts.left_line, nickname),
+            Self::RaisedHand(nickname) => about(texts.raised_hand_line, nickname),
         })
     }
 }
@@ -80,10 +83,11 @@ mod tests {
             ts: 0,
             mine,
         };
-        assert_eq!(message(false).spoken().as_deref(), Some("Ana: hi"));
-        assert_eq!(message(true).spoken(), None);
+        let en = crate::i18n::Lang::En.texts();
+        assert_eq!(message(false).spoken(en).as_deref(), Some("Ana: hi"));
+        assert_eq!(message(true).spoken(en), None);
         assert_eq!(
-            ChatKind::RaisedHand("Ben".into()).spoken().as_deref(),
+            ChatKind::RaisedHand("Ben".into()).spoken(en).as_deref(),
             Some("Ben raised a hand")
         );
     }

@@ -9,6 +9,7 @@ use noom_shared::{
 
 use super::Session;
 use super::welcome::{self, OnWelcome, Phase, WhileDown};
+use crate::i18n::t_now;
 use crate::reconnect::{Down, ReconnectingSocket};
 use crate::rtc::ice::IceSetup;
 
@@ -96,7 +97,7 @@ impl Session {
             ServerMessage::Knock(knock) => self.on_knock(knock),
             ServerMessage::KnockWithdrawn(gone) => self.knock_withdrawn(&gone.peer_id),
             ServerMessage::Left(_) => {}
-            ServerMessage::Error(error) => self.on_error(error.code, &error.message),
+            ServerMessage::Error(error) => self.on_error(error.code),
         }
     }
 
@@ -169,11 +170,14 @@ impl Session {
         }
     }
 
-    fn on_error(self, code: ErrorCode, message: &str) {
+    /// A refusal, said by its code in the chosen language (the server's English words are for
+    /// logs and other clients).
+    fn on_error(self, code: ErrorCode) {
+        let words = t_now().error(code).to_owned();
         let before_call = matches!(self.phase.get_untracked(), Phase::Joining | Phase::Waiting);
         match code {
             ErrorCode::RoomFull => self.phase.set(Phase::Full),
-            ErrorCode::WrongPassword => self.password_refused(message),
+            ErrorCode::WrongPassword => self.password_refused(),
             // The held seat is gone (expired, or the server restarted).
             ErrorCode::InvalidToken if self.reconnecting.get_untracked() => self.rejoin(),
             ErrorCode::InvalidNickname
@@ -185,9 +189,9 @@ impl Session {
                 if before_call =>
             {
                 self.phase.set(Phase::PreJoin);
-                self.notice.set(Some(message.to_owned()));
+                self.notice.set(Some(words));
             }
-            _ => self.notice.set(Some(message.to_owned())),
+            _ => self.notice.set(Some(words)),
         }
     }
 }

@@ -7,6 +7,7 @@ use noom_shared::{ClientMessage, MediaKind, MutePeer, PeerId, PeerTarget};
 
 use super::Session;
 use super::welcome::Phase;
+use crate::i18n::{Texts, t_now};
 
 /// What a host may do to another member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,15 +36,13 @@ impl HostAction {
     }
 }
 
-/// What the host turning something off for us says, in words.
-pub fn muted_by_host_text(kind: MediaKind) -> &'static str {
+/// What the host turning something off for us says, in `texts`' words.
+pub fn muted_by_host_text(texts: &Texts, kind: MediaKind) -> &'static str {
     match kind {
-        MediaKind::Audio => "The host muted your microphone. Only you can turn it back on.",
-        MediaKind::Video => "The host turned off your camera. Only you can turn it back on.",
+        MediaKind::Audio => texts.host_muted_mic,
+        MediaKind::Video => texts.host_stopped_camera,
     }
 }
-
-pub const REMOVED_TEXT: &str = "The host removed you from this meeting.";
 
 impl Session {
     /// The room's host, once in the call.
@@ -75,7 +74,8 @@ impl Session {
     /// The host asks us to turn `kind` off: we do, and say so; turning it back on is ours.
     pub(super) fn muted_by_host(self, kind: MediaKind) {
         self.turn_off(kind);
-        self.notice.set(Some(muted_by_host_text(kind).to_owned()));
+        self.notice
+            .set(Some(muted_by_host_text(t_now(), kind).to_owned()));
     }
 
     /// The host took us out: the call is over for us, our seat is gone, and we may try again
@@ -85,7 +85,7 @@ impl Session {
         self.inner.update_value(|i| i.lease = None);
         self.host.set(None);
         self.phase.set(Phase::PreJoin);
-        self.notice.set(Some(REMOVED_TEXT.to_owned()));
+        self.notice.set(Some(t_now().host_removed_you.to_owned()));
     }
 }
 
@@ -113,6 +113,7 @@ mod tests {
             panic!("not a mute");
         };
         assert_eq!(mute.kind, MediaKind::Video);
-        assert!(muted_by_host_text(MediaKind::Audio).contains("microphone"));
+        let en = crate::i18n::Lang::En.texts();
+        assert!(muted_by_host_text(en, MediaKind::Audio).contains("microphone"));
     }
 }
