@@ -3,6 +3,7 @@ use leptos::prelude::*;
 
 use crate::components::transfer_row::TransferRow;
 use crate::format::human_size;
+use crate::i18n::{Texts, fill, t};
 use crate::session::{SendProblem, Transfer};
 
 /// Sends files to everyone in the call, peer to peer, and lists the files sent and received.
@@ -28,7 +29,7 @@ pub fn FileShare(
         // Cleared, so picking the same file again sends it again.
         input.set_value("");
         if let Some(file) = file {
-            error.set(send.run(file).err().map(|problem| refusal(&problem)));
+            error.set(send.run(file).err().map(|problem| refusal(t(), &problem)));
         }
     };
     view! {
@@ -39,7 +40,7 @@ pub fn FileShare(
                 </For>
             </div>
             <label class="button file-pick">
-                "Send file"
+                {move || t().send_file}
                 <input
                     type="file"
                     class="visually-hidden"
@@ -49,21 +50,24 @@ pub fn FileShare(
                 />
             </label>
             <span class="file-cap" data-testid="file-cap">
-                {move || format!("Up to {}, sent directly to each person", human_size(max_file_bytes.get()))}
+                {move || fill(t().file_cap, &[("size", &human_size(max_file_bytes.get()))])}
             </span>
             <p class="error" role="alert" data-testid="file-error">{move || error.get()}</p>
         </div>
     }
 }
 
-fn refusal(problem: &SendProblem) -> String {
+fn refusal(texts: &Texts, problem: &SendProblem) -> String {
     match problem {
-        SendProblem::TooBig { name, size, max } => format!(
-            "{name} is {}: files up to {} can be sent.",
-            human_size(*size),
-            human_size(*max)
+        SendProblem::TooBig { name, size, max } => fill(
+            texts.file_too_big,
+            &[
+                ("name", name),
+                ("size", &human_size(*size)),
+                ("max", &human_size(*max)),
+            ],
         ),
-        SendProblem::Empty { name } => format!("{name} is empty."),
-        SendProblem::NobodyHere => "Nobody else is here to send a file to.".to_owned(),
+        SendProblem::Empty { name } => fill(texts.file_empty, &[("name", name)]),
+        SendProblem::NobodyHere => texts.nobody_here.to_owned(),
     }
 }

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::format::human_size;
+use crate::i18n::{Texts, fill, t};
 use crate::rtc::files::FileProblem;
 use crate::session::Transfer;
 use crate::session::ledger::{Cancelled, Failure, Tally, TransferState};
@@ -28,9 +29,9 @@ pub fn TransferRow(
         from,
         ..
     } = transfer;
-    let who = match from {
-        Some(nickname) => format!("from {nickname}"),
-        None => "to everyone".to_owned(),
+    let who = move || match &from {
+        Some(nickname) => fill(t().file_from, &[("name", nickname)]),
+        None => t().file_to_everyone.to_owned(),
     };
     let travelling = move || {
         matches!(
@@ -42,20 +43,20 @@ pub fn TransferRow(
     let download_name = name.clone();
     let data_name = name.clone();
     let outcome = move || match state.get() {
-        TransferState::Preparing => "Checksumming…".into_any(),
-        TransferState::Offered => "Waiting for them to accept…".into_any(),
-        TransferState::Asking => "Large file: accept it?".into_any(),
-        TransferState::Checking => "Checking…".into_any(),
-        TransferState::Sent(tally) => sent(tally).into_any(),
-        TransferState::Cancelled(by) => cancelled(&by).into_any(),
+        TransferState::Preparing => t().checksumming.into_any(),
+        TransferState::Offered => t().waiting_accept.into_any(),
+        TransferState::Asking => t().large_file_ask.into_any(),
+        TransferState::Checking => t().checking.into_any(),
+        TransferState::Sent(tally) => sent(t(), tally).into_any(),
+        TransferState::Cancelled(by) => cancelled(t(), &by).into_any(),
         TransferState::Sending | TransferState::Receiving => {
             format!("{:.0}%", progress.get() * 100.0).into_any()
         }
         TransferState::Delivered(tally) => {
-            view! { <span class="file-ok">{delivered(tally)}</span> }.into_any()
+            view! { <span class="file-ok">{delivered(t(), tally)}</span> }.into_any()
         }
         TransferState::Verified(url) => view! {
-            <span class="file-ok">"Verified"</span>
+            <span class="file-ok">{t().verified}</span>
             " "
             <a
                 href=url
@@ -64,16 +65,18 @@ pub fn TransferRow(
                 data-size=size.to_string()
                 data-type=mime.clone()
             >
-                "Save"
+                {t().save}
             </a>
         }
         .into_any(),
         TransferState::NotDelivered(tally) => view! {
-            <span class="error" role="alert">{format!("Not delivered{}", also(tally))}</span>
+            <span class="error" role="alert">
+                {fill(t().not_delivered, &[("also", &also(t(), tally))])}
+            </span>
         }
         .into_any(),
         TransferState::Failed(failure) => view! {
-            <span class="error" role="alert">{failed(&failure)}</span>
+            <span class="error" role="alert">{failed(t(), &failure)}</span>
         }
         .into_any(),
     };
@@ -81,17 +84,17 @@ pub fn TransferRow(
         <div class="file-transfer" data-testid="file-transfer" data-state=move || state_name(&state.get()) data-name=data_name>
             <div class="chat-meta">
                 <span class="chat-name">{name}</span>
-                <span>{format!("{} {who}", human_size(size))}</span>
+                <span>{move || format!("{} {}", human_size(size), who())}</span>
             </div>
             <progress max="1" value=move || progress.get()></progress>
             <p class="file-status">
                 {outcome}
                 <Show when=travelling>
-                    <RowButton label="Cancel" test_id="file-cancel" press=cancel key />
+                    <RowButton label=|| t().cancel test_id="file-cancel" press=cancel key />
                 </Show>
                 <Show when=asking>
-                    <RowButton label="Accept" test_id="file-accept" press=accept key />
-                    <RowButton label="Decline" test_id="file-decline" press=cancel key />
+                    <RowButton label=|| t().accept test_id="file-accept" press=accept key />
+                    <RowButton label=|| t().decline test_id="file-decline" press=cancel key />
                 </Show>
             </p>
         </div>
@@ -101,7 +104,8 @@ pub fn TransferRow(
 /// A button of a file row, after a space: runs `press` with the row's key.
 #[component]
 fn RowButton(
-    label: &'static str,
+    /// The button's words, in the chosen language.
+    label: fn() -> &'static str,
     test_id: &'static str,
     press: Callback<usize>,
     key: usize,
@@ -136,56 +140,57 @@ fn state_name(state: &TransferState) -> &'static str {
     }
 }
 
-fn sent(tally: Tally) -> String {
-    format!(
-        "Sent to {}, {} confirmed{}",
-        tally.sent + tally.confirmed,
-        tally.confirmed,
-        also(tally)
+fn sent(texts: &Texts, tally: Tally) -> String {
+    let n = (tally.sent + tally.confirmed).to_string();
+    let confirmed = tally.confirmed.to_string();
+    let also = also(texts, tally);
+    fill(
+        texts.sent_to,
+        &[("n", &n), ("confirmed", &confirmed), ("also", &also)],
     )
 }
 
-fn cancelled(by: &Cancelled) -> String {
+fn cancelled(texts: &Texts, by: &Cancelled) -> String {
     match by {
-        Cancelled::ByUs => "Cancelled".to_owned(),
-        Cancelled::BySender(nickname) => format!("{nickname} cancelled it"),
-        Cancelled::Declined => "You declined it".to_owned(),
+        Cancelled::ByUs => texts.cancelled.to_owned(),
+        Cancelled::BySender(nickname) => fill(texts.cancelled_by_sender, &[("name", nickname)]),
+        Cancelled::Declined => texts.you_declined.to_owned(),
     }
 }
 
-fn delivered(tally: Tally) -> String {
-    format!("Delivered to {}{}", tally.confirmed, also(tally))
+fn delivered(texts: &Texts, tally: Tally) -> String {
+    let n = tally.confirmed.to_string();
+    fill(
+        texts.delivered_to,
+        &[("n", &n), ("also", &also(texts, tally))],
+    )
 }
 
 /// ", 1 declined, 2 left", or nothing.
-fn also(tally: Tally) -> String {
+fn also(texts: &Texts, tally: Tally) -> String {
     let mut words = String::new();
-    if tally.declined > 0 {
-        words.push_str(&format!(", {} declined", tally.declined));
-    }
-    if tally.lost > 0 {
-        words.push_str(&format!(", {} left", tally.lost));
+    for (count, template) in [
+        (tally.declined, texts.also_declined),
+        (tally.lost, texts.also_left),
+    ] {
+        if count > 0 {
+            words.push_str(&fill(template, &[("n", &count.to_string())]));
+        }
     }
     words
 }
 
-fn failed(failure: &Failure) -> String {
+fn failed(texts: &Texts, failure: &Failure) -> String {
     match failure {
-        Failure::TooBig { max } => format!("Refused: over {}", human_size(*max)),
-        Failure::Busy { limit } => {
-            format!("Declined: {limit} files were already on their way; ask for it again")
-        }
-        Failure::SenderLeft(nickname) => format!("{nickname} left before it arrived"),
-        Failure::SenderClosed => "The sender's connection closed".to_owned(),
-        Failure::ConnectionReset => "The connection to the sender was reset".to_owned(),
-        Failure::File(FileProblem::Unreadable) => "Cannot read the file".to_owned(),
-        Failure::File(FileProblem::NoChecksum) => {
-            "This browser cannot checksum files here (it needs HTTPS)".to_owned()
-        }
-        Failure::File(FileProblem::Unassembled) => "Cannot put the file together".to_owned(),
-        Failure::File(FileProblem::Damaged) => {
-            "Damaged on the way: the checksum does not match".to_owned()
-        }
+        Failure::TooBig { max } => fill(texts.refused_over, &[("size", &human_size(*max))]),
+        Failure::Busy { limit } => fill(texts.busy_declined, &[("limit", &limit.to_string())]),
+        Failure::SenderLeft(nickname) => fill(texts.sender_left, &[("name", nickname)]),
+        Failure::SenderClosed => texts.sender_closed.to_owned(),
+        Failure::ConnectionReset => texts.connection_reset.to_owned(),
+        Failure::File(FileProblem::Unreadable) => texts.cannot_read_file.to_owned(),
+        Failure::File(FileProblem::NoChecksum) => texts.no_checksum.to_owned(),
+        Failure::File(FileProblem::Unassembled) => texts.unassembled.to_owned(),
+        Failure::File(FileProblem::Damaged) => texts.damaged.to_owned(),
     }
 }
 
@@ -201,12 +206,21 @@ mod tests {
             declined: 1,
             lost: 2,
         };
-        assert_eq!(sent(tally), "Sent to 2, 1 confirmed, 1 declined, 2 left");
+        let en = crate::i18n::Lang::En.texts();
+        assert_eq!(
+            sent(en, tally),
+            "Sent to 2, 1 confirmed, 1 declined, 2 left"
+        );
+        let ko = crate::i18n::Lang::Ko.texts();
+        assert_eq!(
+            sent(ko, tally),
+            "2명에게 보냄, 1명 확인, 1명 거절, 2명 나감"
+        );
         let two = Tally {
             confirmed: 2,
             ..Tally::default()
         };
-        assert_eq!(delivered(two), "Delivered to 2");
+        assert_eq!(delivered(en, two), "Delivered to 2");
         assert_eq!(
             state_name(&TransferState::NotDelivered(Tally::default())),
             "failed"
