@@ -1,6 +1,8 @@
 //! The call's keyboard shortcuts, in one table: the key handler, the help dialog and the
 //! buttons' tooltips all read it.
 
+use crate::i18n::Texts;
+
 /// What a shortcut does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -17,25 +19,21 @@ pub struct Shortcut {
     /// The key as shown (`"M"`) and as `KeyboardEvent.key` names it, either case.
     pub key: &'static str,
     pub action: Action,
-    /// What it does, for the help dialog.
-    pub what: &'static str,
+    /// What it does, for the help dialog, in the given language's words.
+    pub what: fn(&Texts) -> &'static str,
 }
 
 pub const SHORTCUTS: [Shortcut; 7] = [
-    shortcut("M", Action::ToggleMic, "Mute or unmute the microphone"),
-    shortcut("V", Action::ToggleCamera, "Turn the camera off or on"),
-    shortcut(
-        "S",
-        Action::ToggleScreen,
-        "Present your screen, or stop presenting",
-    ),
-    shortcut("H", Action::ToggleHand, "Raise or lower your hand"),
-    shortcut("C", Action::ToggleChat, "Open or close the chat"),
-    shortcut("?", Action::ShowHelp, "Show this list"),
-    shortcut("Esc", Action::CloseDialog, "Close this list"),
+    shortcut("M", Action::ToggleMic, |t| t.shortcut_mic),
+    shortcut("V", Action::ToggleCamera, |t| t.shortcut_camera),
+    shortcut("S", Action::ToggleScreen, |t| t.shortcut_screen),
+    shortcut("H", Action::ToggleHand, |t| t.shortcut_hand),
+    shortcut("C", Action::ToggleChat, |t| t.shortcut_chat),
+    shortcut("?", Action::ShowHelp, |t| t.shortcut_help),
+    shortcut("Esc", Action::CloseDialog, |t| t.shortcut_close),
 ];
 
-const fn shortcut(key: &'static str, action: Action, what: &'static str) -> Shortcut {
+const fn shortcut(key: &'static str, action: Action, what: fn(&Texts) -> &'static str) -> Shortcut {
     Shortcut { key, action, what }
 }
 

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
 use crate::rtc::media::{Device, Kind};
 use crate::session::LocalDevices;
 
@@ -14,9 +15,13 @@ pub fn DevicePicker(
     switch: Callback<(Kind, String)>,
 ) -> impl IntoView {
     let (choices, selected) = devices.choice(kind);
-    let (label, id) = match kind {
-        Kind::Video => ("Camera", "camera-select"),
-        Kind::Audio => ("Microphone", "microphone-select"),
+    let id = match kind {
+        Kind::Video => "camera-select",
+        Kind::Audio => "microphone-select",
+    };
+    let label = move || match kind {
+        Kind::Video => t().camera,
+        Kind::Audio => t().microphone,
     };
     view! {
         <div class="field">

@@ -44,7 +44,7 @@ pub fn HelpDialog(
                         .iter()
                         .map(|shortcut| view! {
                             <dt><kbd>{shortcut.key}</kbd></dt>
-                            <dd>{shortcut.what}</dd>
+                            <dd>{move || (shortcut.what)(t())}</dd>
                         })
                         .collect_view()}
                 </dl>

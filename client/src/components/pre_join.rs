@@ -49,10 +49,10 @@ pub fn PreJoin(
             lines.push(media::insecure_advice_here());
         } else {
             if let Some(access) = d.video().get() {
-                lines.extend(access.explain(Kind::Video));
+                lines.extend(access.explain(t(), Kind::Video));
             }
             if let Some(access) = d.audio().get() {
-                lines.extend(access.explain(Kind::Audio));
+                lines.extend(access.explain(t(), Kind::Audio));
             }
         }
         lines.extend(d.problem().get());

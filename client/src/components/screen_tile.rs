@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::i18n::{fill, t};
+
 use crate::components::stream_video::StreamVideo;
 use crate::session::Participant;
 
@@ -16,9 +18,9 @@ pub fn ScreenTile(
     let (nickname, screen, is_self) = (p.nickname(), p.screen(), p.is_self);
     let label = Signal::derive(move || {
         if is_self {
-            "You are presenting".to_owned()
+            t().you_are_presenting.to_owned()
         } else {
-            format!("{}'s screen", nickname.get())
+            fill(t().someones_screen, &[("name", &nickname.get())])
         }
     });
     view! {

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
+
 use crate::session::Participant;
 
 /// The numbers behind each tile's connection indicator: per remote participant, round-trip
@@ -19,20 +21,20 @@ pub fn StatsPanel(
             .collect::<Vec<_>>()
     };
     view! {
-        <aside id="panel-stats" class="side" hidden=move || !open.get() aria-label="Stats" data-testid="stats-panel">
-            <h2>"Connection stats"</h2>
+        <aside id="panel-stats" class="side" hidden=move || !open.get() aria-label=move || t().stats data-testid="stats-panel">
+            <h2>{move || t().connection_stats}</h2>
             <Show
                 when=move || participants.with(|l| l.iter().any(|p| !p.is_self))
-                fallback=|| view! { <p class="hint">"Nobody else is here yet."</p> }
+                fallback=|| view! { <p class="hint">{move || t().nobody_else_yet}</p> }
             >
                 <table class="stats">
                     <thead>
                         <tr>
-                            <th scope="col">"Who"</th>
-                            <th scope="col">"RTT"</th>
-                            <th scope="col">"Loss"</th>
-                            <th scope="col">"In"</th>
-                            <th scope="col">"Out"</th>
+                            <th scope="col">{move || t().stats_who}</th>
+                            <th scope="col">{move || t().stats_rtt}</th>
+                            <th scope="col">{move || t().stats_loss}</th>
+                            <th scope="col">{move || t().stats_in}</th>
+                            <th scope="col">{move || t().stats_out}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -52,7 +54,7 @@ pub fn StatsPanel(
                                         <td>{format!("{:.0} kb/s", q.out_kbps)}</td>
                                     }
                                     .into_any(),
-                                    None => view! { <td colspan="4" class="hint">"Measuring…"</td> }.into_any(),
+                                    None => view! { <td colspan="4" class="hint">{move || t().measuring}</td> }.into_any(),
                                 }}
                             </tr>
                             }

@@ -70,7 +70,7 @@ pub fn Tile(
         LinkState::Interrupted => Some(("connecting", t().tile_reconnecting.to_owned())),
         LinkState::Failed => Some((
             "failed",
-            nickname.with(|name| unreachable_text(name, has_relay.get())),
+            nickname.with(|name| unreachable_text(t(), name, has_relay.get())),
         )),
     };
     view! {

@@ -1,6 +1,7 @@
 //! How links find a path to each other: the ICE servers from the server's `welcome`, whether
 //! only the relay may carry media, and what to tell a user when no path works.
 
+use crate::i18n::{Texts, fill};
 use noom_shared::{IceServer, Welcome};
 
 /// The ICE part of `welcome`.
@@ -28,13 +29,14 @@ impl IceSetup {
     }
 }
 
-/// What a tile says when no path to `name` works.
-pub fn unreachable_text(name: &str, has_relay: bool) -> String {
-    if has_relay {
-        format!("Can't reach {name}, not even through the relay. Retrying…")
+/// What a tile says, in `texts`' words, when no path to `name` works.
+pub fn unreachable_text(texts: &Texts, name: &str, has_relay: bool) -> String {
+    let template = if has_relay {
+        texts.unreachable_relay
     } else {
-        format!("Can't reach {name} directly; the server has no TURN relay configured.")
-    }
+        texts.unreachable_direct
+    };
+    fill(template, &[("name", name)])
 }
 
 #[cfg(test)]
@@ -71,10 +73,11 @@ mod tests {
 
     #[test]
     fn the_failure_names_the_person_and_the_missing_relay() {
+        let en = crate::i18n::Lang::En.texts();
         assert_eq!(
-            unreachable_text("Ana", false),
+            unreachable_text(en, "Ana", false),
             "Can't reach Ana directly; the server has no TURN relay configured."
         );
-        assert!(unreachable_text("Ana", true).contains("not even through the relay"));
+        assert!(unreachable_text(en, "Ana", true).contains("not even through the relay"));
     }
 }

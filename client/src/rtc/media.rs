@@ -1,6 +1,7 @@
 //! The local camera and microphone: asking for them, listing devices, switching one, and
 //! stopping them; and the screen, window or tab the user shares.
 
+use crate::i18n::{Texts, fill, t_now};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -61,21 +62,25 @@ impl Access {
         }
     }
 
-    /// A sentence a user can act on, for a device of `kind`; `None` when granted.
-    pub fn explain(&self, kind: Kind) -> Option<String> {
+    /// A sentence a user can act on, in `texts`' words, for a device of `kind`; `None` when
+    /// granted.
+    pub fn explain(&self, texts: &Texts, kind: Kind) -> Option<String> {
         let device = match kind {
-            Kind::Audio => "Microphone",
-            Kind::Video => "Camera",
+            Kind::Audio => texts.microphone,
+            Kind::Video => texts.camera,
         };
-        match self {
-            Self::Granted => None,
-            Self::Blocked => Some(format!(
-                "{device} blocked: allow it in the address bar, then reload."
-            )),
-            Self::Missing => Some(format!("{device} not found or in use by another app.")),
-            Self::Insecure => Some(format!("{device} needs HTTPS.")),
-            Self::Failed(reason) => Some(format!("{device} unavailable: {reason}")),
-        }
+        let template = match self {
+            Self::Granted => return None,
+            Self::Blocked => texts.device_blocked,
+            Self::Missing => texts.device_missing,
+            Self::Insecure => texts.device_insecure,
+            Self::Failed(_) => texts.device_failed,
+        };
+        let reason = match self {
+            Self::Failed(reason) => reason.as_str(),
+            _ => "",
+        };
+        Some(fill(template, &[("device", device), ("reason", reason)]))
     }
 }
 
@@ -141,7 +146,11 @@ pub async fn open_track(kind: Kind, device: &str) -> Result<MediaStreamTrack, St
     };
     let stream = get_user_media(Some(device), Some(device), audio, video)
         .await
-        .map_err(|err| Access::from_error(&err).explain(kind).unwrap_or_default())?;
+        .map_err(|err| {
+            Access::from_error(&err)
+                .explain(t_now(), kind)
+                .unwrap_or_default()
+        })?;
     first_track(&stream, kind).ok_or_else(|| format!("no {} track", kind.as_str()))
 }
 
@@ -180,7 +189,8 @@ pub fn can_share_screen() -> bool {
 /// Asks the browser to share a screen, window or tab (it shows its own picker). `Ok(None)`
 /// when the user cancels the picker; an error in words otherwise.
 pub async fn share_screen() -> Result<Option<MediaStream>, String> {
-    let media = media_devices().ok_or("This page cannot share a screen (it needs https).")?;
+    let texts = t_now();
+    let media = media_devices().ok_or(texts.screen_needs_https)?;
     let (width, height, frame_rate) = SCREEN_MAX;
     let video = js_sys::Object::new();
     for (key, max) in [
@@ -197,7 +207,7 @@ pub async fn share_screen() -> Result<Option<MediaStream>, String> {
     constraints.set_audio(&JsValue::FALSE);
     let promise = media
         .get_display_media_with_constraints(&constraints)
-        .map_err(|_| "This browser cannot share a screen.")?;
+        .map_err(|_| texts.screen_unsupported)?;
     match JsFuture::from(promise).await {
         Ok(stream) => {
             let stream: MediaStream = stream.unchecked_into();
@@ -209,9 +219,9 @@ pub async fn share_screen() -> Result<Option<MediaStream>, String> {
         }
         Err(err) => match Access::from_error(&err) {
             Access::Granted | Access::Blocked => Ok(None),
-            Access::Missing => Err("Nothing to share was found.".to_owned()),
-            Access::Insecure => Err("Sharing a screen needs HTTPS.".to_owned()),
-            Access::Failed(reason) => Err(format!("Cannot share the screen: {reason}")),
+            Access::Missing => Err(texts.screen_nothing.to_owned()),
+            Access::Insecure => Err(texts.screen_insecure.to_owned()),
+            Access::Failed(reason) => Err(fill(texts.screen_failed, &[("reason", &reason)])),
         },
     }
 }
@@ -234,11 +244,11 @@ pub async fn devices() -> (Vec<Device>, Vec<Device>) {
         let number = |list: &Vec<Device>| list.len() + 1;
         match info.kind() {
             MediaDeviceKind::Videoinput => cameras.push(Device {
-                label: label_or(&info, "Camera", number(&cameras)),
+                label: label_or(&info, t_now().camera, number(&cameras)),
                 id: info.device_id(),
             }),
             MediaDeviceKind::Audioinput => microphones.push(Device {
-                label: label_or(&info, "Microphone", number(&microphones)),
+                label: label_or(&info, t_now().microphone, number(&microphones)),
                 id: info.device_id(),
             }),
             _ => {}
@@ -277,11 +287,8 @@ fn is_secure_context() -> bool {
 }
 
 /// What to do when the page is not a secure context, for the page at `host` and `path`.
-pub fn insecure_advice(host: &str, path: &str) -> String {
-    format!(
-        "Camera and microphone need HTTPS: open https://{host}{path} \
-         or start Noom with --tls-self-signed."
-    )
+pub fn insecure_advice(texts: &Texts, host: &str, path: &str) -> String {
+    fill(texts.insecure_advice, &[("host", host), ("path", path)])
 }
 
 /// [`insecure_advice`] for this page.
@@ -294,6 +301,7 @@ pub fn insecure_advice_here() -> String {
             .unwrap_or_default()
     };
     insecure_advice(
+        t_now(),
         &part(web_sys::Location::host),
         &part(web_sys::Location::pathname),
     )
@@ -343,13 +351,14 @@ mod tests {
 
     #[test]
     fn an_insecure_page_is_pointed_at_https() {
+        let en = crate::i18n::Lang::En.texts();
         assert_eq!(
-            insecure_advice("192.168.1.20:8080", "/room/standup"),
+            insecure_advice(en, "192.168.1.20:8080", "/room/standup"),
             "Camera and microphone need HTTPS: open https://192.168.1.20:8080/room/standup \
              or start Noom with --tls-self-signed."
         );
         assert_eq!(
-            Access::Insecure.explain(Kind::Video).as_deref(),
+            Access::Insecure.explain(en, Kind::Video).as_deref(),
             Some("Camera needs HTTPS.")
         );
     }
