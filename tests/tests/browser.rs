@@ -332,6 +332,29 @@ async fn a_meeting_from_lobby_to_leaving() {
     );
     assert_media_flows("Ben", &ben, 2).await;
 
+    // Ana hears the others on another speaker: every remote tile plays there.
+    let speaker = ana
+        .eval(
+            "(() => { const s = document.querySelector('[data-testid=\"speaker-select\"]'); \
+             const other = [...s.options].find(o => o.value !== s.value); s.value = other.value; \
+             s.dispatchEvent(new Event('change', { bubbles: true })); return other.value; })()",
+        )
+        .await;
+    let speaker = speaker
+        .as_str()
+        .expect("a second speaker to pick")
+        .to_owned();
+    ana.wait_for(
+        "every remote tile to play on the chosen speaker",
+        &format!(
+            "(() => {{ const v = [...document.querySelectorAll('[data-testid=\"tile\"][data-self=\"false\"] video')]; \
+             return v.length === 2 && v.every(e => e.sinkId === {}); }})()",
+            js(&speaker)
+        ),
+        WAIT,
+    )
+    .await;
+
     // Ana's network drops (her socket breaks with no close frame): she takes her seat back,
     // nobody sees her leave, and the call goes on over the same peer connections.
     ana_network.cut();

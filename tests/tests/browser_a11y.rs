@@ -49,6 +49,9 @@ async fn every_screen_passes_axe() {
     found.push(("call with chat", serious_violations(&page).await));
     open_panel(&page, "toggle-people").await;
     found.push(("call with people", serious_violations(&page).await));
+    page.click("toggle-more").await;
+    page.click("toggle-settings").await;
+    found.push(("More menu with devices", serious_violations(&page).await));
     page.click("show-shortcuts").await;
     found.push(("shortcuts dialog", serious_violations(&page).await));
     for (screen, violations) in &found {

@@ -15,6 +15,7 @@ use crate::components::room_settings::RoomSettings;
 use crate::components::screen_tile::ScreenTile;
 use crate::components::side_panel::{self, SidePanel};
 use crate::components::stats_panel::StatsPanel;
+use crate::components::stream_video::Speaker;
 use crate::components::tile::Tile;
 use crate::i18n::t;
 use crate::session::{Participant, Session};
@@ -41,6 +42,7 @@ pub fn CallView(
     session: Session,
 ) -> impl IntoView {
     let participants = session.participants();
+    provide_context(Speaker(session.devices().speakers().1));
     let actions = session.actions();
     let wide = web_sys::window()
         .and_then(|w| w.inner_width().ok()?.as_f64())

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use noom_shared::InvalidValue;
 
 use crate::format::clock_time;
-use crate::i18n::{fill, t};
+use crate::i18n::{fill, language, t};
 use crate::session::{ChatKind, ChatLine};
 
 /// The room's chat: messages with name and time, join and leave lines, a box to write in. The
@@ -86,7 +86,7 @@ fn line_view(kind: ChatKind) -> AnyView {
             <div class="chat-message" class:mine=mine data-testid="chat-message">
                 <div class="chat-meta">
                     <span class="chat-name">{nickname}</span>
-                    <time>{clock_time(ts)}</time>
+                    <time>{move || clock_time(language().get().tag(), ts)}</time>
                 </div>
                 <p class="chat-text" data-testid="chat-text">{text}</p>
             </div>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::components::device_picker::DevicePicker;
+use crate::components::device_picker::{DevicePicker, SpeakerPicker};
 use crate::components::icons::{Icon, IconView};
 use crate::components::language_picker::LanguagePicker;
 use crate::components::media_toggles::MediaToggles;
@@ -182,6 +182,7 @@ pub fn Controls(
                         <div id="device-settings" hidden=move || !settings_open.get()>
                             <DevicePicker devices kind=Kind::Video switch=actions.switch_device />
                             <DevicePicker devices kind=Kind::Audio switch=actions.switch_device />
+                            <SpeakerPicker devices choose=actions.choose_speaker />
                             <p class="error" role="alert">{move || d.problem().get()}</p>
                         </div>
                         <PanelButton open=panel which=SidePanel::Stats />

@@ -51,3 +51,43 @@ pub fn DevicePicker(
         </div>
     }
 }
+
+/// The speaker everyone else is heard on, where the browser can choose (`setSinkId`); nothing
+/// otherwise.
+#[component]
+pub fn SpeakerPicker(
+    /// The speakers there are and the one chosen (read only).
+    devices: LocalDevices,
+    /// Plays the others on the picked speaker.
+    choose: Callback<String>,
+) -> impl IntoView {
+    let (choices, selected) = devices.speakers();
+    view! {
+        <Show when=move || choices.with(|c| !c.is_empty())>
+            <div class="field">
+                <label for="speaker-select">{move || t().speaker}</label>
+                <select
+                    id="speaker-select"
+                    data-testid="speaker-select"
+                    on:change=move |ev| choose.run(event_target_value(&ev))
+                >
+                    <For
+                        each=move || choices.get()
+                        key=|device: &Device| device.id.clone()
+                        children=move |device: Device| {
+                            let value = device.id.clone();
+                            view! {
+                                <option
+                                    value=device.id
+                                    selected=move || selected.get().as_deref() == Some(value.as_str())
+                                >
+                                    {device.label}
+                                </option>
+                            }
+                        }
+                    />
+                </select>
+            </div>
+        </Show>
+    }
+}

@@ -50,7 +50,7 @@ pub fn FileShare(
                 />
             </label>
             <span class="file-cap" data-testid="file-cap">
-                {move || fill(t().file_cap, &[("size", &human_size(max_file_bytes.get()))])}
+                {move || fill(t().file_cap, &[("size", &human_size(t().bytes, max_file_bytes.get()))])}
             </span>
             <p class="error" role="alert" data-testid="file-error">{move || error.get()}</p>
         </div>
@@ -63,8 +63,8 @@ fn refusal(texts: &Texts, problem: &SendProblem) -> String {
             texts.file_too_big,
             &[
                 ("name", name),
-                ("size", &human_size(*size)),
-                ("max", &human_size(*max)),
+                ("size", &human_size(texts.bytes, *size)),
+                ("max", &human_size(texts.bytes, *max)),
             ],
         ),
         SendProblem::Empty { name } => fill(texts.file_empty, &[("name", name)]),

@@ -84,7 +84,7 @@ pub fn TransferRow(
         <div class="file-transfer" data-testid="file-transfer" data-state=move || state_name(&state.get()) data-name=data_name>
             <div class="chat-meta">
                 <span class="chat-name">{name}</span>
-                <span>{move || format!("{} {}", human_size(size), who())}</span>
+                <span>{move || format!("{} {}", human_size(t().bytes, size), who())}</span>
             </div>
             <progress max="1" value=move || progress.get()></progress>
             <p class="file-status">
@@ -182,7 +182,10 @@ fn also(texts: &Texts, tally: Tally) -> String {
 
 fn failed(texts: &Texts, failure: &Failure) -> String {
     match failure {
-        Failure::TooBig { max } => fill(texts.refused_over, &[("size", &human_size(*max))]),
+        Failure::TooBig { max } => fill(
+            texts.refused_over,
+            &[("size", &human_size(texts.bytes, *max))],
+        ),
         Failure::Busy { limit } => fill(texts.busy_declined, &[("limit", &limit.to_string())]),
         Failure::SenderLeft(nickname) => fill(texts.sender_left, &[("name", nickname)]),
         Failure::SenderClosed => texts.sender_closed.to_owned(),

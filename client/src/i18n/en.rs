@@ -193,4 +193,6 @@ pub static EN: Texts = Texts {
     someones_screen: "{name}'s screen",
     unreachable_relay: "Can't reach {name}, not even through the relay. Retrying…",
     unreachable_direct: "Can't reach {name} directly; the server has no TURN relay configured.",
+    bytes: "bytes",
+    speaker: "Speaker",
 };

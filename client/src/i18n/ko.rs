@@ -193,4 +193,6 @@ pub static KO: Texts = Texts {
     someones_screen: "{name} 님의 화면",
     unreachable_relay: "{name} 님에게 중계 서버로도 연결할 수 없습니다. 다시 시도하는 중…",
     unreachable_direct: "{name} 님에게 직접 연결할 수 없습니다. 서버에 TURN 중계가 설정되어 있지 않습니다.",
+    bytes: "바이트",
+    speaker: "스피커",
 };

@@ -243,6 +243,8 @@ texts! {
     someones_screen,
     unreachable_relay,
     unreachable_direct,
+    bytes,
+    speaker,
 }
 
 impl Texts {

@@ -226,35 +226,73 @@ pub async fn share_screen() -> Result<Option<MediaStream>, String> {
     }
 }
 
-/// Lists cameras and microphones. Labels are empty until permission is granted.
-pub async fn devices() -> (Vec<Device>, Vec<Device>) {
-    let mut cameras = Vec::new();
-    let mut microphones = Vec::new();
+/// The cameras, microphones and speakers there are.
+#[derive(Debug, Default)]
+pub struct DeviceLists {
+    pub cameras: Vec<Device>,
+    pub microphones: Vec<Device>,
+    pub speakers: Vec<Device>,
+}
+
+/// Lists cameras, microphones and speakers. Labels are empty until permission is granted.
+pub async fn devices() -> DeviceLists {
+    let mut lists = DeviceLists::default();
     let Some(media) = media_devices() else {
-        return (cameras, microphones);
+        return lists;
     };
     let Ok(promise) = media.enumerate_devices() else {
-        return (cameras, microphones);
+        return lists;
     };
     let Ok(list) = JsFuture::from(promise).await else {
-        return (cameras, microphones);
+        return lists;
     };
+    let DeviceLists {
+        cameras,
+        microphones,
+        speakers,
+    } = &mut lists;
     for info in js_sys::Array::from(&list).iter() {
         let info: web_sys::MediaDeviceInfo = info.unchecked_into();
         let number = |list: &Vec<Device>| list.len() + 1;
         match info.kind() {
             MediaDeviceKind::Videoinput => cameras.push(Device {
-                label: label_or(&info, t_now().camera, number(&cameras)),
+                label: label_or(&info, t_now().camera, number(cameras)),
                 id: info.device_id(),
             }),
             MediaDeviceKind::Audioinput => microphones.push(Device {
-                label: label_or(&info, t_now().microphone, number(&microphones)),
+                label: label_or(&info, t_now().microphone, number(microphones)),
+                id: info.device_id(),
+            }),
+            MediaDeviceKind::Audiooutput => speakers.push(Device {
+                label: label_or(&info, t_now().speaker, number(speakers)),
                 id: info.device_id(),
             }),
             _ => {}
         }
     }
-    (cameras, microphones)
+    lists
+}
+
+/// Whether this browser can play sound on a chosen speaker (`setSinkId`).
+pub fn can_choose_speaker() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    js_sys::Reflect::get(&window, &"HTMLMediaElement".into())
+        .and_then(|class| js_sys::Reflect::get(&class, &"prototype".into()))
+        .and_then(|prototype| js_sys::Reflect::has(&prototype, &"setSinkId".into()))
+        .unwrap_or(false)
+}
+
+/// Plays `element`'s sound on the speaker `sink` (a device id), where the browser can.
+pub fn play_on(element: &web_sys::HtmlMediaElement, sink: &str) {
+    let set_sink = js_sys::Reflect::get(element, &"setSinkId".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(set_sink) = set_sink {
+        // A promise; a speaker that went away keeps the sound where it was.
+        let _ = set_sink.call1(element, &sink.into());
+    }
 }
 
 fn label_or(info: &web_sys::MediaDeviceInfo, kind: &str, number: usize) -> String {

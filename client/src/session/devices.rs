@@ -24,6 +24,9 @@ pub struct LocalDevices {
     microphones: RwSignal<Vec<Device>>,
     camera_id: RwSignal<Option<String>>,
     microphone_id: RwSignal<Option<String>>,
+    speakers: RwSignal<Vec<Device>>,
+    /// The speaker others are heard on; `None`: the system's default.
+    speaker_id: RwSignal<Option<String>>,
     problem: RwSignal<Option<String>>,
     pub(super) screen: RwSignal<Option<MediaStream>, LocalStorage>,
 }
@@ -40,6 +43,8 @@ impl LocalDevices {
             microphones: RwSignal::new(Vec::new()),
             camera_id: RwSignal::new(None),
             microphone_id: RwSignal::new(None),
+            speakers: RwSignal::new(Vec::new()),
+            speaker_id: RwSignal::new(None),
             problem: RwSignal::new(None),
             screen: RwSignal::new_local(None),
         }
@@ -76,6 +81,11 @@ impl LocalDevices {
     }
 
     /// A device switch that failed, in the browser's words.
+    /// The speakers there are (none where the browser cannot choose), and the one chosen.
+    pub fn speakers(self) -> (ReadSignal<Vec<Device>>, ReadSignal<Option<String>>) {
+        (self.speakers.read_only(), self.speaker_id.read_only())
+    }
+
     pub fn problem(self) -> ReadSignal<Option<String>> {
         self.problem.read_only()
     }
@@ -99,7 +109,7 @@ impl Session {
     /// Asks for the camera and microphone, then lists devices (labels need permission).
     pub(super) async fn acquire_media(self) {
         let local = media::acquire(None, None).await;
-        let (cameras, microphones) = media::devices().await;
+        let lists = media::devices().await;
         let d = self.devices;
         let local = match local {
             Ok(local) if !self.is_closed() => local,
@@ -118,8 +128,11 @@ impl Session {
         d.mic_on.try_set(local.audio == Access::Granted);
         d.audio.try_set(Some(local.audio));
         d.video.try_set(Some(local.video));
-        d.cameras.try_set(cameras);
-        d.microphones.try_set(microphones);
+        d.cameras.try_set(lists.cameras);
+        d.microphones.try_set(lists.microphones);
+        if media::can_choose_speaker() {
+            d.speakers.try_set(lists.speakers);
+        }
         d.stream.try_set(Some(local.stream));
     }
 
@@ -185,6 +198,11 @@ impl Session {
 
     /// Switches to another camera or microphone; in a call, every link sends the new track
     /// through `RTCRtpSender.replaceTrack`, with no renegotiation.
+    /// Plays everyone else on the speaker `device`.
+    pub fn choose_speaker(self, device: String) {
+        self.devices.speaker_id.set(Some(device));
+    }
+
     pub fn switch_device(self, kind: Kind, device: String) {
         spawn_local(async move {
             let opened = media::open_track(kind, &device).await;

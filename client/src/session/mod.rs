@@ -211,6 +211,7 @@ impl Session {
             toggle_screen: Callback::new(move |()| self.toggle_screen_share()),
             toggle_hand: Callback::new(move |()| self.toggle_hand()),
             switch_device: Callback::new(move |(kind, id)| self.switch_device(kind, id)),
+            choose_speaker: Callback::new(move |id| self.choose_speaker(id)),
         }
     }
 
@@ -285,4 +286,5 @@ pub struct CallActions {
     pub toggle_screen: Callback<()>,
     pub toggle_hand: Callback<()>,
     pub switch_device: Callback<(Kind, String)>,
+    pub choose_speaker: Callback<String>,
 }
