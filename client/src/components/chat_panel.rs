@@ -37,7 +37,7 @@ pub fn ChatPanel(
             Ok(()) => draft.set(String::new()),
             Err(invalid) => error.set(Some(fill(
                 t().message_invalid,
-                &[("reason", invalid.reason)],
+                &[("reason", t().rule(invalid.reason))],
             ))),
         }
         if let Some(input) = input.get() {

@@ -112,11 +112,11 @@ pub fn Lobby() -> impl IntoView {
     let navigate = use_navigate();
     let enter = move |name: String| {
         let checked = Nickname::new(&nickname.get_untracked())
-            .map_err(|e| fill(t().your_name_invalid, &[("reason", e.reason)]))
+            .map_err(|e| fill(t().your_name_invalid, &[("reason", t().rule(e.reason))]))
             .and_then(|nick| {
                 RoomName::new(&name)
                     .map(|room| (nick, room))
-                    .map_err(|e| fill(t().room_name_invalid, &[("reason", e.reason)]))
+                    .map_err(|e| fill(t().room_name_invalid, &[("reason", t().rule(e.reason))]))
             });
         match checked {
             Ok((nick, room)) => {

@@ -3,6 +3,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use web_sys::MediaStream;
 
+use crate::i18n::t;
 use crate::rtc::level::LevelMeter;
 
 /// How often the meter redraws.
@@ -34,7 +35,7 @@ pub fn MicLevel(
         on_cleanup(move || handle.clear());
     }
     view! {
-        <div class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
+        <div class="meter" role="meter" aria-label=move || t().microphone_level aria-valuemin="0" aria-valuemax="100"
             aria-valuenow=move || format!("{:.0}", level.get() * 100.0)
             data-testid="mic-level"
         >

@@ -77,13 +77,13 @@ pub fn PreJoin(
             Err(invalid) if invalid.code == ErrorCode::InvalidNickname => {
                 error.set(Some(fill(
                     t().nickname_invalid,
-                    &[("reason", invalid.reason)],
+                    &[("reason", t().rule(invalid.reason))],
                 )));
             }
             Err(invalid) => {
                 error.set(Some(fill(
                     t().password_invalid,
-                    &[("reason", invalid.reason)],
+                    &[("reason", t().rule(invalid.reason))],
                 )));
             }
         }

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::{fill, t};
 use crate::rtc::stats::{Grade, Quality};
 
 /// Three signal bars for a link's quality (good, fair, poor), with the numbers in the tooltip
@@ -11,12 +12,13 @@ pub fn QualityIndicator(
 ) -> impl IntoView {
     move || {
         quality.get().map(|q| {
-            let (grade, bars) = match q.grade() {
-                Grade::Good => ("good", 3),
-                Grade::Fair => ("fair", 2),
-                Grade::Poor => ("poor", 1),
+            let texts = t();
+            let (grade, bars, words) = match q.grade() {
+                Grade::Good => ("good", 3, texts.quality_good),
+                Grade::Fair => ("fair", 2, texts.quality_fair),
+                Grade::Poor => ("poor", 1, texts.quality_poor),
             };
-            let summary = format!("Connection {grade}: {}", q.summary());
+            let summary = fill(words, &[("numbers", &q.summary())]);
             view! {
                 <span
                     class=format!("quality {grade}")

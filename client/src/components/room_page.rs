@@ -38,7 +38,7 @@ pub fn RoomPage() -> impl IntoView {
             <main class="page centered">
                 <section class="card">
                     <h1>{move || t().not_a_room}</h1>
-                    <p role="alert">{move || fill(t().room_name_invalid, &[("reason", err.reason)])}</p>
+                    <p role="alert">{move || fill(t().room_name_invalid, &[("reason", t().rule(err.reason))])}</p>
                     <A href="/">{move || t().back_to_lobby}</A>
                 </section>
             </main>

@@ -33,7 +33,7 @@ pub fn RoomSettings(
             Ok(()) => error.set(None),
             Err(invalid) => error.set(Some(fill(
                 t().password_invalid,
-                &[("reason", invalid.reason)],
+                &[("reason", t().rule(invalid.reason))],
             ))),
         }
     };

@@ -245,6 +245,20 @@ texts! {
     unreachable_direct,
     bytes,
     speaker,
+    // The protocol's rules for names and text, as `InvalidValue::reason` states them.
+    rule_empty,
+    rule_room_too_long,
+    rule_nickname_too_long,
+    rule_control,
+    rule_hidden,
+    rule_blank,
+    rule_chat_too_long,
+    rule_chat_control,
+    rule_password,
+    /// `{numbers}`: round trip, loss and bitrates, as `Quality::summary` writes them.
+    quality_good,
+    quality_fair,
+    quality_poor,
 }
 
 impl Texts {
@@ -267,6 +281,26 @@ impl Texts {
             ErrorCode::WrongPassword => self.error_wrong_password,
             ErrorCode::Denied => self.error_denied,
         }
+    }
+
+    /// The protocol's rule `reason` (English, from `InvalidValue`) in these words; a rule
+    /// this table does not know stays as it is.
+    pub fn rule(&self, reason: &'static str) -> &'static str {
+        let en = &en::EN;
+        [
+            (en.rule_empty, self.rule_empty),
+            (en.rule_room_too_long, self.rule_room_too_long),
+            (en.rule_nickname_too_long, self.rule_nickname_too_long),
+            (en.rule_control, self.rule_control),
+            (en.rule_hidden, self.rule_hidden),
+            (en.rule_blank, self.rule_blank),
+            (en.rule_chat_too_long, self.rule_chat_too_long),
+            (en.rule_chat_control, self.rule_chat_control),
+            (en.rule_password, self.rule_password),
+        ]
+        .into_iter()
+        .find_map(|(english, ours)| (english == reason).then_some(ours))
+        .unwrap_or(reason)
     }
 
     /// "1 person" or "3 people".
@@ -404,6 +438,27 @@ mod tests {
                 "{field} is not translated: {en:?}"
             );
             assert_eq!(placeholders(en), placeholders(ko), "{field}'s placeholders");
+        }
+    }
+
+    #[test]
+    fn every_rule_of_the_protocol_is_said_in_korean() {
+        use noom_shared::{ChatText, Nickname, RoomName, RoomPassword};
+        let reasons = [
+            Nickname::new("").unwrap_err().reason,
+            Nickname::new(&"n".repeat(33)).unwrap_err().reason,
+            Nickname::new("a\u{7}").unwrap_err().reason,
+            Nickname::new("a\u{200B}").unwrap_err().reason,
+            Nickname::new("\u{2800}").unwrap_err().reason,
+            RoomName::new(&"r".repeat(65)).unwrap_err().reason,
+            ChatText::new(&"x".repeat(2001)).unwrap_err().reason,
+            ChatText::new("bell\u{7}").unwrap_err().reason,
+            RoomPassword::new("").unwrap_err().reason,
+        ];
+        for reason in reasons {
+            let said = ko::KO.rule(reason);
+            assert_ne!(said, reason, "{reason:?} has no Korean words");
+            assert_eq!(en::EN.rule(reason), reason);
         }
     }
 
