@@ -18,7 +18,7 @@ pub fn QualityIndicator(
                 Grade::Fair => ("fair", 2, texts.quality_fair),
                 Grade::Poor => ("poor", 1, texts.quality_poor),
             };
-            let summary = fill(words, &[("numbers", &q.summary())]);
+            let summary = fill(words, &[("numbers", &q.summary(texts))]);
             view! {
                 <span
                     class=format!("quality {grade}")

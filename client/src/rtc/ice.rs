@@ -1,8 +1,9 @@
 //! How links find a path to each other: the ICE servers from the server's `welcome`, whether
 //! only the relay may carry media, and what to tell a user when no path works.
 
-use crate::i18n::{Texts, fill};
 use noom_shared::{IceServer, Welcome};
+
+use crate::i18n::{Texts, fill};
 
 /// The ICE part of `welcome`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,13 +1,14 @@
 //! The local camera and microphone: asking for them, listing devices, switching one, and
 //! stopping them; and the screen, window or tab the user shares.
 
-use crate::i18n::{Texts, fill, t_now};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     DisplayMediaStreamConstraints, MediaDeviceKind, MediaStream, MediaStreamConstraints,
     MediaStreamTrack,
 };
+
+use crate::i18n::{Texts, fill, t_now};
 
 /// The largest shared screen sent, and its frame rate. Every link sends its own copy (a mesh),
 /// so 720p at 15 frames a second keeps a share with several people within a home uplink.

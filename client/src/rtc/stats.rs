@@ -9,6 +9,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RtcPeerConnection;
 
+use crate::i18n::Texts;
+
 /// One link's quality, as the tile indicator and the stats panel show it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quality {
@@ -41,13 +43,14 @@ impl Quality {
         }
     }
 
-    /// "RTT 12 ms · loss 0.0% · ↓ 1450 kb/s · ↑ 1380 kb/s".
-    pub fn summary(&self) -> String {
-        let rtt = self
+    /// "RTT 12 ms · Loss 0.0% · ↓ 1450 kb/s · ↑ 1380 kb/s", in `texts`' words.
+    pub fn summary(&self, texts: &Texts) -> String {
+        let (rtt, loss) = (texts.stats_rtt, texts.stats_loss);
+        let round_trip = self
             .rtt_ms
-            .map_or_else(|| "RTT –".to_owned(), |ms| format!("RTT {ms:.0} ms"));
+            .map_or_else(|| format!("{rtt} –"), |ms| format!("{rtt} {ms:.0} ms"));
         format!(
-            "{rtt} · loss {:.1}% · ↓ {:.0} kb/s · ↑ {:.0} kb/s",
+            "{round_trip} · {loss} {:.1}% · ↓ {:.0} kb/s · ↑ {:.0} kb/s",
             self.loss_percent, self.in_kbps, self.out_kbps
         )
     }
@@ -179,8 +182,9 @@ mod tests {
 
     #[test]
     fn summary_shows_every_number() {
-        let text = quality(Some(12.4), 0.3).summary();
-        assert_eq!(text, "RTT 12 ms · loss 0.3% · ↓ 900 kb/s · ↑ 800 kb/s");
-        assert!(quality(None, 0.0).summary().starts_with("RTT –"));
+        let en = crate::i18n::Lang::En.texts();
+        let text = quality(Some(12.4), 0.3).summary(en);
+        assert_eq!(text, "RTT 12 ms · Loss 0.3% · ↓ 900 kb/s · ↑ 800 kb/s");
+        assert!(quality(None, 0.0).summary(en).starts_with("RTT –"));
     }
 }
