@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, RoomName, Rooms,
+    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, RoomName,
     ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
@@ -24,8 +24,7 @@ use crate::clock::{Clock, Monotonic, wall_ms};
 use crate::cluster::ClusterLink;
 use crate::config::{Config, RoomList};
 use crate::hub::{
-    Checked, Decision, Event, Hub, Outgoing, PasswordWork, ResumePolicy, RoomTruth, Routes,
-    refusals,
+    Decision, Event, Hub, Outgoing, PasswordWork, ResumePolicy, RoomTruth, Routes, refusals,
 };
 use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::send_queue::Enqueued;
@@ -34,6 +33,7 @@ use guesses::Guesses;
 pub(crate) use handle::{ConnHandle, EndedBy};
 use noom_shared::Message as _;
 use per_address::AddressTally;
+use room_list::ToldRooms;
 
 /// Events kept for an admin view that falls behind.
 const ADMIN_EVENTS_BUFFERED: usize = 256;
@@ -59,29 +59,6 @@ pub(crate) struct Switchboard {
     password_work: tokio::sync::Semaphore,
 }
 
-/// The room list the lobby has: a `list_rooms` is answered with it (encoded once per change,
-/// so that a flood of requests costs a copy each), and each push says what changed since.
-struct ToldRooms {
-    /// The hub's room-list version it is of.
-    version: u64,
-    rooms: Rooms,
-    /// `rooms` as a `rooms` payload.
-    json: Arc<str>,
-}
-
-impl ToldRooms {
-    /// No rooms, as of `version`.
-    fn none(version: u64) -> Self {
-        let rooms = Rooms::default();
-        let json = serde_json::to_string(&rooms).unwrap_or_default().into();
-        Self {
-            version,
-            rooms,
-            json,
-        }
-    }
-}
-
 struct State {
     hub: Hub,
     /// The connections of this node, by the seat they serve.
@@ -104,10 +81,6 @@ struct State {
     /// `--room-list off`: the lobby is never told the rooms.
     room_list: RoomList,
 }
-
-/// How long a room counts against the address that opened it before it exists: a cluster's
-/// join takes a round trip through Redis.
-const OPENING_MS: u64 = 10_000;
 
 impl Switchboard {
     pub(crate) fn new(config: &Config) -> Self {
@@ -270,41 +243,6 @@ impl Switchboard {
             state.screen(decision, self.clock.now_ms())?
         };
         self.settle(decision)
-    }
-
-    /// Hashes or checks a password off the lock and off the async threads, one at a time,
-    /// then goes on with the request.
-    pub(crate) async fn finish(&self, mut work: PasswordWork) {
-        loop {
-            let from = work.from().clone();
-            let Ok(checked) = self.run_password_work(work).await else {
-                return;
-            };
-            let decision = {
-                let mut state = self.lock();
-                if let Checked::Wrong { .. } = checked {
-                    let ip = state.ip_of(&from);
-                    state.guesses.wrong(ip, self.clock.now_ms());
-                }
-                let decision = state.hub.decide_checked(checked);
-                match state.screen(decision, self.clock.now_ms()) {
-                    Some(decision) => decision,
-                    None => return,
-                }
-            };
-            // Checked again only if the room's password changed meanwhile.
-            match self.settle(decision) {
-                Some(next) => work = next,
-                None => return,
-            }
-        }
-    }
-
-    async fn run_password_work(&self, work: PasswordWork) -> Result<Checked, ()> {
-        let _permit = self.password_work.acquire().await.map_err(|_| ())?;
-        tokio::task::spawn_blocking(move || work.run())
-            .await
-            .map_err(|_| ())
     }
 
     /// Carries out a screened decision: answers, commits, or hands back password work.
@@ -479,70 +417,6 @@ fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
 }
 
 impl State {
-    /// What the switchboard adds to the hub's decision: a join that would open a room is
-    /// refused to an address that opened too many, and a password guess to one that guessed
-    /// wrong too often. `None`: refused here, and answered.
-    fn screen(&mut self, decision: Decision, now_ms: u64) -> Option<Decision> {
-        let refusal = match &decision {
-            Decision::Apply(Event::Join {
-                peer,
-                room,
-                request,
-                ..
-            }) if !self.may_open(peer, room, now_ms) => {
-                Some((peer, *request, refusals::TOO_MANY_ROOMS_FROM_ADDRESS))
-            }
-            Decision::Verify(work)
-                if work.is_guess() && !self.guesses.may_guess(self.ip_of(work.from()), now_ms) =>
-            {
-                Some((work.from(), work.id(), refusals::TOO_MANY_GUESSES))
-            }
-            _ => None,
-        };
-        let Some((to, id, (code, text))) = refusal else {
-            return Some(decision);
-        };
-        let refused = Outgoing {
-            to: vec![to.clone()],
-            id,
-            message: ServerMessage::error(code, text),
-        };
-        self.deliver(vec![refused]);
-        None
-    }
-
-    /// The client address of the connection serving `peer`, if it is known.
-    fn ip_of(&self, peer: &PeerId) -> Option<std::net::IpAddr> {
-        self.conns.get(peer).and_then(|conn| conn.ip)
-    }
-
-    /// Whether `peer`'s address may join `room`: always when the room exists; when the join
-    /// opens it, only while the address has opened fewer than `--max-rooms-per-ip` rooms that
-    /// are still open. A room it may open is counted for it.
-    fn may_open(&mut self, peer: &PeerId, room: &RoomName, now_ms: u64) -> bool {
-        if self.hub.room_size(room) > 0 {
-            return true;
-        }
-        let ip = self.ip_of(peer);
-        let Self {
-            hub, rooms_opened, ..
-        } = self;
-        // A room counts while it is open, or for a while before it first is; once seen open
-        // its time is dropped, so that its closing frees its place at once.
-        let open = |room: &RoomName, counted: &mut Option<u64>| {
-            if hub.room_size(room) > 0 {
-                *counted = None;
-                return true;
-            }
-            counted.is_some_and(|at| now_ms < at + OPENING_MS)
-        };
-        if !rooms_opened.has_room(ip, open) {
-            return false;
-        }
-        rooms_opened.add(ip, room.clone(), Some(now_ms), open);
-        true
-    }
-
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
     /// connection now serves the seat: returns the seat and what it missed. A connection that
     /// still served the seat here is told it was replaced.
@@ -599,57 +473,6 @@ impl State {
         }
     }
 
-    /// If the room list changed since the lobby was last told it, tells the lobby what
-    /// changed (`rooms_changed`) and keeps the new list.
-    fn tell_room_list(&mut self) {
-        let version = self.hub.room_list_version();
-        if version == self.told.version {
-            return;
-        }
-        let rooms = self.hub.room_list();
-        // Room ages for the admin view, to the tick: kept for the rooms that exist.
-        let now = Instant::now();
-        self.room_since
-            .retain(|name, _| rooms.rooms.binary_search_by(|r| r.name.cmp(name)).is_ok());
-        for room in &rooms.rooms {
-            self.room_since.entry(room.name.clone()).or_insert(now);
-        }
-        let changes = rooms.changes_since(&self.told.rooms);
-        let json = serde_json::to_string(&rooms).unwrap_or_default().into();
-        self.told = ToldRooms {
-            version,
-            rooms,
-            json,
-        };
-        if let Some(changes) = changes
-            && self.room_list == RoomList::Public
-        {
-            let lobby = self.hub.lobby().cloned().collect();
-            self.deliver(vec![Outgoing {
-                to: lobby,
-                id: None,
-                message: ServerMessage::RoomsChanged(changes),
-            }]);
-        }
-    }
-
-    /// Answers `list_rooms` with the list the lobby was told, first telling it of any change
-    /// since: a lobby connection's list and the changes pushed to it then always fit together.
-    fn reply_room_list(&mut self, to: &PeerId, id: Option<u32>) {
-        self.tell_room_list();
-        let payload = match self.room_list {
-            RoomList::Public => self.told.json.clone(),
-            RoomList::Off => ToldRooms::none(0).json,
-        };
-        // The envelope as `Envelope::encode` writes it (`type`, `payload`, then `id`).
-        let text = match id {
-            Some(id) => format!(r#"{{"type":"rooms","payload":{payload},"id":{id}}}"#),
-            None => format!(r#"{{"type":"rooms","payload":{payload}}}"#),
-        };
-        self.metrics.sent("rooms", 1);
-        self.send_frame(std::slice::from_ref(to), Message::text(text));
-    }
-
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, id, message } in out {
             self.count(&message, &to);
@@ -688,5 +511,7 @@ mod admin;
 mod guesses;
 mod handle;
 mod per_address;
+mod room_list;
+mod screen;
 #[cfg(test)]
 mod tests;
