@@ -135,6 +135,11 @@ impl Hub {
         id: Option<u32>,
         verified: Option<&PasswordHash>,
     ) -> Decision {
+        // Checks that cost nothing and tell nothing about the room come before the password's
+        // slow check; the nickname's, which would tell who is in, only after it.
+        if let Err(refusal) = self.check_join(from, &join.room) {
+            return self.refuse(from, id, refusal);
+        }
         let access = self.rooms.get(&join.room).map(|r| &r.access);
         if let Some(hash) = access.and_then(|a| a.password.as_ref())
             && verified != Some(hash)
@@ -149,10 +154,7 @@ impl Hub {
                 hash: hash.clone(),
             });
         }
-        let checked = self
-            .check_join(from, &join.room)
-            .and_then(|()| self.check_nickname_free(&join.room, &join.nickname, None));
-        if let Err(refusal) = checked {
+        if let Err(refusal) = self.check_nickname_free(&join.room, &join.nickname, None) {
             return self.refuse(from, id, refusal);
         }
         if access.is_some_and(|a| a.lobby) {
