@@ -232,6 +232,24 @@ pub struct Config {
     /// serves alone, in memory. Every node of a cluster must use the same max room size.
     #[arg(long, env = "NOOM_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Turns on the SFU, with all its media on this one UDP address (e.g. `0.0.0.0:8080`, the
+    /// HTTP port's number): rooms beyond --mesh-max members then send their media through the
+    /// server. Default: off (every room is a mesh). Single node only for now: ignored with
+    /// --redis-url.
+    #[arg(long, env = "NOOM_SFU_UDP")]
+    pub sfu_udp: Option<SocketAddr>,
+
+    /// The address browsers reach the SFU's port at, advertised in its ICE candidate (the
+    /// public address, behind a 1:1 NAT). Needed when --sfu-udp binds every address.
+    #[arg(long, env = "NOOM_SFU_PUBLIC_IP", requires = "sfu_udp")]
+    pub sfu_public_ip: Option<std::net::IpAddr>,
+
+    /// With the SFU on, the most members a room keeps its media peer to peer for (the
+    /// default 2 keeps a 1:1 call direct); a larger room uses the SFU.
+    #[arg(long, env = "NOOM_MESH_MAX", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub mesh_max: u32,
 }
 
 impl Default for Config {
@@ -280,6 +298,9 @@ impl Default for Config {
             admin_show_ip: false,
             metrics_listen: None,
             redis_url: None,
+            sfu_udp: None,
+            sfu_public_ip: None,
+            mesh_max: 2,
         }
     }
 }
@@ -456,6 +477,7 @@ mod tests {
         let default = Config::default();
         assert_eq!(parsed.listen, default.listen);
         assert_eq!(parsed.max_room_size, default.max_room_size);
+        assert_eq!(parsed.mesh_max, default.mesh_max);
         assert_eq!(parsed.idle_timeout, default.idle_timeout);
         assert_eq!(parsed.ice_servers, default.ice_servers);
     }

@@ -26,6 +26,7 @@ mod rate;
 mod security_headers;
 mod send_queue;
 mod server;
+mod sfu;
 mod static_files;
 mod switchboard;
 mod tls;

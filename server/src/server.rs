@@ -22,6 +22,7 @@ use crate::admission::{Admissions, Held, total_cap};
 use crate::cluster::{Cluster, ClusterError};
 use crate::hosts::OwnNames;
 use crate::http::{App, ClientAddr, route};
+use crate::sfu::{Sfu, Tell};
 use crate::static_files::{Body, StaticFiles, full, plain};
 use crate::switchboard::Switchboard;
 use crate::tls::{Accepted, Tls, TlsError};
@@ -42,6 +43,8 @@ pub enum StartError {
     Listener(#[from] io::Error),
     #[error("cannot listen for metrics: {0}")]
     Metrics(io::Error),
+    #[error("SFU media port: {0}")]
+    Sfu(io::Error),
 }
 
 /// How often lobby connections may get a fresh room list.
@@ -95,6 +98,7 @@ pub async fn run(
         }
         None => None,
     };
+    start_sfu(&config, &board, &stop).await?;
     let max_connections = total_cap(config.max_connections);
     let per_ip_rate = (config.rate_limit_per_ip, config.rate_burst_per_ip);
     let admissions = Admissions::new(max_connections, config.max_connections_per_ip, per_ip_rate);
@@ -166,6 +170,33 @@ pub async fn run(
     if let Some(cluster) = cluster {
         let _ = timeout(Duration::from_secs(1), cluster.leave()).await;
     }
+    Ok(())
+}
+
+/// Starts the SFU's media task if `--sfu-udp` asks for it (single node only).
+async fn start_sfu(
+    config: &Config,
+    board: &Arc<Switchboard>,
+    stop: &CancellationToken,
+) -> Result<(), StartError> {
+    let Some(addr) = config.sfu_udp else {
+        return Ok(());
+    };
+    if config.redis_url.is_some() {
+        warn!("--sfu-udp is not supported with --redis-url yet: every room stays a mesh");
+        return Ok(());
+    }
+    // Weak: the media task must not keep the switchboard alive after the server stops.
+    let weak = Arc::downgrade(board);
+    let tell: Tell = Arc::new(move |seat, message| {
+        if let Some(board) = weak.upgrade() {
+            board.tell(seat, message);
+        }
+    });
+    let (sfu, _bound) = Sfu::start(addr, config.sfu_public_ip, tell, stop.clone())
+        .await
+        .map_err(StartError::Sfu)?;
+    board.attach_sfu(sfu);
     Ok(())
 }
 

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     WrongPassword,
     /// The host did not let this joiner in from the lobby (or the meeting ended first).
     Denied,
+    /// An `sfu_answer` or `sfu_restart` the server cannot use: no offer awaits an answer, the
+    /// SDP does not parse or does not fit the offer, or the room does not use the SFU.
+    BadSdp,
 }
 
 impl ErrorCode {
@@ -51,11 +54,12 @@ impl ErrorCode {
             Self::NotHost => "not_host",
             Self::WrongPassword => "wrong_password",
             Self::Denied => "denied",
+            Self::BadSdp => "bad_sdp",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::BadMessage,
         Self::TooLarge,
         Self::InvalidRoom,
@@ -71,6 +75,7 @@ impl ErrorCode {
         Self::NotHost,
         Self::WrongPassword,
         Self::Denied,
+        Self::BadSdp,
     ];
 
     /// Parses a wire code; used to recover a precise code from a validation error.

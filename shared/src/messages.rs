@@ -77,6 +77,11 @@ messages! {
         Admit(PeerTarget) = "admit",
         /// From the host: turn a joiner waiting in the lobby away.
         Deny(PeerTarget) = "deny",
+        /// In an SFU room: the answer to the server's `sfu_offer`.
+        SfuAnswer(SfuAnswer) = "sfu_answer",
+        /// In an SFU room: ask the server for an offer that restarts ICE (after a network
+        /// change).
+        SfuRestart(Empty) = "sfu_restart",
     }
 }
 
@@ -115,6 +120,10 @@ messages! {
         Knock(PeerInfo) = "knock",
         /// To the host: a joiner stopped waiting (it left, or another host answered).
         KnockWithdrawn(PeerTarget) = "knock_withdrawn",
+        /// To the room: its media now goes peer to peer (`mesh`) or through the server (`sfu`).
+        MediaChanged(MediaChanged) = "media_changed",
+        /// In an SFU room: the server's session description, to be answered with `sfu_answer`.
+        SfuOffer(SfuOffer) = "sfu_offer",
         Error(ErrorPayload) = "error",
     }
 }
@@ -320,6 +329,57 @@ pub struct Joined {
     pub peers: Vec<PeerInfo>,
     /// The room's host: the first to join, until it leaves or hands the role over.
     pub host: PeerId,
+    /// How the room's media travels. Missing: `mesh` (servers without an SFU).
+    #[serde(default)]
+    pub media: Media,
+}
+
+/// How a room's audio and video travel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Media {
+    /// Each member sends to each other member over its own peer connection.
+    #[default]
+    Mesh,
+    /// Each member has one peer connection, to the server, which forwards.
+    Sfu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaChanged {
+    pub media: Media,
+}
+
+/// What one m-line of an `sfu_offer` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SfuTrackKind {
+    Audio,
+    Camera,
+    Screen,
+}
+
+/// One m-line of an `sfu_offer`: whose track it carries (the receiver's own for the three it
+/// publishes on), by `mid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuTrack {
+    pub mid: String,
+    pub peer_id: PeerId,
+    pub kind: SfuTrackKind,
+}
+
+/// The server's offer: an SDP text, and which participant's track each m-line carries. The
+/// client's own `audio`, `camera` and `screen` m-lines are where it sends; every other is
+/// a remote participant's track it receives. An m-line no longer listed is stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuOffer {
+    pub sdp: String,
+    pub tracks: Vec<SfuTrack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuAnswer {
+    pub sdp: String,
 }
 
 /// A member a host's request is about, or the new host.

@@ -146,6 +146,30 @@ fn client_messages() {
         None,
         r#"{"type":"deny","payload":{"peer_id":"p3"}}"#,
     );
+    golden(
+        ClientMessage::SfuAnswer(SfuAnswer {
+            sdp: "v=0\r\n".to_owned(),
+        }),
+        Some(8),
+        r#"{"type":"sfu_answer","payload":{"sdp":"v=0\r\n"},"id":8}"#,
+    );
+    golden(
+        ClientMessage::SfuRestart(Empty {}),
+        None,
+        r#"{"type":"sfu_restart","payload":{}}"#,
+    );
+}
+
+#[test]
+fn a_joined_without_media_is_a_mesh_room() {
+    let old = r#"{"type":"joined","payload":{"room":"r","peer_id":"p2","peers":[],"host":"p2"}}"#;
+    let Ok(envelope) = Envelope::<ServerMessage>::decode(old) else {
+        panic!("decodes")
+    };
+    let ServerMessage::Joined(joined) = envelope.message else {
+        panic!("a joined")
+    };
+    assert_eq!(joined.media, Media::Mesh);
 }
 
 #[test]
@@ -210,9 +234,27 @@ fn server_messages() {
                 nickname: nick("Ada"),
             }],
             host: peer("p1"),
+            media: Media::Mesh,
         }),
         Some(2),
-        r#"{"type":"joined","payload":{"room":"standup","peer_id":"p2","peers":[{"peer_id":"p1","nickname":"Ada"}],"host":"p1"},"id":2}"#,
+        r#"{"type":"joined","payload":{"room":"standup","peer_id":"p2","peers":[{"peer_id":"p1","nickname":"Ada"}],"host":"p1","media":"mesh"},"id":2}"#,
+    );
+    golden(
+        ServerMessage::MediaChanged(MediaChanged { media: Media::Sfu }),
+        None,
+        r#"{"type":"media_changed","payload":{"media":"sfu"}}"#,
+    );
+    golden(
+        ServerMessage::SfuOffer(SfuOffer {
+            sdp: "v=0\r\n".to_owned(),
+            tracks: vec![SfuTrack {
+                mid: "0".to_owned(),
+                peer_id: peer("p2"),
+                kind: SfuTrackKind::Camera,
+            }],
+        }),
+        None,
+        r#"{"type":"sfu_offer","payload":{"sdp":"v=0\r\n","tracks":[{"mid":"0","peer_id":"p2","kind":"camera"}]}}"#,
     );
     golden(
         ServerMessage::HostChanged(PeerTarget {
@@ -349,9 +391,10 @@ fn server_messages() {
             peer_id: peer("p2"),
             peers: vec![],
             host: peer("p2"),
+            media: Media::Sfu,
         }),
         Some(5),
-        r#"{"type":"resumed","payload":{"room":"standup","peer_id":"p2","peers":[],"host":"p2"},"id":5}"#,
+        r#"{"type":"resumed","payload":{"room":"standup","peer_id":"p2","peers":[],"host":"p2","media":"sfu"},"id":5}"#,
     );
     golden(
         ServerMessage::error(ErrorCode::RoomFull, "room is full"),

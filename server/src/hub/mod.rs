@@ -11,6 +11,9 @@ mod access_tests;
 mod cluster_sync;
 mod event;
 mod hosts;
+mod media;
+#[cfg(test)]
+mod media_tests;
 pub mod refusals;
 mod routes;
 mod seats;
@@ -20,14 +23,15 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use noom_shared::{
-    ChatMessage, ClientMessage, Envelope, Joined, Left, Nickname, PeerId, PeerInfo, PeerLeft,
-    PeerStatus, PeerStatusUpdate, ResumeToken, RoomInfo, RoomName, Rooms, ServerMessage,
+    ChatMessage, ClientMessage, Envelope, Joined, Left, Media, Nickname, PeerId, PeerInfo,
+    PeerLeft, PeerStatus, PeerStatusUpdate, ResumeToken, RoomInfo, RoomName, Rooms, ServerMessage,
     SignalFrom,
 };
 
 pub use access::{Access, Checked, PasswordWork};
 pub use cluster_sync::RoomTruth;
 pub use event::{Decision, Event, Outgoing};
+pub use media::MediaChange;
 pub use refusals::Refusal;
 pub use routes::Routes;
 pub use seats::ResumePolicy;
@@ -69,6 +73,8 @@ struct Room {
     access: Access,
     /// Who knocks, in the order they came (see `access.rs`).
     waiting: Vec<PeerId>,
+    /// Peer to peer, or through the SFU (see `media.rs`).
+    media: Media,
 }
 
 /// Every room, every peer in one, and this node's lobby.
@@ -89,6 +95,10 @@ pub struct Hub {
     max_rooms: usize,
     /// Events this node must submit after applying one (see `take_follow_ups`).
     follow_ups: Vec<Event>,
+    /// With the SFU on: the most members a room keeps its media peer to peer for.
+    mesh_max: Option<usize>,
+    /// What the media task must hear (see `media.rs`).
+    media_changes: Vec<MediaChange>,
 }
 
 impl Hub {
@@ -103,6 +113,8 @@ impl Hub {
             held: BTreeSet::new(),
             max_rooms: usize::MAX,
             follow_ups: Vec::new(),
+            mesh_max: None,
+            media_changes: Vec::new(),
         }
     }
 
@@ -199,6 +211,8 @@ impl Hub {
                 self.room_of(from).map(|_| Event::Status { peer, status })
             }
             ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
+            // The switchboard hands these to the media task; a hub alone has no SFU.
+            ClientMessage::SfuAnswer(_) | ClientMessage::SfuRestart(_) => Err(refusals::NOT_SFU),
             ClientMessage::MakeHost(target) => {
                 self.check_host_request(from, &target.peer_id)
                     .map(|()| Event::MakeHost {
@@ -481,6 +495,7 @@ impl Hub {
             self.set_token(&peer, token);
         }
         let local = self.is_local(&peer);
+        let media = self.media_after_join(&room_name, &peer, out);
 
         if local {
             out.push(Outgoing {
@@ -491,6 +506,7 @@ impl Hub {
                     peer_id: peer.clone(),
                     peers: self.peer_infos(&existing),
                     host,
+                    media,
                 }),
             });
             self.tell_statuses(&peer, &existing, out);
@@ -561,6 +577,7 @@ impl Hub {
             });
             self.succeed_host(&room_name, peer, out);
         }
+        self.media_after_leave(&room_name, peer, out);
         Some(room_name)
     }
 

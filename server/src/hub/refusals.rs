@@ -27,6 +27,10 @@ pub const NICKNAME_TAKEN: Refusal = (
     ErrorCode::InvalidNickname,
     "someone in this room already has that nickname: choose another",
 );
+pub const NOT_SFU: Refusal = (
+    ErrorCode::BadSdp,
+    "your room does not send its media through the server",
+);
 pub const NOT_IN_ROOM: Refusal = (ErrorCode::NotInRoom, "join a room first");
 pub const UNKNOWN_PEER: Refusal = (ErrorCode::UnknownPeer, "no such peer in your room");
 pub const INVALID_TOKEN: Refusal = (

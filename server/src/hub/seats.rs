@@ -167,6 +167,7 @@ impl Hub {
                 room: room.clone(),
                 peer_id: seat.clone(),
                 peers: self.peer_infos(&others),
+                media: self.room_media(&room),
             }),
         });
         self.tell_statuses(seat, &others, out);

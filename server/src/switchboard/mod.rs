@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, RoomName,
+    ClientMessage, Envelope, ErrorCode, IceServer, Media, PROTOCOL_VERSION, PeerId, RoomName,
     ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
@@ -28,6 +28,7 @@ use crate::hub::{
 };
 use crate::metrics::{Gauges, Metrics, ResumeResult};
 use crate::send_queue::Enqueued;
+use crate::sfu::{Command, Sfu};
 use crate::turn::TurnMint;
 use guesses::Guesses;
 pub(crate) use handle::{ConnHandle, EndedBy};
@@ -57,6 +58,8 @@ pub(crate) struct Switchboard {
     idle_timeout: std::time::Duration,
     /// Password hashes made or checked at once: each takes a core for tens of milliseconds.
     password_work: tokio::sync::Semaphore,
+    /// The media task, when the SFU is on.
+    sfu: OnceLock<Sfu>,
 }
 
 struct State {
@@ -102,7 +105,8 @@ impl Switchboard {
                         new_token: crate::ids::new_resume_token,
                     },
                 )
-                .with_max_rooms(config.max_rooms),
+                .with_max_rooms(config.max_rooms)
+                .with_sfu_if(sfu_mesh_max(config)),
                 conns: HashMap::new(),
                 routes: Routes::new(config.send_queue, config.send_queue_bytes, Message::len),
                 metrics: Arc::default(),
@@ -125,6 +129,7 @@ impl Switchboard {
             clock,
             idle_timeout: config.idle_timeout,
             password_work: tokio::sync::Semaphore::new(1),
+            sfu: OnceLock::new(),
         }
     }
 
@@ -162,6 +167,19 @@ impl Switchboard {
 
     pub(crate) fn attach_cluster(&self, link: ClusterLink) {
         let _ = self.cluster.set(link);
+    }
+
+    pub(crate) fn attach_sfu(&self, sfu: Sfu) {
+        let _ = self.sfu.set(sfu);
+    }
+
+    /// Sends `message` to whoever holds `seat` now (parked while its connection is lost).
+    pub(crate) fn tell(&self, seat: &PeerId, message: ServerMessage) {
+        self.lock().deliver(vec![Outgoing {
+            to: vec![seat.clone()],
+            id: None,
+            message,
+        }]);
     }
 
     /// The counters, shared with every connection.
@@ -237,6 +255,10 @@ impl Switchboard {
             let from = state.routes.seat_of(conn);
             if let ClientMessage::ListRooms(_) = envelope.message {
                 state.reply_room_list(&from, envelope.id);
+                return None;
+            }
+            if let ClientMessage::SfuAnswer(_) | ClientMessage::SfuRestart(_) = envelope.message {
+                state.hand_to_media_task(self.sfu.get(), &from, envelope);
                 return None;
             }
             let decision = state.hub.decide(&from, envelope, wall_ms());
@@ -339,6 +361,13 @@ impl Switchboard {
         };
         let out = state.hub.apply(event);
         state.deliver(out);
+        // Sent under the lock, so the media task hears of joins and leaves in their order.
+        let changes = state.hub.take_media_changes();
+        if let Some(sfu) = self.sfu.get() {
+            changes
+                .into_iter()
+                .for_each(|change| sfu.send(Command::from(change)));
+        }
         if let Some((seat, missed)) = missed {
             state.deliver_missed(&seat, missed);
         }
@@ -416,7 +445,37 @@ fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
     }
 }
 
+/// The SFU's mesh size for the hub: `None` (no SFU) unless it is on, on a single node.
+fn sfu_mesh_max(config: &Config) -> Option<usize> {
+    let on = config.sfu_udp.is_some() && config.redis_url.is_none();
+    on.then_some(config.mesh_max as usize)
+}
+
 impl State {
+    /// Hands an `sfu_answer` or `sfu_restart` from `seat` to the media task, if its room uses
+    /// the SFU; refuses it otherwise.
+    fn hand_to_media_task(
+        &mut self,
+        sfu: Option<&Sfu>,
+        seat: &PeerId,
+        envelope: Envelope<ClientMessage>,
+    ) {
+        let in_sfu = self.hub.media_of(seat) == Some(Media::Sfu);
+        let (Some(sfu), true) = (sfu, in_sfu) else {
+            let (code, text) = refusals::NOT_SFU;
+            let message = ServerMessage::error(code, text);
+            self.deliver(vec![Outgoing {
+                to: vec![seat.clone()],
+                id: envelope.id,
+                message,
+            }]);
+            return;
+        };
+        match envelope.message {
+            ClientMessage::SfuAnswer(answer) => sfu.send(Command::Answer(seat.clone(), answer.sdp)),
+            _ => sfu.send(Command::Restart(seat.clone())),
+        }
+    }
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
     /// connection now serves the seat: returns the seat and what it missed. A connection that
     /// still served the seat here is told it was replaced.

@@ -1,0 +1,206 @@
+//! Every SFU participant, and what passes between them: media from a publisher to the others
+//! in its room, keyframe requests back. No sockets and no clock of its own: the caller feeds
+//! it datagrams and the time, and sends what it returns, so tests drive it in memory.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuTrackKind};
+use str0m::Input;
+use str0m::net::{Protocol, Receive, Transmit};
+
+use super::member::{Heard, Member, PUBLISHED};
+
+pub(crate) struct Forwarder {
+    members: HashMap<PeerId, Member>,
+    /// Which member each remote address was last seen to belong to.
+    by_source: HashMap<SocketAddr, PeerId>,
+    /// The address in the server's ICE candidate; also what every datagram is taken to have
+    /// been sent to (behind a 1:1 NAT the socket's own address is not the one peers use).
+    candidate: SocketAddr,
+    /// Someone came, went or answered since the last negotiation round.
+    changed: bool,
+}
+
+/// What the forwarder wants sent: datagrams, and messages to participants.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    pub(crate) transmits: Vec<Transmit>,
+    pub(crate) messages: Vec<(PeerId, ServerMessage)>,
+}
+
+impl Forwarder {
+    pub(crate) fn new(candidate: SocketAddr) -> Self {
+        Self {
+            members: HashMap::new(),
+            by_source: HashMap::new(),
+            candidate,
+            changed: false,
+        }
+    }
+
+    /// `peer` now sends and receives its media in `room` through the SFU (again, after
+    /// `sfu_restart`: a fresh connection).
+    pub(crate) fn enter(&mut self, peer: PeerId, room: RoomName, now: Instant) {
+        self.by_source.retain(|_, owner| *owner != peer);
+        self.changed = true;
+        self.members
+            .insert(peer, Member::new(room, self.candidate, now));
+    }
+
+    /// `peer` left its SFU room (or the room went back to the mesh).
+    pub(crate) fn exit(&mut self, peer: &PeerId) {
+        self.members.remove(peer);
+        self.changed = true;
+        self.by_source.retain(|_, owner| owner != peer);
+    }
+
+    /// `sfu_restart`: a new connection for `peer`, offered afresh.
+    pub(crate) fn restart(&mut self, peer: &PeerId, now: Instant) -> Result<(), &'static str> {
+        let room = self
+            .members
+            .get(peer)
+            .map(|m| m.room.clone())
+            .ok_or(NOT_SFU)?;
+        self.enter(peer.clone(), room, now);
+        Ok(())
+    }
+
+    /// `peer`'s `sfu_answer`. An answer that does not fit leaves its connection unusable, so
+    /// it is offered a fresh one.
+    pub(crate) fn answer(&mut self, peer: &PeerId, sdp: &str, now: Instant) -> Result<(), String> {
+        let member = self.members.get_mut(peer).ok_or(NOT_SFU)?;
+        // Changes that waited for this answer can be offered now.
+        self.changed = true;
+        match member.answer(sdp) {
+            Ok(opened) => {
+                for (from, kind) in opened {
+                    if let Some(publisher) = self.members.get_mut(&from) {
+                        publisher.request_keyframe(kind, now);
+                    }
+                }
+                Ok(())
+            }
+            Err(problem) => {
+                if problem == super::member::AnswerProblem::Unfit {
+                    self.restart(peer, now)?;
+                }
+                Err(problem.describe().to_owned())
+            }
+        }
+    }
+
+    /// A datagram from `source`; false if no participant's connection takes it.
+    pub(crate) fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) -> bool {
+        let Ok(contents) = contents.try_into() else {
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.candidate,
+                contents,
+            },
+        );
+        let known = self.by_source.get(&source).filter(|peer| {
+            self.members
+                .get(*peer)
+                .is_some_and(|member| member.accepts(&input))
+        });
+        let owner = match known {
+            Some(peer) => peer.clone(),
+            None => {
+                let Some((peer, _)) = self.members.iter().find(|(_, m)| m.accepts(&input)) else {
+                    return false;
+                };
+                let peer = peer.clone();
+                self.by_source.insert(source, peer.clone());
+                peer
+            }
+        };
+        if let Some(member) = self.members.get_mut(&owner) {
+            member.handle(input);
+        }
+        true
+    }
+
+    /// Runs every connection up to `now`: negotiates what changed, forwards media and keyframe
+    /// requests between members, and collects what to send. Returns when to run it next.
+    pub(crate) fn poll(&mut self, now: Instant, out: &mut Outbox) -> Instant {
+        self.negotiate(out);
+        let mut next = now + std::time::Duration::from_secs(1);
+        let mut heard = Vec::new();
+        let ids: Vec<PeerId> = self.members.keys().cloned().collect();
+        // Forwarding writes into other members, which then have packets to send: a second
+        // round sends them at once instead of at the next wakeup.
+        for _round in 0..2 {
+            for id in &ids {
+                let Some(member) = self.members.get_mut(id) else {
+                    continue;
+                };
+                next = next.min(member.poll(now, &mut out.transmits, &mut heard));
+                for said in heard.drain(..) {
+                    self.pass_on(id, said, now);
+                }
+            }
+        }
+        next
+    }
+
+    /// Delivers what `from`'s connection said to the others in its room.
+    fn pass_on(&mut self, from: &PeerId, said: Heard, now: Instant) {
+        match said {
+            Heard::Media(kind, data) => {
+                let Some(room) = self.members.get(from).map(|m| m.room.clone()) else {
+                    return;
+                };
+                for (id, member) in &mut self.members {
+                    if id != from && member.room == room {
+                        member.forward(from, kind, &data);
+                    }
+                }
+            }
+            Heard::KeyframeWanted(publisher, kind) => {
+                if let Some(member) = self.members.get_mut(&publisher) {
+                    member.request_keyframe(kind, now);
+                }
+            }
+        }
+    }
+
+    /// Offers each member whose room changed the m-lines it now needs.
+    fn negotiate(&mut self, out: &mut Outbox) {
+        if !std::mem::take(&mut self.changed) {
+            return;
+        }
+        let mut rooms: HashMap<RoomName, Vec<PeerId>> = HashMap::new();
+        for (id, member) in &self.members {
+            rooms
+                .entry(member.room.clone())
+                .or_default()
+                .push(id.clone());
+        }
+        for (id, member) in &mut self.members {
+            let wanted: Vec<(PeerId, SfuTrackKind)> = rooms[&member.room]
+                .iter()
+                .filter(|other| *other != id)
+                .flat_map(|other| PUBLISHED.map(|kind| (other.clone(), kind)))
+                .collect();
+            if let Some(offer) = member.negotiate(id, &wanted) {
+                out.messages
+                    .push((id.clone(), ServerMessage::SfuOffer(offer)));
+            }
+        }
+    }
+}
+
+/// The refusal of SFU signaling from someone not in an SFU room.
+pub(crate) const NOT_SFU: &str = "not in a room that uses the SFU";
+
+/// The error an SFU request that could not be used gets.
+pub(crate) fn refusal(text: &str) -> ServerMessage {
+    ServerMessage::error(ErrorCode::BadSdp, text)
+}

@@ -1,0 +1,303 @@
+//! One participant's connection to the SFU: its `Rtc`, the three m-lines it publishes on, the
+//! m-lines that carry the others' tracks to it, and the one negotiation it may have in flight.
+//!
+//! The server always offers and the client always answers, so offers never cross (no glare):
+//! a change wanted while an offer is out waits for its answer.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use noom_shared::{PeerId, RoomName, SfuOffer, SfuTrack, SfuTrackKind};
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::Transmit;
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+/// The kinds a participant publishes, each on one m-line of its own.
+pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
+    SfuTrackKind::Audio,
+    SfuTrackKind::Camera,
+    SfuTrackKind::Screen,
+];
+
+/// Keyframe requests sent to one publisher's track at most this often: every late joiner
+/// asks, and a burst of them must cost the publisher one keyframe, not one each.
+const KEYFRAME_REQUESTS_EVERY: Duration = Duration::from_millis(300);
+
+/// Why an `sfu_answer` was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnswerProblem {
+    NotAwaited,
+    Unreadable,
+    Unfit,
+}
+
+impl AnswerProblem {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::NotAwaited => "no offer awaits an answer",
+            Self::Unreadable => "the answer is not an SDP description",
+            Self::Unfit => "the answer does not fit the offer",
+        }
+    }
+}
+
+/// A remote participant's track, as sent to this member.
+#[derive(Debug)]
+struct Line {
+    from: PeerId,
+    kind: SfuTrackKind,
+    mid: Mid,
+    /// The answer that opened it came: media may be written to it.
+    open: bool,
+    /// Offered as stopped: gone once the answer comes (its m-line may then be reused).
+    stopping: bool,
+}
+
+/// What a member's connection said, for the forwarder to pass on.
+pub(super) enum Heard {
+    /// Media on one of its own m-lines.
+    Media(SfuTrackKind, Box<MediaData>),
+    /// It wants a keyframe of another participant's track.
+    KeyframeWanted(PeerId, SfuTrackKind),
+}
+
+pub(super) struct Member {
+    pub(super) room: RoomName,
+    rtc: Rtc,
+    /// Its own m-lines, in [`PUBLISHED`]'s order, from the first offer on.
+    own: Option<[Mid; 3]>,
+    lines: Vec<Line>,
+    /// The offer in flight.
+    pending: Option<SdpPendingOffer>,
+    keyframe_asked: [Option<Instant>; 3],
+}
+
+impl Member {
+    /// A member whose media arrives at `candidate`, the SFU's one UDP address.
+    pub(super) fn new(room: RoomName, candidate: SocketAddr, now: Instant) -> Self {
+        let mut rtc = Rtc::builder()
+            // The server only answers connectivity checks: the browser is the controlling side.
+            .set_ice_lite(true)
+            // Opus and VP8 only: every browser has both, and each codec more in an offer
+            // costs bytes on every m-line.
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(now);
+        if let Ok(host) = Candidate::host(candidate, "udp") {
+            rtc.add_local_candidate(host);
+        }
+        Self {
+            room,
+            rtc,
+            own: None,
+            lines: Vec::new(),
+            pending: None,
+            keyframe_asked: [None; 3],
+        }
+    }
+
+    /// An offer that brings its m-lines in line with `wanted` (the others' tracks it should
+    /// receive), unless one is in flight or nothing changes. `me` is its own peer id.
+    pub(super) fn negotiate(
+        &mut self,
+        me: &PeerId,
+        wanted: &[(PeerId, SfuTrackKind)],
+    ) -> Option<SfuOffer> {
+        if self.pending.is_some() || !self.rtc.is_alive() {
+            return None;
+        }
+        let mut change = self.rtc.sdp_api();
+        let own = *self.own.get_or_insert_with(|| {
+            PUBLISHED.map(|kind| {
+                change.add_media(media_kind(kind), Direction::RecvOnly, None, None, None)
+            })
+        });
+        for (from, kind) in wanted {
+            let known = self
+                .lines
+                .iter()
+                .any(|l| !l.stopping && l.from == *from && l.kind == *kind);
+            if !known {
+                let stream = stream_id(from, *kind);
+                let mid = change.add_media(
+                    media_kind(*kind),
+                    Direction::SendOnly,
+                    Some(stream),
+                    None,
+                    None,
+                );
+                self.lines.push(Line {
+                    from: from.clone(),
+                    kind: *kind,
+                    mid,
+                    open: false,
+                    stopping: false,
+                });
+            }
+        }
+        for line in &mut self.lines {
+            if !line.stopping
+                && !wanted
+                    .iter()
+                    .any(|(f, k)| *f == line.from && *k == line.kind)
+            {
+                change.stop_media(line.mid);
+                line.stopping = true;
+            }
+        }
+        let (offer, pending) = change.apply()?;
+        self.pending = Some(pending);
+        let own_tracks = PUBLISHED.iter().zip(own).map(|(kind, mid)| SfuTrack {
+            mid: mid.to_string(),
+            peer_id: me.clone(),
+            kind: *kind,
+        });
+        let remote_tracks = self.lines.iter().filter(|l| !l.stopping).map(|l| SfuTrack {
+            mid: l.mid.to_string(),
+            peer_id: l.from.clone(),
+            kind: l.kind,
+        });
+        Some(SfuOffer {
+            sdp: offer.to_sdp_string(),
+            tracks: own_tracks.chain(remote_tracks).collect(),
+        })
+    }
+
+    /// Takes the answer to the offer in flight; returns the tracks it opened, whose
+    /// publishers should send a keyframe.
+    pub(super) fn answer(
+        &mut self,
+        sdp: &str,
+    ) -> Result<Vec<(PeerId, SfuTrackKind)>, AnswerProblem> {
+        if self.pending.is_none() {
+            return Err(AnswerProblem::NotAwaited);
+        }
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|_| AnswerProblem::Unreadable)?;
+        let pending = self.pending.take().ok_or(AnswerProblem::NotAwaited)?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|_| AnswerProblem::Unfit)?;
+        self.lines.retain(|l| !l.stopping);
+        let mut opened = Vec::new();
+        for line in &mut self.lines {
+            if !line.open {
+                line.open = true;
+                opened.push((line.from.clone(), line.kind));
+            }
+        }
+        Ok(opened)
+    }
+
+    /// Whether `input` belongs to this member's connection.
+    pub(super) fn accepts(&self, input: &Input) -> bool {
+        self.rtc.is_alive() && self.rtc.accepts(input)
+    }
+
+    pub(super) fn handle(&mut self, input: Input) {
+        if self.rtc.is_alive() && self.rtc.handle_input(input).is_err() {
+            self.rtc.disconnect();
+        }
+    }
+
+    /// Drains its connection until it next wants time: packets to send go to `transmits`,
+    /// what the others must hear of to `heard`. Returns when to poll it again.
+    pub(super) fn poll(
+        &mut self,
+        now: Instant,
+        transmits: &mut Vec<Transmit>,
+        heard: &mut Vec<Heard>,
+    ) -> Instant {
+        self.handle(Input::Timeout(now));
+        loop {
+            if !self.rtc.is_alive() {
+                return now + IDLE_POLL;
+            }
+            match self.rtc.poll_output() {
+                Ok(Output::Timeout(at)) => return at,
+                Ok(Output::Transmit(transmit)) => transmits.push(transmit),
+                Ok(Output::Event(Event::MediaData(data))) => {
+                    if let Some(kind) = self.kind_of(data.mid) {
+                        heard.push(Heard::Media(kind, Box::new(data)));
+                    }
+                }
+                Ok(Output::Event(Event::KeyframeRequest(request))) => {
+                    if let Some(line) = self.lines.iter().find(|l| l.mid == request.mid) {
+                        heard.push(Heard::KeyframeWanted(line.from.clone(), line.kind));
+                    }
+                }
+                Ok(Output::Event(_)) => {}
+                Err(_) => self.rtc.disconnect(),
+            }
+        }
+    }
+
+    /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
+    pub(super) fn forward(&mut self, from: &PeerId, kind: SfuTrackKind, data: &MediaData) {
+        let Some(line) = self
+            .lines
+            .iter()
+            .find(|l| l.open && !l.stopping && l.from == *from && l.kind == kind)
+        else {
+            return;
+        };
+        let Some(writer) = self.rtc.writer(line.mid) else {
+            return;
+        };
+        let Some(pt) = writer.match_params(data.params) else {
+            return;
+        };
+        // A write fails only for a line being torn down: the frame is simply not sent.
+        let _ = writer.write(pt, data.network_time, data.time, data.data.clone());
+    }
+
+    /// Asks this member for a keyframe of its `kind` track, unless asked just now.
+    pub(super) fn request_keyframe(&mut self, kind: SfuTrackKind, now: Instant) {
+        let Some(index) = PUBLISHED.iter().position(|k| *k == kind) else {
+            return;
+        };
+        let recent = self.keyframe_asked[index]
+            .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUESTS_EVERY);
+        let Some(mid) = self.own.map(|own| own[index]) else {
+            return;
+        };
+        if recent || kind == SfuTrackKind::Audio {
+            return;
+        }
+        if let Some(mut writer) = self.rtc.writer(mid) {
+            if writer
+                .request_keyframe(None, KeyframeRequestKind::Pli)
+                .is_ok()
+            {
+                self.keyframe_asked[index] = Some(now);
+            }
+        }
+    }
+
+    fn kind_of(&self, mid: Mid) -> Option<SfuTrackKind> {
+        let index = self.own?.iter().position(|own| *own == mid)?;
+        Some(PUBLISHED[index])
+    }
+}
+
+/// How often a member whose connection died is looked at (it waits for `sfu_restart`).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// The `a=msid` stream of `from`'s `kind` track: camera and microphone share one stream (the
+/// browser keeps them in sync), the screen has its own.
+fn stream_id(from: &PeerId, kind: SfuTrackKind) -> String {
+    match kind {
+        SfuTrackKind::Screen => format!("{from}-screen"),
+        SfuTrackKind::Audio | SfuTrackKind::Camera => from.to_string(),
+    }
+}
+
+/// The str0m media kind that carries `kind`.
+fn media_kind(kind: SfuTrackKind) -> MediaKind {
+    match kind {
+        SfuTrackKind::Audio => MediaKind::Audio,
+        SfuTrackKind::Camera | SfuTrackKind::Screen => MediaKind::Video,
+    }
+}

@@ -1,0 +1,157 @@
+//! The Selective Forwarding Unit: in a room beyond `--mesh-max` members, each participant has
+//! one WebRTC connection, to the server, which forwards every publisher's audio, camera and
+//! screen to the room's other members.
+//!
+//! ```text
+//! hub (who is in an SFU room) ──Enter/Exit──▶ media task ◀──UDP (one port)──▶ browsers
+//! conn (sfu_answer, sfu_restart) ──────────▶   │ Forwarder: one str0m Rtc per member
+//! switchboard ◀──── sfu_offer, errors ─────────┘
+//! ```
+//! The media task owns every `Rtc` and is the only one to touch them; the signaling path only
+//! sends it commands on an unbounded channel (each is one of a connection's rate-limited
+//! messages, or a join or leave), so it never waits on media. See docs/protocol.md for the
+//! offer/answer exchange.
+
+mod forwarder;
+mod member;
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use noom_shared::{PeerId, RoomName, ServerMessage};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::{Instant as TokioInstant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use forwarder::{Forwarder, Outbox, refusal};
+
+/// What the signaling side asks of the media task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// The member now uses the SFU, in this room.
+    Enter(PeerId, RoomName),
+    /// The member left its SFU room, or its room went back to the mesh.
+    Exit(PeerId),
+    Answer(PeerId, String),
+    Restart(PeerId),
+}
+
+impl From<crate::hub::MediaChange> for Command {
+    fn from(change: crate::hub::MediaChange) -> Self {
+        match change {
+            crate::hub::MediaChange::Enter(peer, room) => Self::Enter(peer, room),
+            crate::hub::MediaChange::Exit(peer) => Self::Exit(peer),
+        }
+    }
+}
+
+/// How the media task reaches participants: by seat, through the switchboard.
+pub(crate) type Tell = Arc<dyn Fn(&PeerId, ServerMessage) + Send + Sync>;
+
+/// The signaling side's handle on the media task.
+#[derive(Debug, Clone)]
+pub(crate) struct Sfu {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Sfu {
+    /// Binds the media port and starts the media task. `public_ip` is advertised in the ICE
+    /// candidate instead of the bound address (needed when binding 0.0.0.0 or behind NAT).
+    pub(crate) async fn start(
+        bind: SocketAddr,
+        public_ip: Option<std::net::IpAddr>,
+        tell: Tell,
+        stop: CancellationToken,
+    ) -> io::Result<(Self, SocketAddr)> {
+        let socket = UdpSocket::bind(bind).await?;
+        let bound = socket.local_addr()?;
+        let ip = public_ip.unwrap_or(bound.ip());
+        if ip.is_unspecified() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--sfu-udp binds every address: give --sfu-public-ip, the address browsers reach",
+            ));
+        }
+        let candidate = SocketAddr::new(ip, bound.port());
+        info!(%bound, %candidate, "SFU media port");
+        let (commands, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(run(socket, Forwarder::new(candidate), inbox, tell, stop));
+        Ok((Self { commands }, bound))
+    }
+
+    pub(crate) fn send(&self, command: Command) {
+        // Fails only once the media task has stopped, with the server.
+        let _ = self.commands.send(command);
+    }
+}
+
+/// The largest datagram read: WebRTC keeps packets under the path MTU, about 1,200 bytes.
+const MAX_DATAGRAM: usize = 2_000;
+
+/// The media task: datagrams in, commands in, the forwarder's timers; packets and messages out.
+async fn run(
+    socket: UdpSocket,
+    mut forwarder: Forwarder,
+    mut inbox: mpsc::UnboundedReceiver<Command>,
+    tell: Tell,
+    stop: CancellationToken,
+) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut out = Outbox::default();
+    let mut next = Instant::now();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = sleep_until(TokioInstant::from_std(next)) => {}
+            command = inbox.recv() => match command {
+                Some(command) => obey(&mut forwarder, command, &tell),
+                None => return,
+            },
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((len, source)) => {
+                    if !forwarder.receive(Instant::now(), source, &buf[..len]) {
+                        debug!(%source, "datagram for no SFU participant");
+                    }
+                }
+                // ICMP errors surface here on some systems; the socket stays usable.
+                Err(err) => debug!(cause = %err, "SFU receive failed"),
+            },
+        }
+        next = forwarder.poll(Instant::now(), &mut out);
+        for transmit in out.transmits.drain(..) {
+            // UDP drops are normal: a full socket buffer loses the packet, as the network may.
+            let _ = socket.try_send_to(&transmit.contents, transmit.destination);
+        }
+        for (peer, message) in out.messages.drain(..) {
+            tell(&peer, message);
+        }
+    }
+}
+
+fn obey(forwarder: &mut Forwarder, command: Command, tell: &Tell) {
+    let now = Instant::now();
+    let refused = match command {
+        Command::Enter(peer, room) => {
+            forwarder.enter(peer, room, now);
+            None
+        }
+        Command::Exit(peer) => {
+            forwarder.exit(&peer);
+            None
+        }
+        Command::Answer(peer, sdp) => forwarder.answer(&peer, &sdp, now).err().map(|e| (peer, e)),
+        Command::Restart(peer) => forwarder
+            .restart(&peer, now)
+            .err()
+            .map(|e| (peer, e.to_owned())),
+    };
+    if let Some((peer, why)) = refused {
+        tell(&peer, refusal(&why));
+    }
+}

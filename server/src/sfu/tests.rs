@@ -1,0 +1,325 @@
+//! The forwarder driven in memory, with str0m as the clients: datagrams are handed across by
+//! address and time is stepped by hand, so these run in milliseconds and never flake.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuOffer, SfuTrackKind};
+use str0m::change::SdpOffer;
+use str0m::format::Codec;
+use str0m::media::{MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+use super::forwarder::{Forwarder, Outbox};
+
+const SERVER: &str = "127.0.0.1:40000";
+
+struct Client {
+    id: PeerId,
+    rtc: Rtc,
+    addr: SocketAddr,
+    offer: Option<SfuOffer>,
+    /// Audio payloads received, by the m-line they came on.
+    heard: Vec<(Mid, Vec<u8>)>,
+    answer_offers: bool,
+}
+
+impl Client {
+    fn new(name: &str, port: u16, now: Instant) -> Self {
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(now);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        Self {
+            id: PeerId::new(name).unwrap(),
+            rtc,
+            addr,
+            offer: None,
+            heard: Vec::new(),
+            answer_offers: true,
+        }
+    }
+
+    /// Its own m-line of `kind`, from the last offer.
+    fn own(&self, kind: SfuTrackKind) -> Mid {
+        let offer = self.offer.as_ref().unwrap();
+        let track = offer
+            .tracks
+            .iter()
+            .find(|t| t.peer_id == self.id && t.kind == kind);
+        Mid::from(track.unwrap().mid.as_str())
+    }
+
+    /// Whose track the m-line `mid` carries, from the last offer.
+    fn owner_of(&self, mid: Mid) -> Option<(PeerId, SfuTrackKind)> {
+        let offer = self.offer.as_ref()?;
+        let track = offer.tracks.iter().find(|t| t.mid == mid.to_string())?;
+        Some((track.peer_id.clone(), track.kind))
+    }
+
+    fn heard_from(&self, peer: &PeerId) -> usize {
+        self.heard
+            .iter()
+            .filter(|(mid, _)| self.owner_of(*mid).is_some_and(|(p, _)| p == *peer))
+            .count()
+    }
+}
+
+/// The forwarder and its clients on a pretend network.
+struct Net {
+    forwarder: Forwarder,
+    clients: Vec<Client>,
+    now: Instant,
+    room: RoomName,
+    /// Every error a client was sent.
+    errors: Vec<(PeerId, ErrorCode)>,
+}
+
+impl Net {
+    fn new() -> Self {
+        Self {
+            forwarder: Forwarder::new(SERVER.parse().unwrap()),
+            clients: Vec::new(),
+            now: Instant::now(),
+            room: RoomName::new("standup").unwrap(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn enter(&mut self, name: &str) {
+        let port = 50_000 + self.clients.len() as u16;
+        let client = Client::new(name, port, self.now);
+        self.forwarder
+            .enter(client.id.clone(), self.room.clone(), self.now);
+        self.clients.push(client);
+    }
+
+    fn exit(&mut self, name: &str) {
+        let at = self
+            .clients
+            .iter()
+            .position(|c| c.id.as_str() == name)
+            .unwrap();
+        let gone = self.clients.remove(at);
+        self.forwarder.exit(&gone.id);
+    }
+
+    fn client(&self, name: &str) -> &Client {
+        self.clients.iter().find(|c| c.id.as_str() == name).unwrap()
+    }
+
+    /// Runs the network for `span`, each publisher sending 20 ms of audio per step.
+    fn run(&mut self, span: Duration) {
+        let end = self.now + span;
+        while self.now < end {
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        let mut out = Outbox::default();
+        self.forwarder.poll(self.now, &mut out);
+        for (peer, message) in out.messages {
+            self.tell(&peer, message);
+        }
+        for transmit in out.transmits {
+            if let Some(client) = self
+                .clients
+                .iter_mut()
+                .find(|c| c.addr == transmit.destination)
+            {
+                let input = Input::Receive(
+                    self.now,
+                    Receive {
+                        proto: Protocol::Udp,
+                        source: transmit.source,
+                        destination: transmit.destination,
+                        contents: (&transmit.contents[..]).try_into().unwrap(),
+                    },
+                );
+                client.rtc.handle_input(input).unwrap();
+            }
+        }
+        let now = self.now;
+        for client in &mut self.clients {
+            send_audio(client, now);
+            client.rtc.handle_input(Input::Timeout(now)).unwrap();
+            loop {
+                match client.rtc.poll_output().unwrap() {
+                    Output::Timeout(_) => break,
+                    Output::Transmit(t) => {
+                        self.forwarder.receive(now, client.addr, &t.contents);
+                    }
+                    Output::Event(Event::MediaData(data)) => {
+                        client.heard.push((data.mid, data.data.to_vec()));
+                    }
+                    Output::Event(_) => {}
+                }
+            }
+        }
+        self.now += Duration::from_millis(20);
+    }
+
+    fn tell(&mut self, peer: &PeerId, message: ServerMessage) {
+        match message {
+            ServerMessage::SfuOffer(offer) => {
+                let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
+                let sdp = SdpOffer::from_sdp_string(&offer.sdp).unwrap();
+                client.offer = Some(offer);
+                if !client.answer_offers {
+                    return;
+                }
+                let answer = client.rtc.sdp_api().accept_offer(sdp).unwrap();
+                if let Err(why) = self
+                    .forwarder
+                    .answer(peer, &answer.to_sdp_string(), self.now)
+                {
+                    panic!("answer refused: {why}");
+                }
+            }
+            ServerMessage::Error(error) => self.errors.push((peer.clone(), error.code)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Once connected, a client sends one Opus frame of its name's first byte on its audio line.
+fn send_audio(client: &mut Client, now: Instant) {
+    if client.offer.is_none() || !client.rtc.is_connected() {
+        return;
+    }
+    let mid = client.own(SfuTrackKind::Audio);
+    let Some(writer) = client.rtc.writer(mid) else {
+        return;
+    };
+    let Some(pt) = writer
+        .payload_params()
+        .find(|p| p.spec().codec == Codec::Opus)
+        .map(|p| p.pt())
+    else {
+        return;
+    };
+    let byte = client.id.as_str().as_bytes()[0];
+    let time = MediaTime::from_millis(now.elapsed().as_millis() as u64);
+    writer.write(pt, now, time, vec![byte; 60]).unwrap();
+}
+
+#[test]
+fn each_member_hears_every_other_on_the_line_the_offer_names() {
+    let mut net = Net::new();
+    for name in ["ana", "ben", "cat"] {
+        net.enter(name);
+    }
+    net.run(Duration::from_secs(3));
+
+    for listener in ["ana", "ben", "cat"] {
+        let client = net.client(listener);
+        let offer = client.offer.as_ref().unwrap();
+        assert_eq!(offer.tracks.len(), 9, "3 own + 3 from each of 2 others");
+        for speaker in ["ana", "ben", "cat"].into_iter().filter(|s| *s != listener) {
+            let speaker = PeerId::new(speaker).unwrap();
+            let frames = client.heard_from(&speaker);
+            assert!(
+                frames > 50,
+                "{listener} heard {frames} frames from {speaker}"
+            );
+        }
+        // Every frame is the speaker's own byte, on the speaker's audio line.
+        for (mid, data) in &client.heard {
+            let (from, kind) = client.owner_of(*mid).unwrap();
+            assert_eq!(kind, SfuTrackKind::Audio);
+            assert_eq!(data[0], from.as_str().as_bytes()[0]);
+        }
+    }
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
+}
+
+#[test]
+fn a_leaver_tracks_are_withdrawn_and_the_rest_carry_on() {
+    let mut net = Net::new();
+    for name in ["ana", "ben", "cat"] {
+        net.enter(name);
+    }
+    net.run(Duration::from_secs(2));
+    net.exit("cat");
+    net.run(Duration::from_secs(1));
+    let before = net.client("ana").heard_from(&PeerId::new("ben").unwrap());
+    net.run(Duration::from_secs(1));
+
+    let ana = net.client("ana");
+    let offer = ana.offer.as_ref().unwrap();
+    assert_eq!(
+        offer.tracks.len(),
+        6,
+        "cat's lines are gone: {:?}",
+        offer.tracks
+    );
+    assert!(offer.tracks.iter().all(|t| t.peer_id.as_str() != "cat"));
+    let after = ana.heard_from(&PeerId::new("ben").unwrap());
+    assert!(
+        after > before + 30,
+        "ben still heard: {before} then {after}"
+    );
+}
+
+#[test]
+fn a_late_joiner_is_offered_everyone_and_everyone_is_offered_it() {
+    let mut net = Net::new();
+    net.enter("ana");
+    net.enter("ben");
+    net.run(Duration::from_secs(2));
+    net.enter("dan");
+    net.run(Duration::from_secs(2));
+    assert_eq!(net.client("ana").offer.as_ref().unwrap().tracks.len(), 9);
+    assert!(net.client("ana").heard_from(&PeerId::new("dan").unwrap()) > 30);
+    assert!(net.client("dan").heard_from(&PeerId::new("ana").unwrap()) > 30);
+}
+
+#[test]
+fn bad_answers_and_garbage_are_refused_without_harm() {
+    let mut net = Net::new();
+    net.enter("ana");
+    net.enter("ben");
+    net.run(Duration::from_secs(2));
+    let ana = net.client("ana").id.clone();
+    let now = net.now;
+
+    let unawaited = net.forwarder.answer(&ana, "v=0\r\n", now);
+    assert!(unawaited.unwrap_err().contains("no offer"));
+    let stranger = PeerId::new("zed").unwrap();
+    assert!(net.forwarder.answer(&stranger, "", now).is_err());
+    assert!(net.forwarder.restart(&stranger, now).is_err());
+    let source: SocketAddr = "127.0.0.1:1".parse().unwrap();
+    assert!(!net.forwarder.receive(now, source, b"not a packet"));
+    assert!(!net.forwarder.receive(now, source, &[0x80; 1500]));
+
+    let before = net.client("ben").heard_from(&ana);
+    net.run(Duration::from_secs(1));
+    assert!(net.client("ben").heard_from(&ana) > before + 30);
+}
+
+#[test]
+fn an_answer_that_is_not_sdp_keeps_the_offer_waiting() {
+    let mut net = Net::new();
+    net.enter("ana");
+    net.clients[0].answer_offers = false;
+    net.step();
+    let ana = net.clients[0].id.clone();
+    let refused = net.forwarder.answer(&ana, "hello", net.now).unwrap_err();
+    assert!(refused.contains("not an SDP"), "{refused}");
+    // The offer still waits: the right answer is taken.
+    let offer = net.clients[0].offer.clone().unwrap();
+    let sdp = SdpOffer::from_sdp_string(&offer.sdp).unwrap();
+    let answer = net.clients[0].rtc.sdp_api().accept_offer(sdp).unwrap();
+    assert!(
+        net.forwarder
+            .answer(&ana, &answer.to_sdp_string(), net.now)
+            .is_ok()
+    );
+}
