@@ -198,6 +198,8 @@ pub struct PeerStatus {
     pub muted: bool,
     pub camera_off: bool,
     pub hand_raised: bool,
+    /// Sharing a screen (an SFU room shows the screen tile while this is set).
+    pub presenting: bool,
 }
 
 /// An `RTCIceServer` as the browser takes it.

@@ -74,9 +74,10 @@ fn client_messages() {
             muted: true,
             camera_off: false,
             hand_raised: true,
+            presenting: true,
         }),
         None,
-        r#"{"type":"set_status","payload":{"muted":true,"camera_off":false,"hand_raised":true}}"#,
+        r#"{"type":"set_status","payload":{"muted":true,"camera_off":false,"hand_raised":true,"presenting":true}}"#,
     );
     golden(
         ClientMessage::Resume(Resume {
@@ -372,10 +373,11 @@ fn server_messages() {
                 muted: false,
                 camera_off: true,
                 hand_raised: false,
+                presenting: false,
             },
         }),
         None,
-        r#"{"type":"peer_status","payload":{"peer_id":"p1","muted":false,"camera_off":true,"hand_raised":false}}"#,
+        r#"{"type":"peer_status","payload":{"peer_id":"p1","muted":false,"camera_off":true,"hand_raised":false,"presenting":false}}"#,
     );
     golden(
         ServerMessage::Session(Session {

@@ -228,6 +228,7 @@ async fn set_nickname_and_set_status_reach_the_room(topology: Topology) {
         muted: true,
         camera_off: true,
         hand_raised: false,
+        presenting: false,
     };
     ada.send(ClientMessage::SetStatus(status)).await;
     let expected = ServerMessage::PeerStatus(PeerStatusUpdate {

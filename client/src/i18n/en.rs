@@ -117,6 +117,7 @@ pub static EN: Texts = Texts {
     error_wrong_password: "That is not this meeting's password.",
     password_needed: "This meeting has a password: enter it to join.",
     error_denied: "The host did not let you in.",
+    error_bad_sdp: "The call's media connection could not be set up; it is being retried.",
     participants: "Participants",
     page_not_found: "Page not found",
     nothing_here: "There is nothing at this address.",

@@ -117,6 +117,7 @@ pub static KO: Texts = Texts {
     error_wrong_password: "이 회의의 비밀번호가 아닙니다.",
     password_needed: "이 회의에는 비밀번호가 있습니다. 참여하려면 입력하세요.",
     error_denied: "호스트가 입장을 허락하지 않았습니다.",
+    error_bad_sdp: "통화 미디어 연결을 설정하지 못해 다시 시도하고 있습니다.",
     participants: "참가자 화면",
     page_not_found: "페이지를 찾을 수 없습니다",
     nothing_here: "이 주소에는 아무것도 없습니다.",

@@ -165,6 +165,7 @@ texts! {
     error_not_host,
     error_wrong_password,
     error_denied,
+    error_bad_sdp,
     /// `wrong_password` when no password was given.
     password_needed,
     participants,
@@ -280,6 +281,7 @@ impl Texts {
             ErrorCode::NotHost => self.error_not_host,
             ErrorCode::WrongPassword => self.error_wrong_password,
             ErrorCode::Denied => self.error_denied,
+            ErrorCode::BadSdp => self.error_bad_sdp,
         }
     }
 

@@ -7,4 +7,5 @@ pub mod ice;
 pub mod level;
 pub mod media;
 pub mod peer;
+pub mod sfu;
 pub mod stats;

@@ -527,7 +527,7 @@ fn add_tracks(pc: &RtcPeerConnection, local: &MediaStream) {
     }
 }
 
-fn configuration(ice: &IceSetup) -> RtcConfiguration {
+pub(super) fn configuration(ice: &IceSetup) -> RtcConfiguration {
     let config = RtcConfiguration::new();
     let servers = Array::new();
     for server in ice.servers.iter().filter_map(|server| to_js(server).ok()) {

@@ -55,8 +55,24 @@ impl Session {
         }
     }
 
-    /// Reads every link's stats and updates its participant's quality.
+    /// Reads every link's stats and updates its participant's quality. In an SFU room the one
+    /// link carries everyone: its quality is each remote participant's.
     pub fn sample_stats(self) {
+        if let Some(Some(probe)) = self
+            .inner
+            .try_with_value(|i| i.sfu.as_ref().map(|s| s.stats()))
+        {
+            spawn_local(async move {
+                if let Ok(quality) = probe.sample().await {
+                    for p in self.participants.try_get_untracked().unwrap_or_default() {
+                        if !p.is_self {
+                            p.set_quality(quality);
+                        }
+                    }
+                }
+            });
+            return;
+        }
         let Some(probes) = self.inner.try_with_value(|i| {
             i.links
                 .iter()

@@ -97,6 +97,8 @@ impl Session {
             ServerMessage::Knock(knock) => self.on_knock(knock),
             ServerMessage::KnockWithdrawn(gone) => self.knock_withdrawn(&gone.peer_id),
             ServerMessage::Left(_) => {}
+            ServerMessage::MediaChanged(changed) => self.media_changed(changed.media),
+            ServerMessage::SfuOffer(offer) => self.on_sfu_offer(offer),
             ServerMessage::Error(error) => self.on_error(error.code),
         }
     }
@@ -136,6 +138,8 @@ impl Session {
         self.reconnecting.set(false);
         self.host_is(resumed.host.clone());
         self.catch_up(&resumed.peers);
+        // A switch we missed while the socket was down.
+        self.media_changed(resumed.media);
         self.apply_toggles();
     }
 

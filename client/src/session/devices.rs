@@ -187,6 +187,10 @@ impl Session {
             muted: !mic_on,
             camera_off: !camera_on,
             hand_raised: self.hand_raised.try_get_untracked().unwrap_or(false),
+            presenting: d
+                .screen
+                .try_with_untracked(Option::is_some)
+                .unwrap_or(false),
         };
         if let Some(me) = self.me() {
             me.set_status(status);
@@ -221,6 +225,9 @@ impl Session {
             self.inner.try_with_value(|i| {
                 for link in i.links.values() {
                     link.replace_track(kind, &track);
+                }
+                if let Some(sfu) = &i.sfu {
+                    sfu.replace_track(kind, &track);
                 }
             });
             media::swap_track(&stream, kind, &track);
@@ -272,9 +279,14 @@ impl Session {
             for link in i.links.values() {
                 link.share_screen(Some(&stream));
             }
+            if let Some(sfu) = &i.sfu {
+                sfu.share_screen(Some(&stream));
+            }
         });
         me.set_screen(Some(stream.clone()));
         self.devices.screen.try_set(Some(stream));
+        // Says `presenting`, which an SFU room's tiles go by.
+        self.apply_toggles();
     }
 
     /// Stops presenting: the screen track ends and leaves every link.
@@ -290,10 +302,14 @@ impl Session {
             for link in i.links.values() {
                 link.share_screen(None);
             }
+            if let Some(sfu) = &i.sfu {
+                sfu.share_screen(None);
+            }
         });
         self.devices.screen.try_set(None);
         if let Some(me) = self.me() {
             me.set_screen(None);
         }
+        self.apply_toggles();
     }
 }

@@ -10,7 +10,7 @@
 //! One module per concern, each an `impl Session` block:
 //! `connection` (the socket, welcome, resume and rejoin), `access` (passwords, the lobby and
 //! the invite link), `host` (the host's role and actions), `roster` (participants and their
-//! peer links), `devices` (camera, microphone, device switches, screen share), `activity`
+//! peer links), `media_mode` (mesh or SFU, and the switch), `devices` (camera, microphone, device switches, screen share), `activity`
 //! (speaking levels and link stats), `chat`, and `transfers` (files, over the pure
 //! [`ledger`]). [`welcome`] holds the pure decisions on greeting and on a dropped socket.
 //!
@@ -26,6 +26,7 @@ mod connection;
 mod devices;
 pub mod host;
 pub mod ledger;
+mod media_mode;
 mod roster;
 mod transfers;
 pub mod welcome;
@@ -34,7 +35,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use noom_shared::{
-    ClientMessage, DEFAULT_MAX_FILE_BYTES, Nickname, PeerId, PeerInfo, RoomAccess, RoomName,
+    ClientMessage, DEFAULT_MAX_FILE_BYTES, Media, Nickname, PeerId, PeerInfo, RoomAccess, RoomName,
     RoomPassword, Session as Lease, Welcome,
 };
 use wasm_bindgen::closure::Closure;
@@ -44,6 +45,7 @@ use crate::reconnect::ReconnectingSocket;
 use crate::rtc::level::LevelMeter;
 use crate::rtc::media::Kind;
 use crate::rtc::peer::PeerLink;
+use crate::rtc::sfu::SfuLink;
 
 pub use chat::{ChatKind, ChatLine};
 pub use devices::LocalDevices;
@@ -103,6 +105,9 @@ struct Inner {
     /// The room's password, sent in `join`: from the invite link, typed, or set as host.
     password: Option<RoomPassword>,
     links: HashMap<PeerId, PeerLink>,
+    /// The room's media: peer `links` in a mesh, this one link to the server in an SFU room.
+    media: Media,
+    sfu: Option<SfuLink>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
     meters: HashMap<PeerId, LevelMeter>,
@@ -217,21 +222,19 @@ impl Session {
 
     /// Closes the socket and every link and stops every track; the component tree is going.
     pub fn shutdown(self) {
-        let Some(Some((socket, links))) = self.inner.try_update_value(|i| {
+        let Some(Some(socket)) = self.inner.try_update_value(|i| {
             if i.closed {
                 return None;
             }
             i.closed = true;
-            Some((i.socket.take(), std::mem::take(&mut i.links)))
+            Some(i.socket.take())
         }) else {
             return;
         };
         if let Some(socket) = socket {
             socket.close();
         }
-        for link in links.values() {
-            link.close();
-        }
+        self.close_links();
         self.inner.try_update_value(|i| {
             i.meters.clear();
             i.transfers.clear();

@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use noom_shared::{
-    ClientMessage, Joined, Nickname, PeerId, PeerInfo, PeerStatus, PeerStatusUpdate, SignalFrom,
-    SignalTo,
+    ClientMessage, Joined, Media, Nickname, PeerId, PeerInfo, PeerStatus, PeerStatusUpdate,
+    SignalFrom, SignalTo,
 };
 use web_sys::MediaStream;
 
@@ -82,6 +82,11 @@ impl Participant {
     pub(super) fn set_stream(&self, stream: Option<MediaStream>) {
         self.stream.try_set(stream);
     }
+
+    /// Shows the link as `state`, as [`LinkState::then`] allows.
+    pub(super) fn link_is(&self, state: LinkState) {
+        self.link.try_update(|shown| *shown = shown.then(state));
+    }
 }
 
 impl Session {
@@ -100,15 +105,24 @@ impl Session {
         if let Some(stream) = self.devices.stream.get_untracked() {
             self.watch_level(&me.id, &stream);
         }
+        self.inner.update_value(|i| i.media = joined.media);
         for peer in &joined.peers {
             self.add_participant(peer, false);
-            self.open_link(peer.peer_id.clone(), Role::Offer);
+            if joined.media == Media::Mesh {
+                self.open_link(peer.peer_id.clone(), Role::Offer);
+            }
+        }
+        if joined.media == Media::Sfu {
+            self.open_sfu();
         }
     }
 
     pub(super) fn peer_joined(self, peer: &PeerInfo) {
         self.push_line(ChatKind::Joined(peer.nickname.to_string()));
-        self.add_participant(peer, false);
+        let participant = self.add_participant(peer, false);
+        if self.media() == Media::Sfu {
+            participant.link_is(self.sfu_state());
+        }
     }
 
     /// After a resume: drop who left meanwhile, add who came.
@@ -141,11 +155,15 @@ impl Session {
                 self.push_line(ChatKind::RaisedHand(p.nickname.get_untracked()));
             }
             p.status.set(update.status);
+            if self.media() == Media::Sfu {
+                self.show_sfu_screen(&p.id, None);
+            }
         }
     }
 
     pub(super) fn on_signal(self, signal: SignalFrom) {
-        if self.participant(&signal.from).is_none() {
+        // In an SFU room, a signal is a mesh offer sent before its sender heard of the switch.
+        if self.participant(&signal.from).is_none() || self.media() == Media::Sfu {
             return;
         }
         let has_link = self
@@ -162,7 +180,7 @@ impl Session {
         });
     }
 
-    fn open_link(self, remote: PeerId, role: Role) {
+    pub(super) fn open_link(self, remote: PeerId, role: Role) {
         let Some(participant) = self.participant(&remote) else {
             return;
         };
@@ -246,13 +264,8 @@ impl Session {
     /// Closes every link and forgets every participant, ourselves included, without a word in
     /// the chat: after a rejoin they come back under new peer ids.
     pub(super) fn forget_everyone(self) {
-        let links = self.inner.try_update_value(|i| {
-            i.meters.clear();
-            std::mem::take(&mut i.links)
-        });
-        for link in links.into_iter().flat_map(|links| links.into_values()) {
-            link.close();
-        }
+        self.close_links();
+        self.inner.try_update_value(|i| i.meters.clear());
         for participant in self.participants.get_untracked() {
             self.fail_incoming(&participant.id, &Failure::ConnectionReset);
             self.lose_receiver(&participant.id);

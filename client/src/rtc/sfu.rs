@@ -1,0 +1,262 @@
+//! The one `RTCPeerConnection` of a room whose media goes through the server (the SFU).
+//!
+//! The server always offers (`sfu_offer`) and we always answer (`sfu_answer`), one offer at a
+//! time, so nothing here needs perfect negotiation. Each offer lists which participant's track
+//! every m-line carries: on our own three (`audio`, `camera`, `screen`) we send, by
+//! `replaceTrack` (so switching a device or presenting needs no new offer); every other one
+//! brings a remote participant's microphone, camera or screen. Those are gathered per
+//! participant into a camera stream (microphone and camera) and a screen stream.
+//!
+//! A connection that fails is not repaired in place: the owner closes it, opens another and
+//! asks the server for a fresh offer (`sfu_restart`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::mpsc::{UnboundedSender, unbounded};
+use futures_util::StreamExt;
+use noom_shared::{PeerId, SfuOffer, SfuTrack, SfuTrackKind};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiver,
+    RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+use super::ice::IceSetup;
+use super::media::{Kind, first_track};
+use super::peer::{LinkState, configuration};
+use super::stats::StatsProbe;
+
+/// A participant's stream arrived.
+pub type OnPeerStream = Box<dyn Fn(&PeerId, MediaStream)>;
+
+/// What the SFU connection reports to its owner.
+pub struct SfuEvents {
+    /// Our answer, to send as `sfu_answer`.
+    pub answer: Box<dyn Fn(String)>,
+    /// A participant's microphone and camera, each time a track of theirs arrives.
+    pub stream: OnPeerStream,
+    /// A participant's screen track arrived (it may carry nothing until they present).
+    pub screen: OnPeerStream,
+    pub state: Box<dyn Fn(LinkState)>,
+}
+
+/// The room's connection to the SFU. [`SfuLink::close`] ends it.
+pub struct SfuLink {
+    pc: RtcPeerConnection,
+    stats: StatsProbe,
+    inbox: UnboundedSender<SfuOffer>,
+    shared: Rc<Shared>,
+    _track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _state: Closure<dyn FnMut()>,
+}
+
+struct Shared {
+    pc: RtcPeerConnection,
+    me: PeerId,
+    /// What each m-line carries, from the latest offer.
+    tracks: RefCell<Vec<SfuTrack>>,
+    /// Our camera and microphone, and our screen while we present.
+    local: RefCell<Option<MediaStream>>,
+    screen: RefCell<Option<MediaStream>>,
+    /// The streams assembled for each participant: camera (with microphone), and screen.
+    cameras: RefCell<HashMap<PeerId, MediaStream>>,
+    screens: RefCell<HashMap<PeerId, MediaStream>>,
+    events: SfuEvents,
+}
+
+impl SfuLink {
+    /// A connection for `me` that sends `local`, and `screen` while presenting.
+    pub fn new(
+        me: PeerId,
+        ice: &IceSetup,
+        local: Option<&MediaStream>,
+        screen: Option<&MediaStream>,
+        events: SfuEvents,
+    ) -> Result<Self, String> {
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice))
+            .map_err(|err| format!("cannot open a peer connection: {err:?}"))?;
+        let shared = Rc::new(Shared {
+            pc: pc.clone(),
+            me,
+            tracks: RefCell::new(Vec::new()),
+            local: RefCell::new(local.cloned()),
+            screen: RefCell::new(screen.cloned()),
+            cameras: RefCell::new(HashMap::new()),
+            screens: RefCell::new(HashMap::new()),
+            events,
+        });
+
+        let on_track = Rc::clone(&shared);
+        let track = Closure::<dyn FnMut(_)>::new(move |event: RtcTrackEvent| {
+            on_track.track_arrived(&event.transceiver(), &event.track());
+        });
+        pc.set_ontrack(Some(track.as_ref().unchecked_ref()));
+        let on_state = Rc::clone(&shared);
+        let state = Closure::<dyn FnMut()>::new(move || {
+            if on_state.pc.connection_state() != RtcPeerConnectionState::Closed {
+                (on_state.events.state)(link_state(&on_state.pc));
+            }
+        });
+        pc.set_onconnectionstatechange(Some(state.as_ref().unchecked_ref()));
+
+        let (inbox, mut offers) = unbounded::<SfuOffer>();
+        let answering = Rc::clone(&shared);
+        spawn_local(async move {
+            while let Some(offer) = offers.next().await {
+                if let Err(err) = answering.answer(offer).await {
+                    leptos::logging::warn!("SFU offer not applied: {err:?}");
+                }
+            }
+        });
+        Ok(Self {
+            stats: StatsProbe::new(pc.clone()),
+            pc,
+            inbox,
+            shared,
+            _track: track,
+            _state: state,
+        })
+    }
+
+    /// Applies an `sfu_offer` (in order, after those before it) and answers it.
+    pub fn receive(&self, offer: SfuOffer) {
+        let _ = self.inbox.unbounded_send(offer);
+    }
+
+    /// Sends `track` in place of our current camera or microphone track.
+    pub fn replace_track(&self, kind: Kind, track: &MediaStreamTrack) {
+        let line = match kind {
+            Kind::Audio => SfuTrackKind::Audio,
+            Kind::Video => SfuTrackKind::Camera,
+        };
+        self.shared.send_on(line, Some(track));
+    }
+
+    /// Starts sending `screen` on our screen m-line, or stops (`None`); no new offer needed.
+    pub fn share_screen(&self, screen: Option<&MediaStream>) {
+        *self.shared.screen.borrow_mut() = screen.cloned();
+        let track = screen.and_then(|s| first_track(s, Kind::Video));
+        self.shared.send_on(SfuTrackKind::Screen, track.as_ref());
+    }
+
+    /// How the connection is doing now.
+    pub fn state(&self) -> LinkState {
+        link_state(&self.pc)
+    }
+
+    /// `peer`'s screen stream, if its screen track has arrived.
+    pub fn screen_of(&self, peer: &PeerId) -> Option<MediaStream> {
+        self.shared.screens.borrow().get(peer).cloned()
+    }
+
+    /// A handle that reads this connection's quality (`getStats`).
+    pub fn stats(&self) -> StatsProbe {
+        self.stats.clone()
+    }
+
+    /// Closes the connection; no handler runs after this.
+    pub fn close(&self) {
+        self.inbox.close_channel();
+        self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.close();
+    }
+}
+
+fn link_state(pc: &RtcPeerConnection) -> LinkState {
+    match pc.connection_state() {
+        RtcPeerConnectionState::Connected => LinkState::Connected,
+        RtcPeerConnectionState::Disconnected => LinkState::Interrupted,
+        RtcPeerConnectionState::Failed => LinkState::Failed,
+        _ => LinkState::Connecting,
+    }
+}
+
+impl Shared {
+    /// Applies `offer`, puts our tracks on our own m-lines, and sends the answer.
+    async fn answer(&self, offer: SfuOffer) -> Result<(), JsValue> {
+        // Known before the tracks arrive, which happens while the offer is applied.
+        *self.tracks.borrow_mut() = offer.tracks;
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        init.set_sdp(&offer.sdp);
+        JsFuture::from(self.pc.set_remote_description(&init)).await?;
+        let local = self.local.borrow().clone();
+        let screen = self.screen.borrow().clone();
+        let camera = local.as_ref().and_then(|s| first_track(s, Kind::Video));
+        let microphone = local.as_ref().and_then(|s| first_track(s, Kind::Audio));
+        let presented = screen.as_ref().and_then(|s| first_track(s, Kind::Video));
+        self.send_on(SfuTrackKind::Audio, microphone.as_ref());
+        self.send_on(SfuTrackKind::Camera, camera.as_ref());
+        self.send_on(SfuTrackKind::Screen, presented.as_ref());
+        let answer = JsFuture::from(self.pc.create_answer()).await?;
+        let answer: RtcSessionDescriptionInit = answer.unchecked_into();
+        JsFuture::from(self.pc.set_local_description(&answer)).await?;
+        if let Some(sdp) = self.pc.local_description().map(|d| d.sdp()) {
+            (self.events.answer)(sdp);
+        }
+        Ok(())
+    }
+
+    /// Sends `track` (or nothing) on our own m-line for `kind`.
+    fn send_on(&self, kind: SfuTrackKind, track: Option<&MediaStreamTrack>) {
+        let Some(transceiver) = self.transceiver(&self.me, kind) else {
+            return;
+        };
+        transceiver.set_direction(RtcRtpTransceiverDirection::Sendonly);
+        let _ = transceiver.sender().replace_track(track);
+    }
+
+    /// The transceiver of `peer`'s `kind` track, by the mid the latest offer gave it.
+    fn transceiver(&self, peer: &PeerId, kind: SfuTrackKind) -> Option<RtcRtpTransceiver> {
+        let tracks = self.tracks.borrow();
+        let mid = &tracks
+            .iter()
+            .find(|t| t.peer_id == *peer && t.kind == kind)?
+            .mid;
+        self.pc
+            .get_transceivers()
+            .iter()
+            .map(JsValue::unchecked_into::<RtcRtpTransceiver>)
+            .find(|t| t.mid().as_deref() == Some(mid.as_str()))
+    }
+
+    /// A remote track arrived on `transceiver`: it joins its participant's camera or screen
+    /// stream, in place of any earlier track of its kind.
+    fn track_arrived(&self, transceiver: &RtcRtpTransceiver, track: &MediaStreamTrack) {
+        let Some(mid) = transceiver.mid() else { return };
+        let owner = self
+            .tracks
+            .borrow()
+            .iter()
+            .find(|t| t.mid == mid && t.peer_id != self.me)
+            .map(|t| (t.peer_id.clone(), t.kind));
+        let Some((peer, kind)) = owner else { return };
+        let streams = match kind {
+            SfuTrackKind::Screen => &self.screens,
+            SfuTrackKind::Audio | SfuTrackKind::Camera => &self.cameras,
+        };
+        // A new stream each time, with the new track in place of any earlier one of its kind:
+        // a tile shows a new stream at once, where a track added to the shown one might not be.
+        let tracks = js_sys::Array::new();
+        if let Some(earlier) = streams.borrow().get(&peer) {
+            for old in earlier.get_tracks().iter() {
+                let old: MediaStreamTrack = old.unchecked_into();
+                if old.kind() != track.kind() {
+                    tracks.push(&old);
+                }
+            }
+        }
+        tracks.push(track);
+        let Ok(stream) = MediaStream::new_with_tracks(&tracks) else {
+            return;
+        };
+        streams.borrow_mut().insert(peer.clone(), stream.clone());
+        match kind {
+            SfuTrackKind::Screen => (self.events.screen)(&peer, stream),
+            SfuTrackKind::Audio | SfuTrackKind::Camera => (self.events.stream)(&peer, stream),
+        }
+    }
+}

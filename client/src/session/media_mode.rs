@@ -1,0 +1,158 @@
+//! A room's media mode: peer links to everyone (the mesh), or one link to the server (the SFU),
+//! and the switch between them when the server says so (`media_changed`). Nobody leaves the
+//! room across a switch: only the links change, and each tile gets its stream again from the
+//! new ones.
+
+use leptos::prelude::*;
+use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuOffer};
+use web_sys::MediaStream;
+
+use super::Session;
+use crate::rtc::ice::IceSetup;
+use crate::rtc::peer::{LinkState, Role};
+use crate::rtc::sfu::{SfuEvents, SfuLink};
+
+impl Session {
+    pub(super) fn media(self) -> Media {
+        self.inner.try_with_value(|i| i.media).unwrap_or_default()
+    }
+
+    /// `media_changed`: close the links of the old mode and open those of the new.
+    pub(super) fn media_changed(self, media: Media) {
+        if self.media() == media {
+            return;
+        }
+        self.close_links();
+        self.inner.update_value(|i| i.media = media);
+        for participant in self.participants.get_untracked() {
+            if !participant.is_self {
+                participant.link_is(LinkState::Connecting);
+            }
+        }
+        match media {
+            Media::Sfu => self.open_sfu(),
+            Media::Mesh => {
+                // Back to the mesh: of each pair, the one with the greater id offers (both
+                // know both ids, so exactly one does); the other answers its offer.
+                let me = self.inner.with_value(|i| i.self_id.clone());
+                for participant in self.participants.get_untracked() {
+                    if !participant.is_self && me.as_ref().is_some_and(|me| *me > participant.id) {
+                        self.open_link(participant.id.clone(), Role::Offer);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes every peer link and the SFU link; tiles keep their participants.
+    pub(super) fn close_links(self) {
+        let Some((links, sfu)) = self.inner.try_update_value(|i| {
+            i.meters.retain(|id, _| Some(id) == i.self_id.as_ref());
+            (std::mem::take(&mut i.links), i.sfu.take())
+        }) else {
+            return;
+        };
+        for link in links.values() {
+            link.close();
+        }
+        if let Some(sfu) = sfu {
+            sfu.close();
+        }
+    }
+
+    /// Opens our connection to the SFU; the server's offer follows.
+    pub(super) fn open_sfu(self) {
+        let Some(me) = self.inner.with_value(|i| i.self_id.clone()) else {
+            return;
+        };
+        let ice = self
+            .inner
+            .with_value(|i| i.welcome.as_ref().map(IceSetup::from_welcome))
+            .unwrap_or_default();
+        let local = self.devices.stream.get_untracked();
+        let screen = self.devices.screen.get_untracked();
+        match SfuLink::new(me, &ice, local.as_ref(), screen.as_ref(), self.sfu_events()) {
+            Ok(link) => self.inner.update_value(|i| i.sfu = Some(link)),
+            Err(err) => leptos::logging::warn!("{err}"),
+        }
+    }
+
+    /// `sfu_offer`: answered by our SFU link (one is opened if a switch is under way).
+    pub(super) fn on_sfu_offer(self, offer: SfuOffer) {
+        if self.media() != Media::Sfu {
+            return;
+        }
+        if self.inner.with_value(|i| i.sfu.is_none()) {
+            self.open_sfu();
+        }
+        self.inner.with_value(|i| {
+            if let Some(sfu) = &i.sfu {
+                sfu.receive(offer);
+            }
+        });
+    }
+
+    /// Our SFU link failed (a network change, a server that lost it): a new one, and a fresh
+    /// offer for it.
+    fn restart_sfu(self) {
+        let Some(Some(old)) = self.inner.try_update_value(|i| i.sfu.take()) else {
+            return;
+        };
+        old.close();
+        self.open_sfu();
+        self.send(ClientMessage::SfuRestart(Default::default()));
+    }
+
+    /// What the SFU link reports, turned into tiles. These run from browser events, possibly
+    /// after the page is gone: `try_*` only.
+    fn sfu_events(self) -> SfuEvents {
+        SfuEvents {
+            answer: Box::new(move |sdp| self.send(ClientMessage::SfuAnswer(SfuAnswer { sdp }))),
+            stream: Box::new(move |peer, stream| {
+                if let Some(participant) = self.participant(peer) {
+                    self.watch_level(peer, &stream);
+                    participant.set_stream(Some(stream));
+                    participant.link_is(self.sfu_state());
+                }
+            }),
+            screen: Box::new(move |peer, stream| self.show_sfu_screen(peer, Some(stream))),
+            state: Box::new(move |state| {
+                if state == LinkState::Failed {
+                    self.restart_sfu();
+                }
+                // The SFU link's state is everyone's link state.
+                for participant in self.participants.try_get_untracked().unwrap_or_default() {
+                    if !participant.is_self {
+                        participant.link_is(state);
+                    }
+                }
+            }),
+        }
+    }
+
+    /// The SFU link's state, for a tile that appears while it runs.
+    pub(super) fn sfu_state(self) -> LinkState {
+        self.inner
+            .try_with_value(|i| i.sfu.as_ref().map(SfuLink::state))
+            .flatten()
+            .unwrap_or(LinkState::Connecting)
+    }
+
+    /// Shows `peer`'s screen tile while they present, from the SFU's screen track (`stream`,
+    /// or the one it brought earlier).
+    pub(super) fn show_sfu_screen(self, peer: &PeerId, stream: Option<MediaStream>) {
+        let Some(participant) = self.participant(peer) else {
+            return;
+        };
+        let stream = stream.or_else(|| {
+            self.inner
+                .try_with_value(|i| i.sfu.as_ref().and_then(|sfu| sfu.screen_of(peer)))
+                .flatten()
+        });
+        let presenting = participant
+            .status()
+            .try_get_untracked()
+            .is_some_and(|s| s.presenting);
+        participant.set_screen(stream.filter(|_| presenting));
+    }
+}
