@@ -8,6 +8,7 @@ pub mod client;
 pub mod coturn;
 pub mod firewall;
 pub mod http;
+pub mod media_peer;
 pub mod netns;
 pub mod node;
 pub mod pebble;

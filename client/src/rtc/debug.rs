@@ -1,12 +1,13 @@
 //! A read-only window for tests and debugging: `window.__noom.peers` is a `Map` from remote
 //! peer id to that peer's `RTCPeerConnection`, so `getStats()` can be read from the console or a
-//! browser test. Links add themselves when opened and remove themselves when closed.
+//! browser test; `window.__noom.sfu` is the connection to the SFU in a room that uses it. Links
+//! add themselves when opened and remove themselves when closed.
 
 use js_sys::{Map, Object, Reflect};
 use noom_shared::PeerId;
 use wasm_bindgen::{JsCast, JsValue};
 
-fn peers() -> Option<Map> {
+fn hook() -> Option<JsValue> {
     let window: JsValue = web_sys::window()?.into();
     let key = JsValue::from_str("__noom");
     let hook = Reflect::get(&window, &key).ok().filter(JsValue::is_object);
@@ -19,7 +20,22 @@ fn peers() -> Option<Map> {
             hook.into()
         }
     };
-    Reflect::get(&hook, &"peers".into()).ok()?.dyn_into().ok()
+    Some(hook)
+}
+
+fn peers() -> Option<Map> {
+    Reflect::get(&hook()?, &"peers".into())
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// Shows `connection` as `window.__noom.sfu`, or removes it (`None`).
+pub(super) fn set_sfu(connection: Option<&JsValue>) {
+    if let Some(hook) = hook() {
+        let connection = connection.cloned().unwrap_or(JsValue::UNDEFINED);
+        let _ = Reflect::set(&hook, &"sfu".into(), &connection);
+    }
 }
 
 pub(super) fn register(peer: &PeerId, connection: &JsValue) {

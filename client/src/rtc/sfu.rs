@@ -111,6 +111,7 @@ impl SfuLink {
                 }
             }
         });
+        super::debug::set_sfu(Some(&pc));
         Ok(Self {
             stats: StatsProbe::new(pc.clone()),
             pc,
@@ -163,6 +164,7 @@ impl SfuLink {
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
         self.pc.close();
+        super::debug::set_sfu(None);
     }
 }
 
