@@ -38,19 +38,21 @@ async fn sfu_server() -> TestServer {
 /// `page` gets everything of `others` remote participants through its one SFU connection:
 /// video decoding and audio arriving, both still rising; no peer links; its own video sent
 /// there; and every remote tile playing.
-async fn assert_sfu_media(name: &str, page: &Page, others: usize) {
+/// Returns how long the media took to arrive.
+async fn assert_sfu_media(name: &str, page: &Page, others: usize) -> std::time::Duration {
     let flowing = format!(
         "{SFU_STATS}.then(s => s !== null && \
          s.video.filter(f => f > 0).length === {others} && \
          s.audio.filter(p => p > 0).length === {others} && s.sendsVideo && \
          window.__noom.peers.size === 0)"
     );
-    page.wait_for(
-        &format!("{name} to get {others} cameras and microphones through the SFU"),
-        &flowing,
-        WAIT,
-    )
-    .await;
+    let waited = page
+        .wait_for(
+            &format!("{name} to get {others} cameras and microphones through the SFU"),
+            &flowing,
+            WAIT,
+        )
+        .await;
     let before = page.eval(SFU_STATS).await;
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     let after = page.eval(SFU_STATS).await;
@@ -77,6 +79,7 @@ async fn assert_sfu_media(name: &str, page: &Page, others: usize) {
         WAIT,
     )
     .await;
+    waited
 }
 
 /// No one has left `page`'s call: `count` people in it, and no "left" line in the chat.
@@ -112,14 +115,17 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
 
     let cy = browser.open(&room_url).await;
     let clicked = join(&cy, Some("Cy")).await;
-    for (name, page) in [("Ana", &ana), ("Ben", &ben), ("Cy", &cy)] {
+    let switched = clicked.elapsed() + assert_sfu_media("Ana", &ana, 2).await;
+    println!(
+        "third joins → Ana decodes both others through the SFU: {} ms after Cy's Join",
+        switched.as_millis()
+    );
+    for (name, page) in [("Ben", &ben), ("Cy", &cy)] {
         assert_sfu_media(name, page, 2).await;
+    }
+    for (name, page) in [("Ana", &ana), ("Ben", &ben), ("Cy", &cy)] {
         assert_nobody_left(name, page, 3).await;
     }
-    println!(
-        "third joins → all three decode each other through the SFU: {} ms",
-        clicked.elapsed().as_millis()
-    );
 
     let left = Instant::now();
     cy.click("leave").await;
