@@ -197,7 +197,11 @@ impl Member {
     }
 
     pub(super) fn handle(&mut self, input: Input) {
-        if self.rtc.is_alive() && self.rtc.handle_input(input).is_err() {
+        if !self.rtc.is_alive() {
+            return;
+        }
+        if let Err(err) = self.rtc.handle_input(input) {
+            tracing::debug!(cause = %err, "SFU connection failed");
             self.rtc.disconnect();
         }
     }
@@ -220,6 +224,11 @@ impl Member {
                 Ok(Output::Transmit(transmit)) => transmits.push(transmit),
                 Ok(Output::Event(Event::MediaData(data))) => {
                     if let Some(kind) = self.kind_of(data.mid) {
+                        // A frame after a gap (a packet lost on the way in) breaks every
+                        // subscriber's picture until the next keyframe: ask for one now.
+                        if !data.contiguous {
+                            self.request_keyframe(kind, now);
+                        }
                         heard.push(Heard::Media(kind, Box::new(data)));
                     }
                 }
@@ -228,8 +237,14 @@ impl Member {
                         heard.push(Heard::KeyframeWanted(line.from.clone(), line.kind));
                     }
                 }
+                Ok(Output::Event(Event::IceConnectionStateChange(state))) => {
+                    tracing::debug!(?state, room = %self.room, "SFU ICE");
+                }
                 Ok(Output::Event(_)) => {}
-                Err(_) => self.rtc.disconnect(),
+                Err(err) => {
+                    tracing::debug!(cause = %err, "SFU connection failed");
+                    self.rtc.disconnect();
+                }
             }
         }
     }

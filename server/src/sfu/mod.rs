@@ -69,7 +69,7 @@ impl Sfu {
         tell: Tell,
         stop: CancellationToken,
     ) -> io::Result<(Self, SocketAddr)> {
-        let socket = UdpSocket::bind(bind).await?;
+        let socket = media_socket(bind)?;
         let bound = socket.local_addr()?;
         let ip = public_ip.unwrap_or(bound.ip());
         if ip.is_unspecified() {
@@ -115,8 +115,12 @@ async fn run(
             },
             received = socket.recv_from(&mut buf) => match received {
                 Ok((len, source)) => {
-                    if !forwarder.receive(Instant::now(), source, &buf[..len]) {
-                        debug!(%source, "datagram for no SFU participant");
+                    take(&mut forwarder, source, &buf[..len]);
+                    // Whatever else has arrived is taken before the forwarder runs once for
+                    // all of it: running it per datagram falls behind a few video streams.
+                    for _ in 0..DATAGRAMS_PER_ROUND {
+                        let Ok((len, source)) = socket.try_recv_from(&mut buf) else { break };
+                        take(&mut forwarder, source, &buf[..len]);
                     }
                 }
                 // ICMP errors surface here on some systems; the socket stays usable.
@@ -131,6 +135,31 @@ async fn run(
         for (peer, message) in out.messages.drain(..) {
             tell(&peer, message);
         }
+    }
+}
+
+/// The media port's kernel buffers: bursts of video from many publishers queue here while the
+/// forwarder works, instead of being dropped (Linux caps them at `net.core.rmem_max` and
+/// `wmem_max`).
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+fn media_socket(bind: SocketAddr) -> io::Result<UdpSocket> {
+    let domain = socket2::Domain::for_address(bind);
+    let socket = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    // Best effort: a smaller buffer still works, it just drops sooner under load.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER_BYTES);
+    socket.set_nonblocking(true)?;
+    socket.bind(&bind.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Datagrams taken at most between two runs of the forwarder.
+const DATAGRAMS_PER_ROUND: usize = 64;
+
+fn take(forwarder: &mut Forwarder, source: SocketAddr, datagram: &[u8]) {
+    if !forwarder.receive(Instant::now(), source, datagram) {
+        debug!(%source, "datagram for no SFU participant");
     }
 }
 
@@ -152,6 +181,7 @@ fn obey(forwarder: &mut Forwarder, command: Command, tell: &Tell) {
             .map(|e| (peer, e.to_owned())),
     };
     if let Some((peer, why)) = refused {
+        debug!(%peer, %why, "SFU request refused");
         tell(&peer, refusal(&why));
     }
 }
