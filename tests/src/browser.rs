@@ -76,6 +76,17 @@ impl Browser {
         Self::launch_with(&["use-fake-ui-for-media-stream"]).await
     }
 
+    /// Like [`Browser::launch_for_screen_sharing`], with a small fake camera (160×120 at 10
+    /// frames a second, from [`small_camera_clip`]): five pages encoding and decoding one
+    /// another's video then fit on two cores.
+    pub async fn launch_light_for_screen_sharing() -> Self {
+        let clip = format!(
+            "use-file-for-fake-video-capture={}",
+            small_camera_clip().display()
+        );
+        Self::launch_with(&["use-fake-ui-for-media-stream", &clip]).await
+    }
+
     /// Like [`Browser::launch`], and certificates for the key in `key_pem` are trusted, as
     /// after a user accepts a self-signed certificate's warning.
     pub async fn launch_trusting_key(key_pem: &str) -> Self {
@@ -523,6 +534,38 @@ fn origin(url: &str) -> String {
         .find('/')
         .map_or(url.len(), |i| after_scheme + i);
     url[..end].to_owned()
+}
+
+/// A one-second 160×120 Y4M clip at 10 frames a second, a bright bar moving across grey, for
+/// Chromium's file-fed fake camera (it loops the clip). Written once per machine.
+pub fn small_camera_clip() -> PathBuf {
+    const W: usize = 160;
+    const H: usize = 120;
+    let path = std::env::temp_dir().join("noom-camera-160x120.y4m");
+    if path.is_file() {
+        return path;
+    }
+    let mut clip = format!("YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for frame in 0..10 {
+        clip.extend_from_slice(b"FRAME\n");
+        let bar = frame * W / 10;
+        for _y in 0..H {
+            clip.extend((0..W).map(|x| {
+                if x >= bar && x < bar + W / 10 {
+                    235
+                } else {
+                    96
+                }
+            }));
+        }
+        // Chroma planes, a quarter each: a tint that changes per frame.
+        clip.extend(std::iter::repeat_n(128 + frame as u8 * 4, W * H / 4));
+        clip.extend(std::iter::repeat_n(128, W * H / 4));
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, clip).expect("write the fake camera clip");
+    std::fs::rename(&partial, &path).expect("move the fake camera clip into place");
+    path
 }
 
 /// Where a screenshot named `name` goes: `tests/artifacts/`, ignored by git.

@@ -54,6 +54,7 @@ pub struct SfuLink {
 }
 
 struct Shared {
+    id: u64,
     pc: RtcPeerConnection,
     me: PeerId,
     /// What each m-line carries, from the latest offer.
@@ -78,7 +79,13 @@ impl SfuLink {
     ) -> Result<Self, String> {
         let pc = RtcPeerConnection::new_with_configuration(&configuration(ice))
             .map_err(|err| format!("cannot open a peer connection: {err:?}"))?;
+        thread_local!(static OPENED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+        let id = OPENED.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
         let shared = Rc::new(Shared {
+            id,
             pc: pc.clone(),
             me,
             tracks: RefCell::new(Vec::new()),
@@ -141,6 +148,11 @@ impl SfuLink {
         *self.shared.screen.borrow_mut() = screen.cloned();
         let track = screen.and_then(|s| first_track(s, Kind::Video));
         self.shared.send_on(SfuTrackKind::Screen, track.as_ref());
+    }
+
+    /// Tells this connection from any that replaces it.
+    pub fn id(&self) -> u64 {
+        self.shared.id
     }
 
     /// How the connection is doing now.

@@ -12,6 +12,10 @@ use crate::rtc::ice::IceSetup;
 use crate::rtc::peer::{LinkState, Role};
 use crate::rtc::sfu::{SfuEvents, SfuLink};
 
+/// How long a new SFU link may take to connect before it is replaced (and the server asked for
+/// a fresh offer).
+const SFU_CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Session {
     pub(super) fn media(self) -> Media {
         self.inner.try_with_value(|i| i.media).unwrap_or_default()
@@ -72,7 +76,25 @@ impl Session {
         let local = self.devices.stream.get_untracked();
         let screen = self.devices.screen.get_untracked();
         match SfuLink::new(me, &ice, local.as_ref(), screen.as_ref(), self.sfu_events()) {
-            Ok(link) => self.inner.update_value(|i| i.sfu = Some(link)),
+            Ok(link) => {
+                let opened = link.id();
+                self.inner.update_value(|i| i.sfu = Some(link));
+                // As for a peer link: one that never connects (no path, a lost handshake) is
+                // replaced rather than left trying.
+                set_timeout(
+                    move || {
+                        let stuck = self.inner.try_with_value(|i| {
+                            i.sfu.as_ref().is_some_and(|sfu| {
+                                sfu.id() == opened && sfu.state() != LinkState::Connected
+                            })
+                        });
+                        if stuck == Some(true) {
+                            self.restart_sfu();
+                        }
+                    },
+                    SFU_CONNECT_WITHIN,
+                );
+            }
             Err(err) => leptos::logging::warn!("{err}"),
         }
     }
