@@ -42,9 +42,17 @@ impl Transfer {
 /// Why a file was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendProblem {
-    TooBig { name: String, size: u64, max: u64 },
-    Empty { name: String },
+    TooBig {
+        name: String,
+        size: u64,
+        max: u64,
+    },
+    Empty {
+        name: String,
+    },
     NobodyHere,
+    /// The room's media goes through the server, and files do not travel there yet.
+    SfuRoom,
 }
 
 /// A file on its way to us: its row, what its sender announced, and the chunks so far.
@@ -92,6 +100,9 @@ impl Session {
         }
         if size == 0 {
             return Err(SendProblem::Empty { name });
+        }
+        if self.media() == noom_shared::Media::Sfu {
+            return Err(SendProblem::SfuRoom);
         }
         let channels: Vec<_> = self.inner.with_value(|i| {
             i.links
