@@ -748,7 +748,9 @@ async fn accept_large_file(page: &Page, who: &str, name: &str) {
             file_state(name),
             file_row_text(name)
         ),
-        WAIT,
+        // The sender hashes the whole file before it offers it: 90 MB of SHA-256 in WASM
+        // takes tens of seconds on a slow two-core machine.
+        WAIT * 3,
     )
     .await;
     page.eval(&click_in_file_row(name, "file-accept")).await;
