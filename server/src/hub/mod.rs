@@ -15,6 +15,7 @@ mod media;
 #[cfg(test)]
 mod media_tests;
 pub mod refusals;
+mod room_list;
 mod routes;
 mod seats;
 #[cfg(test)]
@@ -24,8 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use noom_shared::{
     ChatMessage, ClientMessage, Envelope, Joined, Left, Media, Nickname, PeerId, PeerInfo,
-    PeerLeft, PeerStatus, PeerStatusUpdate, ResumeToken, RoomInfo, RoomName, Rooms, ServerMessage,
-    SignalFrom,
+    PeerLeft, PeerStatus, PeerStatusUpdate, ResumeToken, RoomName, ServerMessage, SignalFrom,
 };
 
 pub use access::{Access, Checked, PasswordWork};
@@ -395,39 +395,6 @@ impl Hub {
             id: None,
             message: status_update(peer, status),
         });
-    }
-
-    /// How many people `room` has (0 when there is no such room).
-    pub fn room_size(&self, room: &RoomName) -> usize {
-        self.rooms.get(room).map_or(0, |r| r.members.len())
-    }
-
-    /// Changes with every change to [`Hub::room_list`].
-    pub fn room_list_version(&self) -> u64 {
-        self.room_list_version
-    }
-
-    /// Every room with its participant count, by name.
-    pub fn room_list(&self) -> Rooms {
-        Rooms {
-            rooms: self
-                .rooms
-                .iter()
-                .map(|(name, room)| RoomInfo {
-                    name: name.clone(),
-                    participants: room.members.len() as u32,
-                    locked: room.access.told().is_locked(),
-                })
-                .collect(),
-        }
-    }
-
-    /// The local peers not in any room: they watch the room list.
-    pub fn lobby(&self) -> impl Iterator<Item = &PeerId> {
-        self.peers
-            .iter()
-            .filter(|(_, peer)| peer.local && peer.membership.is_none() && peer.knocking.is_none())
-            .map(|(id, _)| id)
     }
 
     /// Whether `nickname` is free in `room` (ignoring case and width), but for `renaming`'s own.
