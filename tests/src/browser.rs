@@ -71,15 +71,10 @@ impl Browser {
 
     /// Like [`Browser::launch`], and screen sharing (`getDisplayMedia`) picks the whole screen
     /// without showing a picker. The switch that does it accepts every permission prompt, so
-    /// [`Browser::open_blocking`] cannot block anything in this browser.
+    /// [`Browser::open_blocking`] cannot block anything in this browser. The fake camera is
+    /// small (160×120 at 10 frames a second, from [`small_camera_clip`]): four or five pages
+    /// encoding one another's video beside a shared screen then fit on two cores.
     pub async fn launch_for_screen_sharing() -> Self {
-        Self::launch_with(&["use-fake-ui-for-media-stream"]).await
-    }
-
-    /// Like [`Browser::launch_for_screen_sharing`], with a small fake camera (160×120 at 10
-    /// frames a second, from [`small_camera_clip`]): five pages encoding and decoding one
-    /// another's video then fit on two cores.
-    pub async fn launch_light_for_screen_sharing() -> Self {
         let clip = format!(
             "use-file-for-fake-video-capture={}",
             small_camera_clip().display()
@@ -737,102 +732,4 @@ pub async fn self_peer_id(page: &Page) -> String {
         .as_str()
         .expect("the page has its own tile")
         .to_owned()
-}
-
-/// `size` pseudo-random bytes (xorshift32 from `seed`, little-endian words): the same bytes
-/// [`pick_random_file`] makes in the page, so a test can hash them on its side.
-pub fn random_bytes(size: usize, seed: u32) -> Vec<u8> {
-    assert!(
-        size % 4 == 0 && seed != 0,
-        "whole words from a non-zero seed"
-    );
-    let mut x = seed;
-    let mut bytes = Vec::with_capacity(size);
-    for _ in 0..size / 4 {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        bytes.extend_from_slice(&x.to_le_bytes());
-    }
-    bytes
-}
-
-/// Picks a file of [`random_bytes`]`(size, seed)` named `name` in the `<input type=file>` with
-/// `data-testid` = `id`, as a user would: set through `DataTransfer`, then `change`. The bytes
-/// are made in the page, so megabytes need not cross the DevTools socket.
-pub async fn pick_random_file(
-    page: &Page,
-    id: &str,
-    name: &str,
-    mime: &str,
-    size: usize,
-    seed: u32,
-) {
-    assert!(
-        size % 4 == 0 && seed != 0,
-        "whole words from a non-zero seed"
-    );
-    page.eval(&format!(
-        "(() => {{ const bytes = new Uint8Array({size}); const view = new DataView(bytes.buffer); \
-         let x = {seed}; \
-         for (let i = 0; i < {size}; i += 4) {{ \
-           x = (x ^ (x << 13)) >>> 0; x = (x ^ (x >>> 17)) >>> 0; x = (x ^ (x << 5)) >>> 0; \
-           view.setUint32(i, x, true); }} \
-         {} }})()",
-        set_file_js(id, "[bytes]", name, mime)
-    ))
-    .await;
-}
-
-/// Picks a file of `size` zero bytes, as [`pick_random_file`] does: quick to make at any size.
-pub async fn pick_empty_file(page: &Page, id: &str, name: &str, size: usize) {
-    page.eval(&format!(
-        "(() => {{ {} }})()",
-        set_file_js(
-            id,
-            &format!("[new Uint8Array({size})]"),
-            name,
-            "application/octet-stream"
-        )
-    ))
-    .await;
-}
-
-/// JavaScript statements: a `File` of `parts` set on input `id`, and its `change` event.
-fn set_file_js(id: &str, parts: &str, name: &str, mime: &str) -> String {
-    format!(
-        "const input = document.querySelector({}); const picked = new DataTransfer(); \
-         picked.items.add(new File({parts}, {}, {{ type: {} }})); input.files = picked.files; \
-         input.dispatchEvent(new Event('change', {{ bubbles: true }}));",
-        js(&testid(id)),
-        js(name),
-        js(mime)
-    )
-}
-
-/// A JavaScript expression: the file `name` received on the page, as `{hash, size, type,
-/// download}` read back from its download link (SHA-256 in hex), or `null` before it is
-/// verified.
-pub fn received_file(name: &str) -> String {
-    format!(
-        "(async () => {{ \
-           const a = document.querySelector('[data-testid=\"file-transfer\"][data-name=' + \
-             CSS.escape({0}) + '][data-state=\"verified\"] [data-testid=\"file-download\"]'); \
-           if (!a) return null; \
-           const blob = await (await fetch(a.href)).blob(); \
-           const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())); \
-           return {{ hash: [...digest].map(b => b.toString(16).padStart(2, '0')).join(''), \
-             size: blob.size, type: blob.type, download: a.download, shown: a.dataset.size }}; \
-         }})()",
-        js(name)
-    )
-}
-
-/// A JavaScript expression: the `data-state` of the file row for `name`, or `null`.
-pub fn file_state(name: &str) -> String {
-    format!(
-        "((document.querySelector('[data-testid=\"file-transfer\"][data-name=' + CSS.escape({}) + ']') \
-         || {{ dataset: {{}} }}).dataset.state || null)",
-        js(name)
-    )
 }

@@ -1,5 +1,6 @@
 //! Screen sharing end to end, in real browsers: the real server serving the release bundle, and
-//! headless Chromium whose `getDisplayMedia` shares a fake 1920×1080 screen without a picker.
+//! headless Chromium whose `getDisplayMedia` shares a fake 1920×1080 screen without a picker
+//! (and whose fake camera is small, 160×120).
 //!
 //! One scenario, in order:
 //! 1. three people are in a call, each seeing and hearing the two others;
@@ -104,6 +105,8 @@ const SENDING_SCREEN: &str = "[...window.__noom.peers.values()].some(pc => pc.ge
 async fn a_presentation_reaches_everyone_and_ends_with_the_browsers_stop_control() {
     let server = app_server().await;
     let room_url = format!("{}/room/design%20review", server.http_url());
+    // A small camera: four pages in a mesh, one of them sharing a 1280-wide screen with three,
+    // overload two cores with full-size cameras (links then took over 15 s to connect).
     let browser = Browser::launch_for_screen_sharing().await;
     let pages = start_call(&browser, &room_url, &["Ana", "Ben", "Cy"]).await;
     let (ana, ben, cy) = (&pages[0], &pages[1], &pages[2]);

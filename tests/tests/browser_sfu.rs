@@ -183,7 +183,7 @@ async fn four_people_send_once_and_get_screens_late_joins_and_socket_cuts_right(
     let server = sfu_server().await;
     let proxy = CutProxy::start(server.addr).await;
     let room_url = format!("{}/room/town%20hall", proxy.http_url());
-    let browser = Browser::launch_light_for_screen_sharing().await;
+    let browser = Browser::launch_for_screen_sharing().await;
     let mut pages = Vec::new();
     for name in ["Ana", "Ben", "Cy"] {
         let page = browser.open(&room_url).await;
