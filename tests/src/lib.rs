@@ -6,6 +6,7 @@ pub mod binary;
 pub mod browser;
 pub mod client;
 pub mod coturn;
+pub mod files;
 pub mod firewall;
 pub mod http;
 pub mod media_peer;

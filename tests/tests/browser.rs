@@ -36,14 +36,13 @@ use std::time::Duration;
 use noom_server::Config;
 use noom_tests::TestServer;
 use noom_tests::browser::{
-    Browser, MEDIA_STATS, Page, WAIT, artifact, assert_media_flows, built_dist, file_state, join,
-    js, media_stats, open_panel, pick_empty_file, pick_random_file, random_bytes, received_file,
-    self_peer_id, testid,
+    Browser, MEDIA_STATS, Page, WAIT, artifact, assert_media_flows, built_dist, join, js,
+    media_stats, open_panel, self_peer_id, testid,
 };
+use noom_tests::files::{TestFile, file_state, pick_empty_file};
 use noom_tests::proxy::CutProxy;
 use noom_tests::server::workspace_root;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const ROOM: &str = "e2e standup";
 const MAX_ROOM_SIZE: u32 = 3;
@@ -523,62 +522,6 @@ async fn a_meeting_from_lobby_to_leaving() {
     }
 
     browser.close().await;
-}
-
-/// A file one page sends: random bytes from a seed.
-struct TestFile {
-    name: &'static str,
-    mime: &'static str,
-    size: usize,
-    seed: u32,
-}
-
-impl TestFile {
-    async fn pick(&self, page: &Page) {
-        pick_random_file(
-            page,
-            "file-input",
-            self.name,
-            self.mime,
-            self.size,
-            self.seed,
-        )
-        .await;
-    }
-
-    /// `page` has a verified download of this file with the same SHA-256, size and name.
-    async fn assert_received(&self, who: &str, page: &Page) {
-        page.wait_for(
-            &format!("{who} to receive and verify {}", self.name),
-            &format!("{} === 'verified'", file_state(self.name)),
-            Duration::from_secs(60),
-        )
-        .await;
-        let expected: String = Sha256::digest(random_bytes(self.size, self.seed))
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let got = page.eval(&received_file(self.name)).await;
-        let what = format!("{who}'s copy of {}", self.name);
-        assert_eq!(got["hash"], Value::from(expected), "{what} is intact");
-        assert_eq!(
-            got["size"],
-            Value::from(self.size),
-            "{what} has the right size"
-        );
-        // Never the sender's type: a received file is only ever downloaded.
-        assert_eq!(
-            got["type"],
-            Value::from("application/octet-stream"),
-            "{what} is a download, whatever {} was declared as",
-            self.mime
-        );
-        assert_eq!(
-            got["download"],
-            Value::from(self.name),
-            "{what} has the right name"
-        );
-    }
 }
 
 /// Files, two at once: Ana sends 5 MB of random bytes from the chat panel while Ben sends 1 MB;
