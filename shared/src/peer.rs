@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::SignalData;
 
-/// One `signal.data` object: a session description or an ICE candidate.
+/// One `signal.data` object: a session description or an ICE candidate. `"files_only": true`
+/// marks the signals of a link that carries only the file channel (between two members of an
+/// SFU room, whose media goes through the server); a receiver drops the signals of the other
+/// kind of link, sent before their sender heard of a switch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PeerSignal {
@@ -16,6 +19,8 @@ pub enum PeerSignal {
         description: SessionDescription,
         #[serde(default)]
         screen: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        files_only: bool,
     },
     /// `{"candidate": RTCIceCandidateInit}`; `{"candidate": null}` ends the sender's candidates.
     Candidate {
@@ -23,7 +28,15 @@ pub enum PeerSignal {
         // lacking the key for an end of candidates.
         #[serde(deserialize_with = "Option::deserialize")]
         candidate: Option<IceCandidate>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        files_only: bool,
     },
+}
+
+// serde's `skip_serializing_if` takes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 impl PeerSignal {
@@ -36,6 +49,15 @@ impl PeerSignal {
     pub fn encode(&self) -> Result<SignalData, String> {
         let json = serde_json::to_string(self).map_err(|err| err.to_string())?;
         SignalData::from_json(&json)
+    }
+
+    /// Whether this belongs to a link that carries only files.
+    pub fn files_only(&self) -> bool {
+        match self {
+            Self::Description { files_only, .. } | Self::Candidate { files_only, .. } => {
+                *files_only
+            }
+        }
     }
 }
 

@@ -30,6 +30,7 @@ fn descriptions_say_which_stream_is_the_screen() {
                 sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n".to_owned(),
             },
             screen: None,
+            files_only: false,
         },
         r#"{"description":{"type":"offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"},"screen":null}"#,
     );
@@ -40,6 +41,7 @@ fn descriptions_say_which_stream_is_the_screen() {
                 sdp: "v=0\r\n".to_owned(),
             },
             screen: Some("{3f2a-screen}".to_owned()),
+            files_only: false,
         },
         r#"{"description":{"type":"answer","sdp":"v=0\r\n"},"screen":"{3f2a-screen}"}"#,
     );
@@ -55,12 +57,42 @@ fn candidates_and_their_end() {
                 sdp_m_line_index: Some(0),
                 username_fragment: Some("Xy9z".to_owned()),
             }),
+            files_only: false,
         },
         r#"{"candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"Xy9z"}}"#,
     );
     golden_signal(
-        PeerSignal::Candidate { candidate: None },
+        PeerSignal::Candidate {
+            candidate: None,
+            files_only: false,
+        },
         r#"{"candidate":null}"#,
+    );
+}
+
+#[test]
+fn the_signals_of_a_files_only_link_say_so() {
+    golden_signal(
+        PeerSignal::Description {
+            description: SessionDescription {
+                kind: SdpType::Offer,
+                sdp: "v=0\r\n".to_owned(),
+            },
+            screen: None,
+            files_only: true,
+        },
+        r#"{"description":{"type":"offer","sdp":"v=0\r\n"},"screen":null,"files_only":true}"#,
+    );
+    let end = PeerSignal::Candidate {
+        candidate: None,
+        files_only: true,
+    };
+    golden_signal(end.clone(), r#"{"candidate":null,"files_only":true}"#);
+    assert!(end.files_only());
+    assert!(
+        !PeerSignal::decode(&signal(r#"{"candidate":null}"#))
+            .unwrap()
+            .files_only()
     );
 }
 
@@ -75,6 +107,7 @@ fn other_clients_may_leave_optional_fields_out() {
     let candidate = PeerSignal::decode(&signal(r#"{"candidate":{"candidate":""}}"#)).unwrap();
     let PeerSignal::Candidate {
         candidate: Some(candidate),
+        ..
     } = candidate
     else {
         panic!("not a candidate: {candidate:?}");

@@ -1,6 +1,7 @@
 //! A room that outgrows the mesh, in real browsers: with `--mesh-max 2` two people talk peer to
 //! peer; a third joins and all three move to the server's SFU (one peer connection each, to the
-//! server) without anyone seeing a leave; when one leaves, the two left go back to the mesh.
+//! server) without anyone seeing a leave; a file sent there still goes browser to browser, on
+//! links that carry only files; when one leaves, the two left go back to the mesh.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -12,7 +13,10 @@ use std::time::{Duration, Instant};
 const CROWDED: Duration = Duration::from_secs(60);
 
 use noom_tests::TestServer;
-use noom_tests::browser::{Browser, Page, WAIT, assert_media_flows, built_dist, join, js, testid};
+use noom_tests::browser::{
+    Browser, Page, WAIT, assert_media_flows, built_dist, join, js, open_panel, testid,
+};
+use noom_tests::files::{TestFile, file_state};
 use noom_tests::proxy::CutProxy;
 use serde_json::Value;
 
@@ -157,7 +161,33 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
     }
     for (name, page) in [("Ana", &ana), ("Ben", &ben), ("Cy", &cy)] {
         assert_nobody_left(name, page, 3).await;
+        open_panel(page, "toggle-chat").await;
     }
+
+    // The server forwards media only: Ben's file reaches the others on links opened for it.
+    let notes = TestFile {
+        name: "notes.bin",
+        mime: "application/x-noom-test",
+        size: 400_000,
+        seed: 0x5f0_f11e,
+    };
+    let sent = Instant::now();
+    notes.pick(&ben).await;
+    for (name, page) in [("Ana", &ana), ("Cy", &cy)] {
+        notes.assert_received(name, page).await;
+    }
+    println!(
+        "a file in an SFU room: 0.4 MB to both others in {} ms",
+        sent.elapsed().as_millis()
+    );
+    ben.wait_for(
+        "Ben's row to say both confirmed the file",
+        &format!("{} === 'delivered'", file_state(notes.name)),
+        WAIT,
+    )
+    .await;
+    // Still one connection carrying media each (files links carry none).
+    assert_sfu_media("Ben", &ben, 2, WAIT).await;
 
     let left = Instant::now();
     cy.click("leave").await;

@@ -69,6 +69,5 @@ fn refusal(texts: &Texts, problem: &SendProblem) -> String {
         ),
         SendProblem::Empty { name } => fill(texts.file_empty, &[("name", name)]),
         SendProblem::NobodyHere => texts.nobody_here.to_owned(),
-        SendProblem::SfuRoom => texts.no_files_in_sfu_rooms.to_owned(),
     }
 }

@@ -165,7 +165,6 @@ pub static EN: Texts = Texts {
     file_too_big: "{name} is {size}: files up to {max} can be sent.",
     file_empty: "{name} is empty.",
     nobody_here: "Nobody else is here to send a file to.",
-    no_files_in_sfu_rooms: "Files cannot be sent in a call this large yet.",
     device_blocked: "{device} blocked: allow it in the address bar, then reload.",
     device_missing: "{device} not found or in use by another app.",
     device_insecure: "{device} needs HTTPS.",

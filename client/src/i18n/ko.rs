@@ -165,7 +165,6 @@ pub static KO: Texts = Texts {
     file_too_big: "{name} 파일은 {size}입니다. {max}까지 보낼 수 있습니다.",
     file_empty: "{name} 파일이 비어 있습니다.",
     nobody_here: "파일을 받을 다른 사람이 없습니다.",
-    no_files_in_sfu_rooms: "이만큼 큰 통화에서는 아직 파일을 보낼 수 없습니다.",
     device_blocked: "{device} 차단됨: 주소창에서 허용한 뒤 새로 고치세요.",
     device_missing: "{device}를 찾을 수 없거나 다른 앱이 쓰고 있습니다.",
     device_insecure: "{device}에는 HTTPS가 필요합니다.",

@@ -215,7 +215,6 @@ texts! {
     file_too_big,
     file_empty,
     nobody_here,
-    no_files_in_sfu_rooms,
     device_blocked,
     device_missing,
     device_insecure,

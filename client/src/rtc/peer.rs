@@ -18,6 +18,9 @@
 //!   ([`PeerSignal::Description`]), so the other side tells the screen from the camera when the
 //!   track arrives, and drops the screen when a description says none.
 //! * What goes in `signal.data` is [`PeerSignal`] (typed and golden-tested in `noom-shared`).
+//! * In an SFU room, media goes through the server and a link carries only files
+//!   ([`Carries::Files`]): opened when a file is first sent, by either side, so which side is
+//!   polite comes from the caller rather than from who offers.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -59,6 +62,18 @@ pub enum Role {
     Answer,
 }
 
+/// What a link carries besides its file channel.
+pub enum Carries<'a> {
+    /// Our camera and microphone (and `screen` while we present) and theirs: a mesh room's link.
+    Media {
+        local: &'a MediaStream,
+        screen: Option<&'a MediaStream>,
+    },
+    /// Nothing else: a link between two members of an SFU room. Exactly one side of the pair
+    /// is `polite`, since either may open it.
+    Files { polite: bool },
+}
+
 /// The state of a link, as a tile shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
@@ -98,7 +113,7 @@ pub struct LinkEvents {
 pub struct PeerLink {
     remote: PeerId,
     pc: RtcPeerConnection,
-    inbox: UnboundedSender<SignalData>,
+    inbox: UnboundedSender<PeerSignal>,
     stats: StatsProbe,
     shared: Rc<Negotiation>,
     _handlers: Handlers,
@@ -117,6 +132,8 @@ struct Negotiation {
     polite: bool,
     making_offer: Cell<bool>,
     ignore_offer: Cell<bool>,
+    /// [`Carries::Files`]: no tracks, and every signal says so.
+    files_only: bool,
     /// Our tracks, added on the first remote offer for [`Role::Answer`].
     pending_tracks: RefCell<Option<MediaStream>>,
     early_candidates: RefCell<Vec<JsValue>>,
@@ -132,51 +149,62 @@ struct Negotiation {
 }
 
 impl PeerLink {
-    /// Opens a link to `remote` that sends the tracks of `local`, and `screen` while shared.
+    /// Opens a link to `remote` that carries what `carries` says, and files.
     pub fn new(
         remote: PeerId,
         ice: &IceSetup,
         role: Role,
-        local: &MediaStream,
-        screen: Option<&MediaStream>,
+        carries: Carries<'_>,
         events: LinkEvents,
     ) -> Result<Self, String> {
         let pc = RtcPeerConnection::new_with_configuration(&configuration(ice))
             .map_err(|err| format!("cannot open a peer connection: {err:?}"))?;
+        let (polite, files_only, screen) = match &carries {
+            Carries::Media { screen, .. } => (role == Role::Offer, false, screen.cloned()),
+            Carries::Files { polite } => (*polite, true, None),
+        };
         let shared = Rc::new(Negotiation {
             pc: pc.clone(),
-            polite: role == Role::Offer,
+            polite,
             making_offer: Cell::new(false),
             ignore_offer: Cell::new(false),
+            files_only,
             pending_tracks: RefCell::new(None),
             early_candidates: RefCell::new(Vec::new()),
             files: RefCell::new(None),
-            screen: RefCell::new(screen.cloned()),
+            screen: RefCell::new(screen),
             screen_sender: RefCell::new(None),
             remote_screen: RefCell::new(None),
             events,
         });
         let handlers = Handlers::install(&shared);
-        match role {
-            Role::Offer => {
+        match (role, carries) {
+            (Role::Offer, Carries::Media { local, .. }) => {
                 shared.open_files();
                 add_tracks(&pc, local);
                 shared.sync_screen();
             }
-            Role::Answer => *shared.pending_tracks.borrow_mut() = Some(local.clone()),
+            (Role::Answer, Carries::Media { local, .. }) => {
+                *shared.pending_tracks.borrow_mut() = Some(local.clone());
+            }
+            // The channel alone fires `negotiationneeded`, and so the offer.
+            (Role::Offer, Carries::Files { .. }) => shared.open_files(),
+            (Role::Answer, Carries::Files { .. }) => {}
         }
 
-        let (inbox, mut signals) = unbounded::<SignalData>();
+        let (inbox, mut signals) = unbounded::<PeerSignal>();
         let negotiation = Rc::clone(&shared);
         spawn_local(async move {
             while let Some(data) = signals.next().await {
-                if let Err(err) = negotiation.apply(&data).await {
+                if let Err(err) = negotiation.apply(data).await {
                     leptos::logging::warn!("signal not applied: {err:?}");
                 }
             }
         });
         give_up_connecting_after(&shared, CONNECT_WITHIN);
-        debug::register(&remote, &pc);
+        if !files_only {
+            debug::register(&remote, &pc);
+        }
         Ok(Self {
             remote,
             stats: StatsProbe::new(pc.clone()),
@@ -188,8 +216,8 @@ impl PeerLink {
     }
 
     /// Applies a `signal` from the remote peer (in order, after those before it).
-    pub fn receive(&self, data: SignalData) {
-        let _ = self.inbox.unbounded_send(data);
+    pub fn receive(&self, signal: PeerSignal) {
+        let _ = self.inbox.unbounded_send(signal);
     }
 
     /// Sends `track` in place of the current camera or microphone track, without renegotiating.
@@ -207,6 +235,9 @@ impl PeerLink {
 
     /// Starts sending `screen` as a second video track, or stops (`None`); renegotiates.
     pub fn share_screen(&self, screen: Option<&MediaStream>) {
+        if self.shared.files_only {
+            return;
+        }
         *self.shared.screen.borrow_mut() = screen.cloned();
         self.shared.sync_screen();
     }
@@ -232,7 +263,9 @@ impl PeerLink {
             files.close();
         }
         self.pc.close();
-        debug::unregister(&self.remote);
+        if !self.shared.files_only {
+            debug::unregister(&self.remote);
+        }
     }
 }
 
@@ -250,7 +283,10 @@ impl Handlers {
                     None => return leptos::logging::warn!("unreadable ICE candidate"),
                 },
             };
-            link.send(&PeerSignal::Candidate { candidate });
+            link.send(&PeerSignal::Candidate {
+                candidate,
+                files_only: link.files_only,
+            });
         });
         pc.set_onicecandidate(Some(ice.as_ref().unchecked_ref()));
 
@@ -355,20 +391,25 @@ fn connection_changed(link: &Rc<Negotiation>) {
 
 impl Negotiation {
     /// Perfect negotiation's message handler.
-    async fn apply(&self, data: &SignalData) -> Result<(), JsValue> {
-        match PeerSignal::decode(data).map_err(|err| JsValue::from_str(&err))? {
+    async fn apply(&self, signal: PeerSignal) -> Result<(), JsValue> {
+        match signal {
             PeerSignal::Description {
                 description,
                 screen,
+                ..
             } => self.apply_description(&description, screen).await,
             // `{"candidate": null}` ends the remote candidates, and an empty candidate string
             // is an older way to say so; Chrome needs no call for either.
-            PeerSignal::Candidate { candidate: None } => Ok(()),
+            PeerSignal::Candidate {
+                candidate: None, ..
+            } => Ok(()),
             PeerSignal::Candidate {
                 candidate: Some(candidate),
+                ..
             } if candidate.candidate.is_empty() => Ok(()),
             PeerSignal::Candidate {
                 candidate: Some(candidate),
+                ..
             } => {
                 let candidate = to_js(&candidate)?;
                 if self.pc.remote_description().is_none() {
@@ -484,6 +525,7 @@ impl Negotiation {
         self.send(&PeerSignal::Description {
             description,
             screen,
+            files_only: self.files_only,
         });
         Ok(())
     }

@@ -8,7 +8,6 @@ use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuOffer};
 use web_sys::MediaStream;
 
 use super::Session;
-use crate::rtc::ice::IceSetup;
 use crate::rtc::peer::{LinkState, Role};
 use crate::rtc::sfu::{SfuEvents, SfuLink};
 
@@ -69,10 +68,7 @@ impl Session {
         let Some(me) = self.inner.with_value(|i| i.self_id.clone()) else {
             return;
         };
-        let ice = self
-            .inner
-            .with_value(|i| i.welcome.as_ref().map(IceSetup::from_welcome))
-            .unwrap_or_default();
+        let ice = self.ice_setup();
         let local = self.devices.stream.get_untracked();
         let screen = self.devices.screen.get_untracked();
         match SfuLink::new(me, &ice, local.as_ref(), screen.as_ref(), self.sfu_events()) {

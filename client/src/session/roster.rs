@@ -1,19 +1,21 @@
 //! Who is in the room, and one peer link to each of the others: links opened as we join
-//! (we offer) or on a later joiner's first offer (we answer), closed as people leave.
+//! (we offer) or on a later joiner's first offer (we answer), closed as people leave. In an SFU
+//! room a link carries only files, and is opened when a file is first sent either way.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use noom_shared::{
-    ClientMessage, Joined, Media, Nickname, PeerId, PeerInfo, PeerStatus, PeerStatusUpdate,
-    SignalFrom, SignalTo,
+    ClientMessage, Joined, Media, Nickname, PeerId, PeerInfo, PeerSignal, PeerStatus,
+    PeerStatusUpdate, SignalData, SignalFrom, SignalTo,
 };
 use web_sys::MediaStream;
 
 use super::ledger::Failure;
 use super::{ChatKind, Session};
+use crate::rtc::files::FileMessage;
 use crate::rtc::ice::IceSetup;
-use crate::rtc::peer::{LinkEvents, LinkState, PeerLink, Role};
+use crate::rtc::peer::{Carries, LinkEvents, LinkState, PeerLink, Role};
 use crate::rtc::stats::Quality;
 
 /// A tile's participant. Every field is a signal handle, so the whole is cheap to copy; only
@@ -162,32 +164,81 @@ impl Session {
     }
 
     pub(super) fn on_signal(self, signal: SignalFrom) {
-        // In an SFU room, a signal is a mesh offer sent before its sender heard of the switch.
-        if self.participant(&signal.from).is_none() || self.media() == Media::Sfu {
+        let data = match PeerSignal::decode(&signal.data) {
+            Ok(data) => data,
+            Err(err) => return leptos::logging::warn!("unreadable signal: {err}"),
+        };
+        // An SFU room's links carry only files, a mesh room's carry media: a signal of the
+        // other kind was sent before its sender heard of a switch, for a link now closed.
+        let sfu = self.media() == Media::Sfu;
+        if self.participant(&signal.from).is_none() || data.files_only() != sfu {
             return;
         }
         let has_link = self
             .inner
             .with_value(|i| i.links.contains_key(&signal.from));
         if !has_link {
-            // A later joiner's first offer: that is when our link to it begins.
-            self.open_link(signal.from.clone(), Role::Answer);
+            // A later joiner's first offer, or the first file coming in an SFU room: that is
+            // when our link to it begins.
+            if sfu {
+                self.open_files_link(signal.from.clone(), Role::Answer);
+            } else {
+                self.open_link(signal.from.clone(), Role::Answer);
+            }
         }
         self.inner.with_value(|i| {
             if let Some(link) = i.links.get(&signal.from) {
-                link.receive(signal.data);
+                link.receive(data);
             }
         });
+    }
+
+    /// In an SFU room: a link that carries only files to everyone we have none to yet.
+    pub(super) fn open_files_links(self) {
+        for participant in self.participants.get_untracked() {
+            let has_link = self
+                .inner
+                .with_value(|i| i.links.contains_key(&participant.id));
+            if !participant.is_self && !has_link {
+                self.open_files_link(participant.id, Role::Offer);
+            }
+        }
+    }
+
+    fn open_files_link(self, remote: PeerId, role: Role) {
+        let Some(me) = self.inner.with_value(|i| i.self_id.clone()) else {
+            return;
+        };
+        // Either side may open it: of each pair, the one with the greater id is polite.
+        let carries = Carries::Files {
+            polite: me > remote,
+        };
+        let events = LinkEvents {
+            signal: self.signal_to(remote.clone()),
+            // The tile shows the SFU link's media and state.
+            stream: Box::new(|_| {}),
+            screen: Box::new(|_| {}),
+            state: Box::new(|_| {}),
+            files: self.files_from(remote.clone()),
+        };
+        match PeerLink::new(remote.clone(), &self.ice_setup(), role, carries, events) {
+            Ok(link) => self.inner.update_value(|i| {
+                i.links.insert(remote, link);
+            }),
+            Err(err) => leptos::logging::warn!("{err}"),
+        }
+    }
+
+    pub(super) fn ice_setup(self) -> IceSetup {
+        self.inner
+            .with_value(|i| i.welcome.as_ref().map(IceSetup::from_welcome))
+            .unwrap_or_default()
     }
 
     pub(super) fn open_link(self, remote: PeerId, role: Role) {
         let Some(participant) = self.participant(&remote) else {
             return;
         };
-        let ice = self
-            .inner
-            .with_value(|i| i.welcome.as_ref().map(IceSetup::from_welcome))
-            .unwrap_or_default();
         let local = self
             .devices
             .stream
@@ -196,7 +247,11 @@ impl Session {
         let Some(local) = local else { return };
         let screen = self.devices.screen.get_untracked();
         let events = self.link_events(&participant);
-        match PeerLink::new(remote.clone(), &ice, role, &local, screen.as_ref(), events) {
+        let carries = Carries::Media {
+            local: &local,
+            screen: screen.as_ref(),
+        };
+        match PeerLink::new(remote.clone(), &self.ice_setup(), role, carries, events) {
             Ok(link) => self.inner.update_value(|i| {
                 i.links.insert(remote, link);
             }),
@@ -210,19 +265,13 @@ impl Session {
     /// What a link to `participant` reports, turned into their tile's signals. These run from
     /// browser events, possibly after the page is gone: `try_*` only.
     fn link_events(self, participant: &Participant) -> LinkEvents {
-        let (to, files_from) = (participant.id.clone(), participant.id.clone());
         let (on_stream, on_screen, on_state) = (
             participant.clone(),
             participant.clone(),
             participant.clone(),
         );
         LinkEvents {
-            signal: Box::new(move |data| {
-                self.send(ClientMessage::Signal(SignalTo {
-                    to: to.clone(),
-                    data,
-                }));
-            }),
+            signal: self.signal_to(participant.id.clone()),
             stream: Box::new(move |stream| {
                 let Some(current) = on_stream.stream.try_get_untracked() else {
                     return;
@@ -240,8 +289,23 @@ impl Session {
             state: Box::new(move |state| {
                 on_state.link.try_update(|shown| *shown = shown.then(state));
             }),
-            files: Rc::new(move |message| self.on_file(&files_from, message)),
+            files: self.files_from(participant.id.clone()),
         }
+    }
+
+    /// Sends a link's signals to `to`, through the server.
+    fn signal_to(self, to: PeerId) -> Box<dyn Fn(SignalData)> {
+        Box::new(move |data| {
+            self.send(ClientMessage::Signal(SignalTo {
+                to: to.clone(),
+                data,
+            }));
+        })
+    }
+
+    /// Takes what arrives on a link's file channel from `from`.
+    fn files_from(self, from: PeerId) -> Rc<dyn Fn(FileMessage)> {
+        Rc::new(move |message| self.on_file(&from, message))
     }
 
     fn add_participant(self, peer: &PeerInfo, is_self: bool) -> Participant {

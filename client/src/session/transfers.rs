@@ -1,5 +1,5 @@
 //! Files sent to everyone in the call and received from them, peer to peer over each link's
-//! file channel. The bookkeeping is the pure [`Ledger`]; this glue keeps each row's signals,
+//! file channel (in an SFU room, links that carry only that channel). The bookkeeping is the pure [`Ledger`]; this glue keeps each row's signals,
 //! the chunks of files arriving, and the download URLs, and talks to the channels.
 
 use std::cell::Cell;
@@ -42,17 +42,9 @@ impl Transfer {
 /// Why a file was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendProblem {
-    TooBig {
-        name: String,
-        size: u64,
-        max: u64,
-    },
-    Empty {
-        name: String,
-    },
+    TooBig { name: String, size: u64, max: u64 },
+    Empty { name: String },
     NobodyHere,
-    /// The room's media goes through the server, and files do not travel there yet.
-    SfuRoom,
 }
 
 /// A file on its way to us: its row, what its sender announced, and the chunks so far.
@@ -102,7 +94,9 @@ impl Session {
             return Err(SendProblem::Empty { name });
         }
         if self.media() == noom_shared::Media::Sfu {
-            return Err(SendProblem::SfuRoom);
+            // The server forwards media only: files still go straight to each person, on
+            // links opened for them now (each channel waits until its link is up).
+            self.open_files_links();
         }
         let channels: Vec<_> = self.inner.with_value(|i| {
             i.links
