@@ -186,7 +186,7 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
         WAIT,
     )
     .await;
-    // Still one connection carrying media each (files links carry none).
+    // Ben's media still flows through his one SFU connection beside the files links.
     assert_sfu_media("Ben", &ben, 2, WAIT).await;
 
     let left = Instant::now();

@@ -1,6 +1,7 @@
 //! Files sent to everyone in the call and received from them, peer to peer over each link's
-//! file channel (in an SFU room, links that carry only that channel). The bookkeeping is the pure [`Ledger`]; this glue keeps each row's signals,
-//! the chunks of files arriving, and the download URLs, and talks to the channels.
+//! file channel (in an SFU room, links that carry only that channel). The bookkeeping is the
+//! pure [`Ledger`]; this glue keeps each row's signals, the chunks of files arriving, and the
+//! download URLs, and talks to the channels.
 
 use std::cell::Cell;
 use std::collections::HashMap;
