@@ -157,9 +157,15 @@ impl Forwarder {
                 let Some(room) = self.members.get(from).map(|m| m.room.clone()) else {
                     return;
                 };
+                let mut keyframe_wanted = false;
                 for (id, member) in &mut self.members {
                     if id != from && member.room == room {
-                        member.forward(from, kind, &data);
+                        keyframe_wanted |= member.forward(from, kind, &data);
+                    }
+                }
+                if keyframe_wanted {
+                    if let Some(publisher) = self.members.get_mut(from) {
+                        publisher.request_keyframe(kind, now);
                     }
                 }
             }

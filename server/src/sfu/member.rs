@@ -52,6 +52,9 @@ struct Line {
     open: bool,
     /// Offered as stopped: gone once the answer comes (its m-line may then be reused).
     stopping: bool,
+    /// A video line waits for a keyframe: frames that depend on earlier ones the receiver
+    /// never got would only show as garbage.
+    keyframe_awaited: bool,
 }
 
 /// What a member's connection said, for the forwarder to pass on.
@@ -134,6 +137,7 @@ impl Member {
                     mid,
                     open: false,
                     stopping: false,
+                    keyframe_awaited: *kind != SfuTrackKind::Audio,
                 });
             }
         }
@@ -160,7 +164,7 @@ impl Member {
             kind: l.kind,
         });
         Some(SfuOffer {
-            sdp: offer.to_sdp_string(),
+            sdp: super::sdp::with_candidates_on_every_m_line(&offer.to_sdp_string()),
             tracks: own_tracks.chain(remote_tracks).collect(),
         })
     }
@@ -250,22 +254,31 @@ impl Member {
     }
 
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
-    pub(super) fn forward(&mut self, from: &PeerId, kind: SfuTrackKind, data: &MediaData) {
+    /// Returns whether that line still waits for a keyframe, which `from` should then send:
+    /// the request made when the line opened fails if `from`'s track had not begun yet.
+    pub(super) fn forward(&mut self, from: &PeerId, kind: SfuTrackKind, data: &MediaData) -> bool {
         let Some(line) = self
             .lines
-            .iter()
+            .iter_mut()
             .find(|l| l.open && !l.stopping && l.from == *from && l.kind == kind)
         else {
-            return;
+            return false;
         };
+        if line.keyframe_awaited {
+            if !data.is_keyframe() {
+                return true;
+            }
+            line.keyframe_awaited = false;
+        }
         let Some(writer) = self.rtc.writer(line.mid) else {
-            return;
+            return false;
         };
         let Some(pt) = writer.match_params(data.params) else {
-            return;
+            return false;
         };
         // A write fails only for a line being torn down: the frame is simply not sent.
         let _ = writer.write(pt, data.network_time, data.time, data.data.clone());
+        false
     }
 
     /// Asks this member for a keyframe of its `kind` track, unless asked just now.

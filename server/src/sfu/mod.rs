@@ -14,6 +14,7 @@
 
 mod forwarder;
 mod member;
+mod sdp;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,10 @@ struct Client {
     /// Audio payloads received, by the m-line they came on.
     heard: Vec<(Mid, Vec<u8>)>,
     answer_offers: bool,
+    /// Sends VP8 on its camera line: delta frames, and a keyframe after each request.
+    sends_video: bool,
+    keyframe_requests: usize,
+    keyframe_due: bool,
 }
 
 impl Client {
@@ -43,6 +47,9 @@ impl Client {
             offer: None,
             heard: Vec::new(),
             answer_offers: true,
+            sends_video: false,
+            keyframe_requests: 0,
+            keyframe_due: false,
         }
     }
 
@@ -149,6 +156,7 @@ impl Net {
         let now = self.now;
         for client in &mut self.clients {
             send_audio(client, now);
+            send_video(client, now);
             client.rtc.handle_input(Input::Timeout(now)).unwrap();
             loop {
                 match client.rtc.poll_output().unwrap() {
@@ -158,6 +166,10 @@ impl Net {
                     }
                     Output::Event(Event::MediaData(data)) => {
                         client.heard.push((data.mid, data.data.to_vec()));
+                    }
+                    Output::Event(Event::KeyframeRequest(_)) => {
+                        client.keyframe_requests += 1;
+                        client.keyframe_due = true;
                     }
                     Output::Event(_) => {}
                 }
@@ -191,23 +203,66 @@ impl Net {
 
 /// Once connected, a client sends one Opus frame of its name's first byte on its audio line.
 fn send_audio(client: &mut Client, now: Instant) {
-    if client.offer.is_none() || !client.rtc.is_connected() {
+    let byte = client.id.as_str().as_bytes()[0];
+    write_own(
+        client,
+        SfuTrackKind::Audio,
+        Codec::Opus,
+        now,
+        vec![byte; 60],
+    );
+}
+
+/// The first byte of a VP8 frame: its lowest bit is clear on a keyframe only (RFC 7741 4.3).
+const VP8_KEYFRAME: u8 = 0x00;
+const VP8_DELTA: u8 = 0x01;
+
+/// A client that sends video writes one (pretend) VP8 frame a step on its camera line.
+fn send_video(client: &mut Client, now: Instant) {
+    if !client.sends_video {
         return;
     }
-    let mid = client.own(SfuTrackKind::Audio);
+    let first = if client.keyframe_due {
+        VP8_KEYFRAME
+    } else {
+        VP8_DELTA
+    };
+    if write_own(
+        client,
+        SfuTrackKind::Camera,
+        Codec::Vp8,
+        now,
+        vec![first; 200],
+    ) {
+        client.keyframe_due = false;
+    }
+}
+
+/// Writes `frame` on the client's own `kind` line once it is connected; false before.
+fn write_own(
+    client: &mut Client,
+    kind: SfuTrackKind,
+    codec: Codec,
+    now: Instant,
+    frame: Vec<u8>,
+) -> bool {
+    if client.offer.is_none() || !client.rtc.is_connected() {
+        return false;
+    }
+    let mid = client.own(kind);
     let Some(writer) = client.rtc.writer(mid) else {
-        return;
+        return false;
     };
     let Some(pt) = writer
         .payload_params()
-        .find(|p| p.spec().codec == Codec::Opus)
+        .find(|p| p.spec().codec == codec)
         .map(|p| p.pt())
     else {
-        return;
+        return false;
     };
-    let byte = client.id.as_str().as_bytes()[0];
     let time = MediaTime::from_millis(now.elapsed().as_millis() as u64);
-    writer.write(pt, now, time, vec![byte; 60]).unwrap();
+    writer.write(pt, now, time, frame).unwrap();
+    true
 }
 
 #[test]
@@ -321,5 +376,38 @@ fn an_answer_that_is_not_sdp_keeps_the_offer_waiting() {
         net.forwarder
             .answer(&ana, &answer.to_sdp_string(), net.now)
             .is_ok()
+    );
+}
+
+#[test]
+fn a_viewer_gets_video_from_a_keyframe_on_asked_for_until_one_comes() {
+    let mut net = Net::new();
+    net.enter("ana");
+    net.enter("ben");
+    // Ana's camera starts after Ben's line for it opened, so the request made then finds no
+    // stream of hers to ask; her deltas must bring the request.
+    net.clients[0].sends_video = true;
+    net.run(Duration::from_secs(3));
+
+    let ana = net.client("ana").id.clone();
+    assert!(
+        net.client("ana").keyframe_requests >= 1,
+        "Ana was never asked for a keyframe"
+    );
+    let ben = net.client("ben");
+    let frames: Vec<u8> = ben
+        .heard
+        .iter()
+        .filter(|(mid, _)| ben.owner_of(*mid) == Some((ana.clone(), SfuTrackKind::Camera)))
+        .map(|(_, frame)| frame[0])
+        .collect();
+    assert!(
+        frames.len() > 20,
+        "Ben got {} of Ana's frames",
+        frames.len()
+    );
+    assert_eq!(
+        frames[0], VP8_KEYFRAME,
+        "Ben's first frame of Ana's camera depends on frames he never got"
     );
 }
