@@ -71,3 +71,10 @@ if $for_tests && [ "$(npm ls --global --depth=0 axe-core 2>/dev/null | grep -o '
   say "npm: axe-core@$AXE_CORE_VERSION (the accessibility checks of the browser tests)"
   as_root npm install --global --no-fund --no-audit "axe-core@$AXE_CORE_VERSION"
 fi
+
+if $for_tests && ! python3 -m pip install --quiet --dry-run --no-index --disable-pip-version-check \
+    -r tests/aiortc/requirements.txt >/dev/null 2>&1; then
+  say "pip: aiortc (the SFU test's WebRTC stack that is not a browser's)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --break-system-packages -r tests/aiortc/requirements.txt
+fi

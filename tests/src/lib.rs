@@ -2,6 +2,7 @@
 //! WebSocket client with timeouts, a bare HTTP client, and headless Chromium.
 
 pub mod a11y;
+pub mod aiortc;
 pub mod binary;
 pub mod browser;
 pub mod client;

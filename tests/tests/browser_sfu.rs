@@ -1,7 +1,8 @@
 //! A room that outgrows the mesh, in real browsers: with `--mesh-max 2` two people talk peer to
 //! peer; a third joins and all three move to the server's SFU (one peer connection each, to the
 //! server) without anyone seeing a leave; a file sent there still goes browser to browser, on
-//! links that carry only files; when one leaves, the two left go back to the mesh.
+//! links that carry only files; when one leaves, the two left go back to the mesh. And a
+//! participant on another WebRTC stack (aiortc) sees and hears the browsers and they it.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 const CROWDED: Duration = Duration::from_secs(60);
 
 use noom_tests::TestServer;
+use noom_tests::aiortc::{AiortcPeer, PICTURE_HEIGHT, PICTURE_WIDTH};
 use noom_tests::browser::{
     Browser, Page, WAIT, assert_media_flows, built_dist, join, js, open_panel, testid,
 };
@@ -305,5 +307,97 @@ async fn four_people_send_once_and_get_screens_late_joins_and_socket_cuts_right(
         assert_sfu_media(name, page, 3, CROWDED).await;
         assert_nobody_left(name, page, 4).await;
     }
+    browser.close().await;
+}
+
+/// A JavaScript condition: the tile of `peer` shows the aiortc participant's picture, at its
+/// size and, sampled away from the sweeping bar, in its orange.
+fn shows_aiortc_picture(peer: &str) -> String {
+    format!(
+        "(() => {{ const v = document.querySelector('[data-testid=\"tile\"][data-peer=\"{peer}\"] video'); \
+         if (!v || v.videoWidth !== {PICTURE_WIDTH} || v.videoHeight !== {PICTURE_HEIGHT}) return false; \
+         const c = document.createElement('canvas'); c.width = v.videoWidth; c.height = v.videoHeight; \
+         const g = c.getContext('2d'); g.drawImage(v, 0, 0); \
+         return [60, 180].some(y => {{ const [r, gr, b] = g.getImageData(160, y, 1, 1).data; \
+           return r > 180 && gr > 50 && gr < 150 && b < 70; }}); }})()"
+    )
+}
+
+/// `report`'s count of `field` from each of `peers` (0 for one not heard from).
+fn received(report: &Value, peers: &[&str], field: &str) -> Vec<u64> {
+    peers
+        .iter()
+        .map(|p| report["received"][p][field].as_u64().unwrap_or(0))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_on_aiortc_and_two_browsers_see_and_hear_one_another_through_the_sfu() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = sfu_server().await;
+    let room_url = format!("{}/room/interop", server.http_url());
+    let browser = Browser::launch_for_screen_sharing().await;
+    let mut pages = Vec::new();
+    for name in ["Ana", "Ben"] {
+        let page = browser.open(&room_url).await;
+        join(&page, Some(name)).await;
+        pages.push(page);
+    }
+    // The third member moves the room to the SFU.
+    let mut ivy = AiortcPeer::join(&server.ws_url(), "interop", "Ivy").await;
+    let joined = Instant::now();
+    for (name, page) in ["Ana", "Ben"].iter().zip(&pages) {
+        assert_sfu_media(name, page, 2, CROWDED).await;
+        page.wait_for(
+            &format!("{name} to show Ivy's orange {PICTURE_WIDTH}x{PICTURE_HEIGHT} picture"),
+            &shows_aiortc_picture(&ivy.peer_id),
+            WAIT,
+        )
+        .await;
+        println!(
+            "{name} shows aiortc's picture {} ms after it joined",
+            joined.elapsed().as_millis()
+        );
+    }
+
+    let mut browsers = Vec::new();
+    for page in &pages {
+        browsers.push(noom_tests::browser::self_peer_id(page).await);
+    }
+    let browsers: Vec<&str> = browsers.iter().map(String::as_str).collect();
+    ivy.wait_until(
+        "Ivy (aiortc) to decode both browsers' cameras and microphones",
+        CROWDED,
+        |r| {
+            received(r, &browsers, "video_frames")
+                .iter()
+                .all(|f| *f > 10)
+                && received(r, &browsers, "audio_frames")
+                    .iter()
+                    .all(|f| *f > 10)
+        },
+    )
+    .await;
+    println!(
+        "aiortc decodes both browsers {} ms after it joined",
+        joined.elapsed().as_millis()
+    );
+    let before = ivy.report();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = ivy.report();
+    for field in ["video_frames", "audio_frames"] {
+        let (was, is) = (
+            received(&before, &browsers, field),
+            received(&after, &browsers, field),
+        );
+        assert!(
+            was.iter().zip(&is).all(|(b, a)| a > b),
+            "aiortc's {field} from the browsers stalled: {was:?} → {is:?}"
+        );
+    }
+    for width in received(&after, &browsers, "width") {
+        assert!(width > 0, "aiortc decoded pictures with no size: {after}");
+    }
+    assert_eq!(after["errors"], Value::Array(Vec::new()), "{after}");
     browser.close().await;
 }
