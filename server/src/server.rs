@@ -45,6 +45,11 @@ pub enum StartError {
     Metrics(io::Error),
     #[error("SFU media port: {0}")]
     Sfu(io::Error),
+    #[error(
+        "--max-room-size {room_size} needs --max-frame-bytes {needed} or more with --sfu-udp \
+         (each member of an SFU room adds about 3 KiB to every member's SDP answer)"
+    )]
+    SfuFrames { room_size: u32, needed: usize },
 }
 
 /// How often lobby connections may get a fresh room list.
@@ -185,6 +190,15 @@ async fn start_sfu(
     if config.redis_url.is_some() {
         warn!("--sfu-udp is not supported with --redis-url yet: every room stays a mesh");
         return Ok(());
+    }
+    // An answer over the frame limit would close its sender's socket: refuse the settings
+    // now rather than drop people from a full room later.
+    let needed = crate::sfu::frame_bytes_for_answers(config.max_room_size);
+    if config.max_frame_bytes < needed {
+        return Err(StartError::SfuFrames {
+            room_size: config.max_room_size,
+            needed,
+        });
     }
     // Weak: the media task must not keep the switchboard alive after the server stops.
     let weak = Arc::downgrade(board);

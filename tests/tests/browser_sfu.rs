@@ -36,6 +36,9 @@ const SFU_STATS: &str = r#"(async () => {
     return out;
 })()"#;
 
+/// The length of the page's latest answer to the SFU.
+const ANSWER_BYTES: &str = "window.__noom.sfu.localDescription.sdp.length";
+
 /// Bytes of video `page` sends to the SFU per second, over two seconds.
 async fn video_sent_per_second(page: &Page) -> f64 {
     const SENT: &str = "(async () => { let bytes = 0; \
@@ -226,6 +229,7 @@ async fn five_people_send_once_and_get_screens_late_joins_and_socket_cuts_right(
         assert_sfu_media(name, page, 2, WAIT).await;
     }
     let sent_among_three = video_sent_per_second(&pages[0]).await;
+    let answer_among_three = pages[0].eval(ANSWER_BYTES).await;
 
     // Ben presents: the others see his screen as the large tile.
     pages[1].click("toggle-screen").await;
@@ -280,6 +284,10 @@ async fn five_people_send_once_and_get_screens_late_joins_and_socket_cuts_right(
         assert_sfu_media(name, page, 4, CROWDED).await;
     }
     let sent_among_five = video_sent_per_second(&pages[0]).await;
+    println!(
+        "Ana's SFU answer: {answer_among_three} bytes among 3, {} among 5",
+        pages[0].eval(ANSWER_BYTES).await
+    );
     println!(
         "Ana's video upload: {:.1} kB/s among 3, {:.1} kB/s among 5",
         sent_among_three / 1000.0,

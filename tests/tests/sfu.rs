@@ -112,3 +112,30 @@ async fn sfu_signaling_that_does_not_fit_gets_bad_sdp() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_room_size_whose_answers_outgrow_the_frame_limit_is_refused_at_start() {
+    let big_rooms = Config {
+        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        max_room_size: 50,
+        ..Config::default()
+    };
+    let listener = noom_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let refused = noom_server::run(listener, big_rooms.clone(), std::future::pending())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("--max-room-size 50 needs --max-frame-bytes 156672"),
+        "{refused}"
+    );
+
+    // With the frame limit it names, the server starts and offers rooms of 50.
+    let server = TestServer::with_config(Config {
+        max_frame_bytes: 156_672,
+        ..big_rooms
+    })
+    .await;
+    let client = noom_tests::TestClient::connect(&server.ws_url()).await;
+    assert_eq!(client.welcome.max_room_size, 50);
+}

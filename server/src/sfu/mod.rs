@@ -52,6 +52,18 @@ impl From<crate::hub::MediaChange> for Command {
     }
 }
 
+/// The part of a member's `sfu_answer` (in its JSON frame) that does not grow with the room:
+/// its own three m-lines. Chromium's is 3.4 KB.
+const ANSWER_BASE_BYTES: usize = 6 * 1024;
+/// What each other member of the room adds to it: three m-lines. Chromium's add 2.4 KB.
+const ANSWER_BYTES_PER_MEMBER: usize = 3 * 1024;
+
+/// The `--max-frame-bytes` that an `sfu_answer` in a room of `room_size` fits in.
+pub(crate) fn frame_bytes_for_answers(room_size: u32) -> usize {
+    let others = usize::try_from(room_size.saturating_sub(1)).unwrap_or(usize::MAX);
+    ANSWER_BASE_BYTES.saturating_add(others.saturating_mul(ANSWER_BYTES_PER_MEMBER))
+}
+
 /// How the media task reaches participants: by seat, through the switchboard.
 pub(crate) type Tell = Arc<dyn Fn(&PeerId, ServerMessage) + Send + Sync>;
 
