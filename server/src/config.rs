@@ -250,6 +250,14 @@ pub struct Config {
     #[arg(long, env = "NOOM_MESH_MAX", default_value_t = 2,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub mesh_max: u32,
+
+    /// With the SFU on, the most media one participant may send through it, in kbit/s
+    /// (camera, screen and microphone together; bursts of one second's worth pass). Beyond
+    /// it, frames are not forwarded. A 720p camera and a shared screen together send about
+    /// 5,000.
+    #[arg(long, env = "NOOM_SFU_MAX_KBPS", default_value_t = 6_000,
+          value_parser = clap::value_parser!(u32).range(100..=100_000))]
+    pub sfu_max_kbps: u32,
 }
 
 impl Default for Config {
@@ -301,6 +309,7 @@ impl Default for Config {
             sfu_udp: None,
             sfu_public_ip: None,
             mesh_max: 2,
+            sfu_max_kbps: 6_000,
         }
     }
 }
@@ -478,6 +487,7 @@ mod tests {
         assert_eq!(parsed.listen, default.listen);
         assert_eq!(parsed.max_room_size, default.max_room_size);
         assert_eq!(parsed.mesh_max, default.mesh_max);
+        assert_eq!(parsed.sfu_max_kbps, default.sfu_max_kbps);
         assert_eq!(parsed.idle_timeout, default.idle_timeout);
         assert_eq!(parsed.ice_servers, default.ice_servers);
     }

@@ -21,6 +21,8 @@ pub(crate) struct Forwarder {
     candidate: SocketAddr,
     /// Someone came, went or answered since the last negotiation round.
     changed: bool,
+    /// What each member may publish, in kbit/s.
+    max_kbps: u32,
 }
 
 /// What the forwarder wants sent: datagrams, and messages to participants.
@@ -31,12 +33,13 @@ pub(crate) struct Outbox {
 }
 
 impl Forwarder {
-    pub(crate) fn new(candidate: SocketAddr) -> Self {
+    pub(crate) fn new(candidate: SocketAddr, max_kbps: u32) -> Self {
         Self {
             members: HashMap::new(),
             by_source: HashMap::new(),
             candidate,
             changed: false,
+            max_kbps,
         }
     }
 
@@ -46,7 +49,7 @@ impl Forwarder {
         self.by_source.retain(|_, owner| *owner != peer);
         self.changed = true;
         self.members
-            .insert(peer, Member::new(room, self.candidate, now));
+            .insert(peer, Member::new(room, self.candidate, self.max_kbps, now));
     }
 
     /// `peer` left its SFU room (or the room went back to the mesh).

@@ -13,6 +13,8 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use super::budget::Budget;
+
 /// The kinds a participant publishes, each on one m-line of its own.
 pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
     SfuTrackKind::Audio,
@@ -74,11 +76,14 @@ pub(super) struct Member {
     /// The offer in flight.
     pending: Option<SdpPendingOffer>,
     keyframe_asked: [Option<Instant>; 3],
+    /// What it may still publish.
+    budget: Budget,
 }
 
 impl Member {
-    /// A member whose media arrives at `candidate`, the SFU's one UDP address.
-    pub(super) fn new(room: RoomName, candidate: SocketAddr, now: Instant) -> Self {
+    /// A member whose media arrives at `candidate`, the SFU's one UDP address, and who may
+    /// publish `max_kbps`.
+    pub(super) fn new(room: RoomName, candidate: SocketAddr, max_kbps: u32, now: Instant) -> Self {
         let mut rtc = Rtc::builder()
             // The server only answers connectivity checks: the browser is the controlling side.
             .set_ice_lite(true)
@@ -98,6 +103,7 @@ impl Member {
             lines: Vec::new(),
             pending: None,
             keyframe_asked: [None; 3],
+            budget: Budget::new(max_kbps, now),
         }
     }
 
@@ -228,6 +234,9 @@ impl Member {
                 Ok(Output::Transmit(transmit)) => transmits.push(transmit),
                 Ok(Output::Event(Event::MediaData(data))) => {
                     if let Some(kind) = self.kind_of(data.mid) {
+                        if !self.budget.spend(data.data.len(), data.is_keyframe(), now) {
+                            continue;
+                        }
                         // A frame after a gap (a packet lost on the way in) breaks every
                         // subscriber's picture until the next keyframe: ask for one now.
                         if !data.contiguous {

@@ -12,6 +12,7 @@
 //! messages, or a join or leave), so it never waits on media. See docs/protocol.md for the
 //! offer/answer exchange.
 
+mod budget;
 mod forwarder;
 mod member;
 mod sdp;
@@ -74,17 +75,18 @@ pub(crate) struct Sfu {
 }
 
 impl Sfu {
-    /// Binds the media port and starts the media task. `public_ip` is advertised in the ICE
-    /// candidate instead of the bound address (needed when binding 0.0.0.0 or behind NAT).
+    /// Binds the media port at `bind` and starts the media task. `--sfu-public-ip` is
+    /// advertised in the ICE candidate instead of the bound address (needed when binding
+    /// 0.0.0.0 or behind NAT).
     pub(crate) async fn start(
         bind: SocketAddr,
-        public_ip: Option<std::net::IpAddr>,
+        config: &crate::config::Config,
         tell: Tell,
         stop: CancellationToken,
     ) -> io::Result<(Self, SocketAddr)> {
         let socket = media_socket(bind)?;
         let bound = socket.local_addr()?;
-        let ip = public_ip.unwrap_or(bound.ip());
+        let ip = config.sfu_public_ip.unwrap_or(bound.ip());
         if ip.is_unspecified() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -94,7 +96,13 @@ impl Sfu {
         let candidate = SocketAddr::new(ip, bound.port());
         info!(%bound, %candidate, "SFU media port");
         let (commands, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(run(socket, Forwarder::new(candidate), inbox, tell, stop));
+        tokio::spawn(run(
+            socket,
+            Forwarder::new(candidate, config.sfu_max_kbps),
+            inbox,
+            tell,
+            stop,
+        ));
         Ok((Self { commands }, bound))
     }
 

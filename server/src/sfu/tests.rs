@@ -27,6 +27,7 @@ struct Client {
     answer_offers: bool,
     /// Sends VP8 on its camera line: delta frames, and a keyframe after each request.
     sends_video: bool,
+    video_frame_bytes: usize,
     keyframe_requests: usize,
     keyframe_due: bool,
 }
@@ -48,6 +49,7 @@ impl Client {
             heard: Vec::new(),
             answer_offers: true,
             sends_video: false,
+            video_frame_bytes: 200,
             keyframe_requests: 0,
             keyframe_due: false,
         }
@@ -90,8 +92,13 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
+        Self::with_max_kbps(6_000)
+    }
+
+    /// Each member may publish `max_kbps`.
+    fn with_max_kbps(max_kbps: u32) -> Self {
         Self {
-            forwarder: Forwarder::new(SERVER.parse().unwrap()),
+            forwarder: Forwarder::new(SERVER.parse().unwrap(), max_kbps),
             clients: Vec::new(),
             now: Instant::now(),
             room: RoomName::new("standup").unwrap(),
@@ -227,13 +234,8 @@ fn send_video(client: &mut Client, now: Instant) {
     } else {
         VP8_DELTA
     };
-    if write_own(
-        client,
-        SfuTrackKind::Camera,
-        Codec::Vp8,
-        now,
-        vec![first; 200],
-    ) {
+    let frame = vec![first; client.video_frame_bytes];
+    if write_own(client, SfuTrackKind::Camera, Codec::Vp8, now, frame) {
         client.keyframe_due = false;
     }
 }
@@ -410,4 +412,47 @@ fn a_viewer_gets_video_from_a_keyframe_on_asked_for_until_one_comes() {
         frames[0], VP8_KEYFRAME,
         "Ben's first frame of Ana's camera depends on frames he never got"
     );
+}
+
+/// The frames of `from`'s camera that `viewer` got.
+fn camera_frames(net: &Net, viewer: &str, from: &str) -> usize {
+    let from = PeerId::new(from).unwrap();
+    let viewer = net.client(viewer);
+    viewer
+        .heard
+        .iter()
+        .filter(|(mid, _)| viewer.owner_of(*mid) == Some((from.clone(), SfuTrackKind::Camera)))
+        .count()
+}
+
+/// Ana sends her camera in 1 kB frames 50 times a second (400 kbit/s) to Ben for 4 s, each
+/// member allowed `max_kbps`; returns the network afterwards.
+fn ana_sends_400_kbps(max_kbps: u32) -> Net {
+    let mut net = Net::with_max_kbps(max_kbps);
+    net.enter("ana");
+    net.enter("ben");
+    net.clients[0].sends_video = true;
+    net.clients[0].video_frame_bytes = 1_000;
+    net.run(Duration::from_secs(4));
+    net
+}
+
+#[test]
+fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
+    let all = camera_frames(&ana_sends_400_kbps(6_000), "ben", "ana");
+    assert!(
+        all > 120,
+        "under the default limit Ben got {all} of Ana's frames"
+    );
+
+    // 80 kbit/s, 10 kB a second: a second's burst, then 10 frames a second.
+    let flooded = ana_sends_400_kbps(80);
+    let capped = camera_frames(&flooded, "ben", "ana");
+    assert!(
+        (5..=55).contains(&capped),
+        "Ben got {capped} frames of Ana's flood (out of {all} without a limit)"
+    );
+    // Ben, within his budget, is still heard in full.
+    let ben = PeerId::new("ben").unwrap();
+    assert!(flooded.client("ana").heard_from(&ben) > 120);
 }
