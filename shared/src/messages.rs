@@ -82,6 +82,9 @@ messages! {
         /// In an SFU room: ask the server for an offer that restarts ICE (after a network
         /// change).
         SfuRestart(Empty) = "sfu_restart",
+        /// In an SFU room: stop (or start again) the video the server sends this member, e.g.
+        /// while its page is hidden. Audio keeps flowing.
+        SfuPause(SfuPause) = "sfu_pause",
     }
 }
 
@@ -382,6 +385,13 @@ pub struct SfuOffer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuAnswer {
     pub sdp: String,
+}
+
+/// `video`: true pauses every video m-line the server sends the member, false resumes them
+/// (each from its next keyframe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuPause {
+    pub video: bool,
 }
 
 /// A member a host's request is about, or the new host.

@@ -159,6 +159,11 @@ fn client_messages() {
         None,
         r#"{"type":"sfu_restart","payload":{}}"#,
     );
+    golden(
+        ClientMessage::SfuPause(SfuPause { video: true }),
+        None,
+        r#"{"type":"sfu_pause","payload":{"video":true}}"#,
+    );
 }
 
 #[test]

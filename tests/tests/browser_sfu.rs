@@ -96,14 +96,6 @@ async fn assert_sfu_media(name: &str, page: &Page, others: usize, deadline: Dura
     let before = page.eval(SFU_STATS).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let after = page.eval(SFU_STATS).await;
-    let total = |v: &Value, kind: &str| -> u64 {
-        v[kind]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_u64)
-            .sum()
-    };
     for kind in ["video", "audio"] {
         assert!(
             total(&after, kind) > total(&before, kind),
@@ -120,6 +112,31 @@ async fn assert_sfu_media(name: &str, page: &Page, others: usize, deadline: Dura
     )
     .await;
     waited
+}
+
+/// The sum of `kind` (`video` frames decoded or `audio` packets) over an [`SFU_STATS`] result.
+fn total(stats: &Value, kind: &str) -> u64 {
+    stats[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_u64)
+        .sum()
+}
+
+/// Makes the page think it is hidden (a background tab) or shown again, as the browser would
+/// tell it.
+async fn set_page_hidden(page: &Page, hidden: bool) {
+    let set = if hidden {
+        "Object.defineProperty(document, 'hidden', { value: true, configurable: true }); \
+         Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });"
+    } else {
+        "delete document.hidden; delete document.visibilityState;"
+    };
+    page.eval(&format!(
+        "{set} document.dispatchEvent(new Event('visibilitychange', {{ bubbles: true }})); true"
+    ))
+    .await;
 }
 
 /// No one has left `page`'s call: `count` people in it, and no "left" line in the chat.
@@ -193,6 +210,37 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
     .await;
     // Ben's media still flows through his one SFU connection beside the files links.
     assert_sfu_media("Ben", &ben, 2, WAIT).await;
+
+    // Cy's page is hidden: the server stops sending it video, not audio, until it is seen.
+    set_page_hidden(&cy, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = cy.eval(SFU_STATS).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = cy.eval(SFU_STATS).await;
+    assert_eq!(
+        total(&after, "video"),
+        total(&before, "video"),
+        "Cy decoded video while hidden"
+    );
+    assert!(
+        total(&after, "audio") > total(&before, "audio"),
+        "Cy's audio stopped while hidden ({before} → {after})"
+    );
+    set_page_hidden(&cy, false).await;
+    let resumed = cy
+        .wait_for(
+            "Cy's video to come back once the page is seen",
+            &format!(
+                "{SFU_STATS}.then(s => s.video.reduce((a, b) => a + b, 0) > {})",
+                total(&after, "video")
+            ),
+            WAIT,
+        )
+        .await;
+    println!(
+        "a hidden page gets no video; shown again, it decodes video {} ms later",
+        resumed.as_millis()
+    );
 
     let left = Instant::now();
     cy.click("leave").await;

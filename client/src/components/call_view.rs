@@ -95,6 +95,11 @@ pub fn CallView(
         ev.prevent_default();
     });
     on_cleanup(move || keys.remove());
+    let visibility = window_event_listener(
+        leptos::ev::Custom::<web_sys::Event>::new("visibilitychange"),
+        move |_| session.page_visibility_changed(),
+    );
+    on_cleanup(move || visibility.remove());
     let count = move || participants.with(Vec::len);
     let tiles = move || count() + presenters.with(Vec::len);
     let shown = move |which| Signal::derive(move || panel.get() == Some(which));

@@ -4,7 +4,7 @@
 //! new ones.
 
 use leptos::prelude::*;
-use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuOffer};
+use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuOffer, SfuPause};
 use web_sys::MediaStream;
 
 use super::Session;
@@ -108,6 +108,22 @@ impl Session {
                 sfu.receive(offer);
             }
         });
+        // A new connection to the server (after a switch or a restart) starts unpaused.
+        if page_hidden() {
+            self.pause_sfu_video(true);
+        }
+    }
+
+    /// The page was hidden or shown again: a hidden page shows no video, so in an SFU room the
+    /// server stops sending it (audio goes on) until the page is seen again.
+    pub fn page_visibility_changed(self) {
+        if self.media() == Media::Sfu {
+            self.pause_sfu_video(page_hidden());
+        }
+    }
+
+    fn pause_sfu_video(self, video: bool) {
+        self.send(ClientMessage::SfuPause(SfuPause { video }));
     }
 
     /// Our SFU link failed (a network change, a server that lost it): a new one, and a fresh
@@ -173,4 +189,11 @@ impl Session {
             .is_some_and(|s| s.presenting);
         participant.set_screen(stream.filter(|_| presenting));
     }
+}
+
+/// Whether the page is hidden (a background tab, a minimised window).
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
 }

@@ -212,7 +212,9 @@ impl Hub {
             }
             ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
             // The switchboard hands these to the media task; a hub alone has no SFU.
-            ClientMessage::SfuAnswer(_) | ClientMessage::SfuRestart(_) => Err(refusals::NOT_SFU),
+            ClientMessage::SfuAnswer(_)
+            | ClientMessage::SfuRestart(_)
+            | ClientMessage::SfuPause(_) => Err(refusals::NOT_SFU),
             ClientMessage::MakeHost(target) => {
                 self.check_host_request(from, &target.peer_id)
                     .map(|()| Event::MakeHost {

@@ -70,6 +70,15 @@ impl Forwarder {
         Ok(())
     }
 
+    /// `sfu_pause`: `peer` gets no video from the others while `paused`.
+    pub(crate) fn pause_video(&mut self, peer: &PeerId, paused: bool) -> Result<(), &'static str> {
+        self.members
+            .get_mut(peer)
+            .ok_or(NOT_SFU)?
+            .pause_video(paused);
+        Ok(())
+    }
+
     /// `peer`'s `sfu_answer`. An answer that does not fit leaves its connection unusable, so
     /// it is offered a fresh one.
     pub(crate) fn answer(&mut self, peer: &PeerId, sdp: &str, now: Instant) -> Result<(), String> {

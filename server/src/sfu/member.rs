@@ -78,6 +78,8 @@ pub(super) struct Member {
     keyframe_asked: [Option<Instant>; 3],
     /// What it may still publish.
     budget: Budget,
+    /// It asked for no video (`sfu_pause`), e.g. while its page is hidden.
+    video_paused: bool,
 }
 
 impl Member {
@@ -104,6 +106,7 @@ impl Member {
             pending: None,
             keyframe_asked: [None; 3],
             budget: Budget::new(max_kbps, now),
+            video_paused: false,
         }
     }
 
@@ -262,6 +265,17 @@ impl Member {
         }
     }
 
+    /// Stops or resumes every video line to this member; a resumed line starts again at a
+    /// keyframe.
+    pub(super) fn pause_video(&mut self, paused: bool) {
+        if self.video_paused && !paused {
+            for line in &mut self.lines {
+                line.keyframe_awaited = line.kind != SfuTrackKind::Audio;
+            }
+        }
+        self.video_paused = paused;
+    }
+
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
     /// Returns whether that line still waits for a keyframe, which `from` should then send:
     /// the request made when the line opened fails if `from`'s track had not begun yet.
@@ -273,6 +287,9 @@ impl Member {
         else {
             return false;
         };
+        if self.video_paused && kind != SfuTrackKind::Audio {
+            return false;
+        }
         if line.keyframe_awaited {
             if !data.is_keyframe() {
                 return true;

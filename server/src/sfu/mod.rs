@@ -42,6 +42,8 @@ pub(crate) enum Command {
     Exit(PeerId),
     Answer(PeerId, String),
     Restart(PeerId),
+    /// `sfu_pause`: stop (true) or resume the video sent to the member.
+    Pause(PeerId, bool),
 }
 
 impl From<crate::hub::MediaChange> for Command {
@@ -198,6 +200,10 @@ fn obey(forwarder: &mut Forwarder, command: Command, tell: &Tell) {
         Command::Answer(peer, sdp) => forwarder.answer(&peer, &sdp, now).err().map(|e| (peer, e)),
         Command::Restart(peer) => forwarder
             .restart(&peer, now)
+            .err()
+            .map(|e| (peer, e.to_owned())),
+        Command::Pause(peer, video) => forwarder
+            .pause_video(&peer, video)
             .err()
             .map(|e| (peer, e.to_owned())),
     };

@@ -383,26 +383,16 @@ fn an_answer_that_is_not_sdp_keeps_the_offer_waiting() {
 
 #[test]
 fn a_viewer_gets_video_from_a_keyframe_on_asked_for_until_one_comes() {
-    let mut net = Net::new();
-    net.enter("ana");
-    net.enter("ben");
     // Ana's camera starts after Ben's line for it opened, so the request made then finds no
     // stream of hers to ask; her deltas must bring the request.
-    net.clients[0].sends_video = true;
+    let mut net = ana_on_camera_and_ben(Net::new(), 200);
     net.run(Duration::from_secs(3));
 
-    let ana = net.client("ana").id.clone();
     assert!(
         net.client("ana").keyframe_requests >= 1,
         "Ana was never asked for a keyframe"
     );
-    let ben = net.client("ben");
-    let frames: Vec<u8> = ben
-        .heard
-        .iter()
-        .filter(|(mid, _)| ben.owner_of(*mid) == Some((ana.clone(), SfuTrackKind::Camera)))
-        .map(|(_, frame)| frame[0])
-        .collect();
+    let frames = camera_frames(&net, "ben", "ana");
     assert!(
         frames.len() > 20,
         "Ben got {} of Ana's frames",
@@ -414,32 +404,38 @@ fn a_viewer_gets_video_from_a_keyframe_on_asked_for_until_one_comes() {
     );
 }
 
-/// The frames of `from`'s camera that `viewer` got.
-fn camera_frames(net: &Net, viewer: &str, from: &str) -> usize {
+/// `net` with Ana, who sends her camera in frames of `frame_bytes` 50 times a second, and Ben.
+fn ana_on_camera_and_ben(mut net: Net, frame_bytes: usize) -> Net {
+    net.enter("ana");
+    net.enter("ben");
+    net.clients[0].sends_video = true;
+    net.clients[0].video_frame_bytes = frame_bytes;
+    net
+}
+
+/// The first byte of each frame of `from`'s camera that `viewer` got.
+fn camera_frames(net: &Net, viewer: &str, from: &str) -> Vec<u8> {
     let from = PeerId::new(from).unwrap();
     let viewer = net.client(viewer);
     viewer
         .heard
         .iter()
         .filter(|(mid, _)| viewer.owner_of(*mid) == Some((from.clone(), SfuTrackKind::Camera)))
-        .count()
+        .map(|(_, frame)| frame[0])
+        .collect()
 }
 
 /// Ana sends her camera in 1 kB frames 50 times a second (400 kbit/s) to Ben for 4 s, each
 /// member allowed `max_kbps`; returns the network afterwards.
 fn ana_sends_400_kbps(max_kbps: u32) -> Net {
-    let mut net = Net::with_max_kbps(max_kbps);
-    net.enter("ana");
-    net.enter("ben");
-    net.clients[0].sends_video = true;
-    net.clients[0].video_frame_bytes = 1_000;
+    let mut net = ana_on_camera_and_ben(Net::with_max_kbps(max_kbps), 1_000);
     net.run(Duration::from_secs(4));
     net
 }
 
 #[test]
 fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
-    let all = camera_frames(&ana_sends_400_kbps(6_000), "ben", "ana");
+    let all = camera_frames(&ana_sends_400_kbps(6_000), "ben", "ana").len();
     assert!(
         all > 120,
         "under the default limit Ben got {all} of Ana's frames"
@@ -447,7 +443,7 @@ fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
 
     // 80 kbit/s, 10 kB a second: a second's burst, then 10 frames a second.
     let flooded = ana_sends_400_kbps(80);
-    let capped = camera_frames(&flooded, "ben", "ana");
+    let capped = camera_frames(&flooded, "ben", "ana").len();
     assert!(
         (5..=55).contains(&capped),
         "Ben got {capped} frames of Ana's flood (out of {all} without a limit)"
@@ -455,4 +451,44 @@ fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
     // Ben, within his budget, is still heard in full.
     let ben = PeerId::new("ben").unwrap();
     assert!(flooded.client("ana").heard_from(&ben) > 120);
+}
+
+#[test]
+fn a_paused_viewer_gets_audio_only_and_video_again_from_a_keyframe() {
+    let mut net = ana_on_camera_and_ben(Net::new(), 200);
+    net.run(Duration::from_secs(2));
+    let ben = net.client("ben").id.clone();
+    let ana = net.client("ana").id.clone();
+    assert!(camera_frames(&net, "ben", "ana").len() > 50);
+
+    net.forwarder.pause_video(&ben, true).unwrap();
+    net.run(Duration::from_millis(100));
+    let (frames, heard) = (
+        camera_frames(&net, "ben", "ana").len(),
+        net.client("ben").heard_from(&ana),
+    );
+    net.run(Duration::from_secs(1));
+    assert_eq!(
+        camera_frames(&net, "ben", "ana").len(),
+        frames,
+        "video while paused"
+    );
+    let audio = net.client("ben").heard_from(&ana) - heard;
+    assert!(audio > 40, "only {audio} audio frames while paused");
+
+    net.forwarder.pause_video(&ben, false).unwrap();
+    net.run(Duration::from_secs(1));
+    let resumed = &camera_frames(&net, "ben", "ana")[frames..];
+    assert!(
+        resumed.len() > 20,
+        "{} frames after resuming",
+        resumed.len()
+    );
+    assert_eq!(
+        resumed[0], VP8_KEYFRAME,
+        "the resumed video starts at a keyframe"
+    );
+
+    let stranger = PeerId::new("zed").unwrap();
+    assert!(net.forwarder.pause_video(&stranger, true).is_err());
 }

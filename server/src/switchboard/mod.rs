@@ -257,7 +257,10 @@ impl Switchboard {
                 state.reply_room_list(&from, envelope.id);
                 return None;
             }
-            if let ClientMessage::SfuAnswer(_) | ClientMessage::SfuRestart(_) = envelope.message {
+            if let ClientMessage::SfuAnswer(_)
+            | ClientMessage::SfuRestart(_)
+            | ClientMessage::SfuPause(_) = envelope.message
+            {
                 state.hand_to_media_task(self.sfu.get(), &from, envelope);
                 return None;
             }
@@ -473,6 +476,7 @@ impl State {
         };
         match envelope.message {
             ClientMessage::SfuAnswer(answer) => sfu.send(Command::Answer(seat.clone(), answer.sdp)),
+            ClientMessage::SfuPause(pause) => sfu.send(Command::Pause(seat.clone(), pause.video)),
             _ => sfu.send(Command::Restart(seat.clone())),
         }
     }
