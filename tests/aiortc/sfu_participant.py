@@ -6,7 +6,8 @@ decodes what the server forwards from everyone else.
 Usage: sfu_participant.py WS_URL ROOM NICKNAME
 
 Prints one JSON object a line: {"event": "joined", ...} once, then a {"event": "report", ...}
-twice a second with the frames it has decoded from each other participant, by peer id.
+twice a second with the frames it has decoded from each other participant, by peer id, and
+whose tracks the latest offer brings.
 It exits when its socket closes, on stdin's end, or after LIFETIME seconds.
 """
 
@@ -163,6 +164,9 @@ class Participant:
                 "report",
                 media=self.media,
                 connection=self.pc.connectionState,
+                offered=sorted(
+                    {t["peer_id"] for t in self.tracks.values()} - {self.peer_id}
+                ),
                 received=self.received,
                 errors=self.errors,
             )

@@ -90,8 +90,9 @@ impl AiortcPeer {
         peer
     }
 
-    /// Its latest report: `{media, connection, received: {<peer id>: {video_frames, width,
-    /// height, audio_frames}}, errors}`.
+    /// Its latest report: `{media, connection, offered: [<peer id>], received: {<peer id>:
+    /// {video_frames, width, height, audio_frames}}, errors}`; `offered` are the others whose
+    /// tracks the latest offer brings.
     pub fn report(&self) -> Value {
         self.with_heard(|h| h.report.clone())
     }

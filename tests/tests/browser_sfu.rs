@@ -2,7 +2,8 @@
 //! peer; a third joins and all three move to the server's SFU (one peer connection each, to the
 //! server) without anyone seeing a leave; a file sent there still goes browser to browser, on
 //! links that carry only files; when one leaves, the two left go back to the mesh. And a
-//! participant on another WebRTC stack (aiortc) sees and hears the browsers and they it.
+//! participant on another WebRTC stack (aiortc) sees and hears the browsers and they it, also
+//! after one of them leaves (a re-offer with stopped m-lines).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -64,11 +65,12 @@ fn screen_shown(peer: &str) -> String {
 /// The two tests here take turns: seven pages at once are more video than two cores decode.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn sfu_server() -> TestServer {
+/// A server whose rooms use the SFU beyond `mesh_max` members.
+async fn sfu_server(mesh_max: u32) -> TestServer {
     TestServer::with_config(noom_server::Config {
         static_dir: Some(built_dist()),
         sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        mesh_max: 2,
+        mesh_max,
         ..noom_server::Config::default()
     })
     .await
@@ -155,7 +157,7 @@ async fn assert_nobody_left(name: &str, page: &Page, count: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let server = sfu_server().await;
+    let server = sfu_server(2).await;
     let room_url = format!("{}/room/all%20hands", server.http_url());
     let browser = Browser::launch().await;
     let ana = browser.open(&room_url).await;
@@ -263,7 +265,7 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_people_send_once_and_get_screens_late_joins_and_socket_cuts_right() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let server = sfu_server().await;
+    let server = sfu_server(2).await;
     let proxy = CutProxy::start(server.addr).await;
     let room_url = format!("{}/room/town%20hall", proxy.http_url());
     let browser = Browser::launch_for_screen_sharing().await;
@@ -382,6 +384,28 @@ fn shows_aiortc_picture(peer: &str) -> String {
     )
 }
 
+/// Ivy's video and audio frames from each of `peers` still rise, with a picture size, and
+/// nothing of hers was refused.
+async fn assert_aiortc_still_decodes(ivy: &AiortcPeer, peers: &[&str]) {
+    let before = ivy.report();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = ivy.report();
+    for field in ["video_frames", "audio_frames"] {
+        let (was, is) = (
+            received(&before, peers, field),
+            received(&after, peers, field),
+        );
+        assert!(
+            was.iter().zip(&is).all(|(b, a)| a > b),
+            "aiortc's {field} from {peers:?} stalled: {was:?} → {is:?}"
+        );
+    }
+    for width in received(&after, peers, "width") {
+        assert!(width > 0, "aiortc decoded pictures with no size: {after}");
+    }
+    assert_eq!(after["errors"], Value::Array(Vec::new()), "{after}");
+}
+
 /// `report`'s count of `field` from each of `peers` (0 for one not heard from).
 fn received(report: &Value, peers: &[&str], field: &str) -> Vec<u64> {
     peers
@@ -393,7 +417,7 @@ fn received(report: &Value, peers: &[&str], field: &str) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_participant_on_aiortc_and_two_browsers_see_and_hear_one_another_through_the_sfu() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let server = sfu_server().await;
+    let server = sfu_server(1).await;
     let room_url = format!("{}/room/interop", server.http_url());
     let browser = Browser::launch_for_screen_sharing().await;
     let mut pages = Vec::new();
@@ -402,7 +426,7 @@ async fn a_participant_on_aiortc_and_two_browsers_see_and_hear_one_another_throu
         join(&page, Some(name)).await;
         pages.push(page);
     }
-    // The third member moves the room to the SFU.
+    // Two members are an SFU room here: Ivy joins one.
     let mut ivy = AiortcPeer::join(&server.ws_url(), "interop", "Ivy").await;
     let joined = Instant::now();
     for (name, page) in ["Ana", "Ben"].iter().zip(&pages) {
@@ -441,22 +465,22 @@ async fn a_participant_on_aiortc_and_two_browsers_see_and_hear_one_another_throu
         "aiortc decodes both browsers {} ms after it joined",
         joined.elapsed().as_millis()
     );
-    let before = ivy.report();
+    assert_aiortc_still_decodes(&ivy, &browsers).await;
+
+    // Ben leaves: the offers that stop his m-lines reach aiortc as well, and the rest go on.
+    pages[1].click("leave").await;
+    let ana = [browsers[0]];
+    ivy.wait_until("Ivy's offer to bring Ana's tracks only", WAIT, |r| {
+        r["offered"] == Value::from(ana.to_vec())
+    })
+    .await;
+    assert_aiortc_still_decodes(&ivy, &ana).await;
+    let before = pages[0].eval(SFU_STATS).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let after = ivy.report();
-    for field in ["video_frames", "audio_frames"] {
-        let (was, is) = (
-            received(&before, &browsers, field),
-            received(&after, &browsers, field),
-        );
-        assert!(
-            was.iter().zip(&is).all(|(b, a)| a > b),
-            "aiortc's {field} from the browsers stalled: {was:?} → {is:?}"
-        );
-    }
-    for width in received(&after, &browsers, "width") {
-        assert!(width > 0, "aiortc decoded pictures with no size: {after}");
-    }
-    assert_eq!(after["errors"], Value::Array(Vec::new()), "{after}");
+    let after = pages[0].eval(SFU_STATS).await;
+    assert!(
+        total(&after, "video") > total(&before, "video"),
+        "Ana stopped decoding Ivy once Ben left ({before} → {after})"
+    );
     browser.close().await;
 }
