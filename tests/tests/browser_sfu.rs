@@ -210,8 +210,20 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
         WAIT,
     )
     .await;
-    // Ben's media still flows through his one SFU connection beside the files links.
+    // Ben's media still flows through his one SFU connection beside the files links, which
+    // carry no media: not one transceiver, on the side that opened them or the one that
+    // answered.
     assert_sfu_media("Ben", &ben, 2, WAIT).await;
+    for (name, page, links) in [("Ben", &ben, 2), ("Ana", &ana, 1), ("Cy", &cy, 1)] {
+        let carried = page
+            .eval("[...window.__noom.files.values()].map(pc => pc.getTransceivers().length)")
+            .await;
+        assert_eq!(
+            carried,
+            Value::from(vec![0; links]),
+            "{name}'s files links and their transceivers"
+        );
+    }
 
     // Cy's page is hidden: the server stops sending it video, not audio, until it is seen.
     set_page_hidden(&cy, true).await;

@@ -202,9 +202,7 @@ impl PeerLink {
             }
         });
         give_up_connecting_after(&shared, CONNECT_WITHIN);
-        if !files_only {
-            debug::register(&remote, &pc);
-        }
+        debug::register(debug::Links::of(files_only), &remote, &pc);
         Ok(Self {
             remote,
             stats: StatsProbe::new(pc.clone()),
@@ -263,9 +261,7 @@ impl PeerLink {
             files.close();
         }
         self.pc.close();
-        if !self.shared.files_only {
-            debug::unregister(&self.remote);
-        }
+        debug::unregister(debug::Links::of(self.shared.files_only), &self.remote);
     }
 }
 
