@@ -115,6 +115,9 @@ pub(crate) struct Metrics {
     resumes: Tally,
     turn_credentials: AtomicU64,
     refused_connections: AtomicU64,
+    sfu_frames_forwarded: AtomicU64,
+    sfu_frames_over_budget: AtomicU64,
+    sfu_datagrams_unclaimed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -128,6 +131,9 @@ impl Default for Metrics {
             resumes: Tally::new(&["resumed", "refused"]),
             turn_credentials: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
+            sfu_frames_forwarded: AtomicU64::new(0),
+            sfu_frames_over_budget: AtomicU64::new(0),
+            sfu_datagrams_unclaimed: AtomicU64::new(0),
         }
     }
 }
@@ -169,6 +175,16 @@ impl Metrics {
 
     pub(crate) fn turn_credential(&self) {
         self.turn_credentials.fetch_add(1, Relaxed);
+    }
+
+    /// What the SFU's media task did since it last said.
+    pub(crate) fn sfu(&self, tally: crate::sfu::Tally) {
+        self.sfu_frames_forwarded
+            .fetch_add(tally.frames_forwarded, Relaxed);
+        self.sfu_frames_over_budget
+            .fetch_add(tally.frames_over_budget, Relaxed);
+        self.sfu_datagrams_unclaimed
+            .fetch_add(tally.datagrams_unclaimed, Relaxed);
     }
 }
 
@@ -287,6 +303,21 @@ pub(crate) fn render(metrics: &Metrics, gauges: &Gauges) -> String {
             "noom_connections_refused_total",
             "Connections closed on arrival: over a connection cap.",
             &metrics.refused_connections,
+        ),
+        (
+            "noom_sfu_frames_forwarded_total",
+            "Media frames the SFU sent on to a subscriber (one per subscriber).",
+            &metrics.sfu_frames_forwarded,
+        ),
+        (
+            "noom_sfu_frames_over_budget_total",
+            "Media frames the SFU did not forward: their publisher was over --sfu-max-kbps.",
+            &metrics.sfu_frames_over_budget,
+        ),
+        (
+            "noom_sfu_datagrams_unclaimed_total",
+            "Datagrams on the SFU's port that no participant's connection took.",
+            &metrics.sfu_datagrams_unclaimed,
         ),
     ] {
         single(out, name, "counter", help, count.load(Relaxed));

@@ -207,7 +207,7 @@ async fn start_sfu(
             board.tell(seat, message);
         }
     });
-    let (sfu, _bound) = Sfu::start(addr, config, tell, stop.clone())
+    let (sfu, _bound) = Sfu::start(addr, config, tell, board.metrics(), stop.clone())
         .await
         .map_err(StartError::Sfu)?;
     board.attach_sfu(sfu);

@@ -1,5 +1,5 @@
-//! `/metrics` on its own listener moves as connections, joins, errors and rate limits happen,
-//! and Prometheus's own `promtool` accepts what it serves.
+//! `/metrics` on its own listener moves as connections, joins, errors, rate limits and SFU
+//! media happen, and Prometheus's own `promtool` accepts what it serves.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -13,6 +13,19 @@ use noom_shared::{ChatSend, ChatText, ClientMessage, ErrorCode};
 use noom_tests::TestClient;
 use noom_tests::binary::{ServerProcess, empty_dir, field, server_executable};
 use noom_tests::http::get;
+use noom_tests::media_peer::MediaPeer;
+
+/// The real binary with `args`, in a fresh directory named `name`, and its metrics address.
+fn start_with_metrics(name: &str, args: &[&str]) -> (ServerProcess, SocketAddr) {
+    let listen = ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"];
+    let args: Vec<&str> = listen.iter().chain(args).copied().collect();
+    let mut server = ServerProcess::start(&server_executable(), &empty_dir(name), &args);
+    let metrics = field(&server.wait_for_log("metrics at /metrics"), "addr")
+        .unwrap()
+        .parse()
+        .unwrap();
+    (server, metrics)
+}
 
 /// Each `name{labels}` with its value.
 async fn scrape(addr: SocketAddr) -> (String, HashMap<String, f64>) {
@@ -61,15 +74,9 @@ fn chat(text: &str) -> ClientMessage {
 
 #[tokio::test]
 async fn metrics_follow_what_happens_and_pass_promtool() {
-    let dir = empty_dir("metrics");
-    let mut server = ServerProcess::start(
-        &server_executable(),
-        &dir,
+    let (server, metrics) = start_with_metrics(
+        "metrics",
         &[
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
             "--max-room-size",
             "2",
             "--rate-limit",
@@ -78,10 +85,6 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
             "10",
         ],
     );
-    let metrics: SocketAddr = field(&server.wait_for_log("metrics at /metrics"), "addr")
-        .unwrap()
-        .parse()
-        .unwrap();
     let before = until(metrics, "noom_connections", 0.0).await;
     assert_eq!(before["noom_rooms"], 0.0);
     assert_eq!(before["noom_build_info{version=\"0.1.0\"}"], 1.0);
@@ -135,6 +138,11 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
     assert_eq!(after["noom_participants"], 2.0);
 
     let (text, _) = scrape(metrics).await;
+    assert_promtool_accepts(&text);
+}
+
+/// Prometheus's `promtool check metrics` takes `text` without a complaint.
+fn assert_promtool_accepts(text: &str) {
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -155,4 +163,45 @@ async fn metrics_follow_what_happens_and_pass_promtool() {
         String::from_utf8_lossy(&checked.stdout),
         String::from_utf8_lossy(&checked.stderr)
     );
+}
+
+#[tokio::test]
+async fn sfu_counts_show_forwarded_frames_and_stray_datagrams() {
+    let (mut server, metrics) = start_with_metrics(
+        "metrics-sfu",
+        &["--sfu-udp", "127.0.0.1:0", "--mesh-max", "1"],
+    );
+    let media_port: SocketAddr = field(&server.wait_for_log("SFU media port"), "bound")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let url = format!("ws://{}/ws", server.addr);
+    let ana = MediaPeer::join(&url, "standup", "Ana").await;
+    let ben = MediaPeer::join(&url, "standup", "Ben").await;
+    ben.until("Ben to hear Ana through the SFU", |s| {
+        s.heard.get(&ana.id).is_some_and(|n| *n > 20)
+    })
+    .await;
+    let stray = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..3 {
+        stray.send_to(b"not WebRTC", media_port).unwrap();
+    }
+    // At least these three: a peer's packet that came after its connection went is one too.
+    let started = Instant::now();
+    let counted = loop {
+        let (_, values) = scrape(metrics).await;
+        if values["noom_sfu_datagrams_unclaimed_total"] >= 3.0 {
+            break values;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{values:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        counted["noom_sfu_frames_forwarded_total"] > 40.0,
+        "{:?}",
+        counted.get("noom_sfu_frames_forwarded_total")
+    );
+    assert_eq!(counted["noom_sfu_frames_over_budget_total"], 0.0);
+    let (text, _) = scrape(metrics).await;
+    assert_promtool_accepts(&text);
 }

@@ -10,7 +10,8 @@ use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuTrackKind};
 use str0m::Input;
 use str0m::net::{Protocol, Receive, Transmit};
 
-use super::member::{Heard, Member, PUBLISHED};
+use super::Tally;
+use super::member::{Delivery, Heard, Member, PUBLISHED};
 
 pub(crate) struct Forwarder {
     members: HashMap<PeerId, Member>,
@@ -23,6 +24,8 @@ pub(crate) struct Forwarder {
     changed: bool,
     /// What each member may publish, in kbit/s.
     max_kbps: u32,
+    /// Counted since the media task last took it.
+    pub(crate) tally: Tally,
 }
 
 /// What the forwarder wants sent: datagrams, and messages to participants.
@@ -40,6 +43,7 @@ impl Forwarder {
             candidate,
             changed: false,
             max_kbps,
+            tally: Tally::default(),
         }
     }
 
@@ -172,7 +176,11 @@ impl Forwarder {
                 let mut keyframe_wanted = false;
                 for (id, member) in &mut self.members {
                     if id != from && member.room == room {
-                        keyframe_wanted |= member.forward(from, kind, &data);
+                        match member.forward(from, kind, &data) {
+                            Delivery::Sent => self.tally.frames_forwarded += 1,
+                            Delivery::AwaitingKeyframe => keyframe_wanted = true,
+                            Delivery::NotSent => {}
+                        }
                     }
                 }
                 if keyframe_wanted {
@@ -181,6 +189,7 @@ impl Forwarder {
                     }
                 }
             }
+            Heard::OverBudget => self.tally.frames_over_budget += 1,
             Heard::KeyframeWanted(publisher, kind) => {
                 if let Some(member) = self.members.get_mut(&publisher) {
                     member.request_keyframe(kind, now);

@@ -65,6 +65,18 @@ pub(super) enum Heard {
     Media(SfuTrackKind, Box<MediaData>),
     /// It wants a keyframe of another participant's track.
     KeyframeWanted(PeerId, SfuTrackKind),
+    /// A frame of its own not forwarded: it sends more than it may.
+    OverBudget,
+}
+
+/// What became of a frame forwarded to one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Delivery {
+    Sent,
+    /// Not sent: the line waits for a keyframe, which the publisher should send.
+    AwaitingKeyframe,
+    /// Not sent: no open line carries it, or video is paused.
+    NotSent,
 }
 
 pub(super) struct Member {
@@ -238,6 +250,7 @@ impl Member {
                 Ok(Output::Event(Event::MediaData(data))) => {
                     if let Some(kind) = self.kind_of(data.mid) {
                         if !self.budget.spend(data.data.len(), data.is_keyframe(), now) {
+                            heard.push(Heard::OverBudget);
                             continue;
                         }
                         // A frame after a gap (a packet lost on the way in) breaks every
@@ -277,34 +290,41 @@ impl Member {
     }
 
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
-    /// Returns whether that line still waits for a keyframe, which `from` should then send:
-    /// the request made when the line opened fails if `from`'s track had not begun yet.
-    pub(super) fn forward(&mut self, from: &PeerId, kind: SfuTrackKind, data: &MediaData) -> bool {
+    /// A line may still wait for a keyframe, which `from` should then send: the request made
+    /// when the line opened fails if `from`'s track had not begun yet.
+    pub(super) fn forward(
+        &mut self,
+        from: &PeerId,
+        kind: SfuTrackKind,
+        data: &MediaData,
+    ) -> Delivery {
         let Some(line) = self
             .lines
             .iter_mut()
             .find(|l| l.open && !l.stopping && l.from == *from && l.kind == kind)
         else {
-            return false;
+            return Delivery::NotSent;
         };
         if self.video_paused && kind != SfuTrackKind::Audio {
-            return false;
+            return Delivery::NotSent;
         }
         if line.keyframe_awaited {
             if !data.is_keyframe() {
-                return true;
+                return Delivery::AwaitingKeyframe;
             }
             line.keyframe_awaited = false;
         }
         let Some(writer) = self.rtc.writer(line.mid) else {
-            return false;
+            return Delivery::NotSent;
         };
         let Some(pt) = writer.match_params(data.params) else {
-            return false;
+            return Delivery::NotSent;
         };
         // A write fails only for a line being torn down: the frame is simply not sent.
-        let _ = writer.write(pt, data.network_time, data.time, data.data.clone());
-        false
+        match writer.write(pt, data.network_time, data.time, data.data.clone()) {
+            Ok(()) => Delivery::Sent,
+            Err(_) => Delivery::NotSent,
+        }
     }
 
     /// Asks this member for a keyframe of its `kind` track, unless asked just now.

@@ -67,6 +67,14 @@ pub(crate) fn frame_bytes_for_answers(room_size: u32) -> usize {
     ANSWER_BASE_BYTES.saturating_add(others.saturating_mul(ANSWER_BYTES_PER_MEMBER))
 }
 
+/// What the media task counts for `/metrics`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub(crate) frames_forwarded: u64,
+    pub(crate) frames_over_budget: u64,
+    pub(crate) datagrams_unclaimed: u64,
+}
+
 /// How the media task reaches participants: by seat, through the switchboard.
 pub(crate) type Tell = Arc<dyn Fn(&PeerId, ServerMessage) + Send + Sync>;
 
@@ -84,6 +92,7 @@ impl Sfu {
         bind: SocketAddr,
         config: &crate::config::Config,
         tell: Tell,
+        metrics: Arc<crate::metrics::Metrics>,
         stop: CancellationToken,
     ) -> io::Result<(Self, SocketAddr)> {
         let socket = media_socket(bind)?;
@@ -98,13 +107,9 @@ impl Sfu {
         let candidate = SocketAddr::new(ip, bound.port());
         info!(%bound, %candidate, "SFU media port");
         let (commands, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(run(
-            socket,
-            Forwarder::new(candidate, config.sfu_max_kbps),
-            inbox,
-            tell,
-            stop,
-        ));
+        let forwarder = Forwarder::new(candidate, config.sfu_max_kbps);
+        let talk = Talk { tell, metrics };
+        tokio::spawn(run(socket, forwarder, inbox, talk, stop));
         Ok((Self { commands }, bound))
     }
 
@@ -117,14 +122,21 @@ impl Sfu {
 /// The largest datagram read: WebRTC keeps packets under the path MTU, about 1,200 bytes.
 const MAX_DATAGRAM: usize = 2_000;
 
+/// Where the media task's words go: messages to participants, counts to `/metrics`.
+struct Talk {
+    tell: Tell,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
 /// The media task: datagrams in, commands in, the forwarder's timers; packets and messages out.
 async fn run(
     socket: UdpSocket,
     mut forwarder: Forwarder,
     mut inbox: mpsc::UnboundedReceiver<Command>,
-    tell: Tell,
+    talk: Talk,
     stop: CancellationToken,
 ) {
+    let tell = &talk.tell;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut out = Outbox::default();
     let mut next = Instant::now();
@@ -133,7 +145,7 @@ async fn run(
             () = stop.cancelled() => return,
             () = sleep_until(TokioInstant::from_std(next)) => {}
             command = inbox.recv() => match command {
-                Some(command) => obey(&mut forwarder, command, &tell),
+                Some(command) => obey(&mut forwarder, command, tell),
                 None => return,
             },
             received = socket.recv_from(&mut buf) => match received {
@@ -157,6 +169,10 @@ async fn run(
         }
         for (peer, message) in out.messages.drain(..) {
             tell(&peer, message);
+        }
+        let tally = std::mem::take(&mut forwarder.tally);
+        if tally != Tally::default() {
+            talk.metrics.sfu(tally);
         }
     }
 }
@@ -182,6 +198,7 @@ const DATAGRAMS_PER_ROUND: usize = 64;
 
 fn take(forwarder: &mut Forwarder, source: SocketAddr, datagram: &[u8]) {
     if !forwarder.receive(Instant::now(), source, datagram) {
+        forwarder.tally.datagrams_unclaimed += 1;
         debug!(%source, "datagram for no SFU participant");
     }
 }

@@ -435,7 +435,10 @@ fn ana_sends_400_kbps(max_kbps: u32) -> Net {
 
 #[test]
 fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
-    let all = camera_frames(&ana_sends_400_kbps(6_000), "ben", "ana").len();
+    let normal = ana_sends_400_kbps(6_000);
+    let all = camera_frames(&normal, "ben", "ana").len();
+    assert_eq!(normal.forwarder.tally.frames_over_budget, 0);
+    assert!(normal.forwarder.tally.frames_forwarded >= all as u64);
     assert!(
         all > 120,
         "under the default limit Ben got {all} of Ana's frames"
@@ -447,6 +450,11 @@ fn a_publisher_beyond_its_bitrate_gets_only_its_share_forwarded() {
     assert!(
         (5..=55).contains(&capped),
         "Ben got {capped} frames of Ana's flood (out of {all} without a limit)"
+    );
+    assert!(
+        flooded.forwarder.tally.frames_over_budget > 100,
+        "{:?}",
+        flooded.forwarder.tally
     );
     // Ben, within his budget, is still heard in full.
     let ben = PeerId::new("ben").unwrap();
