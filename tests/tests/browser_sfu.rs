@@ -1,7 +1,8 @@
 //! A room that outgrows the mesh, in real browsers: with `--mesh-max 2` two people talk peer to
 //! peer; a third joins and all three move to the server's SFU (one peer connection each, to the
 //! server) without anyone seeing a leave; a file sent there still goes browser to browser, on
-//! links that carry only files; when one leaves, the two left go back to the mesh. And a
+//! links that carry only files; a page whose network path dies replaces its SFU connection;
+//! when one leaves, the two left go back to the mesh. And a
 //! participant on another WebRTC stack (aiortc) sees and hears the browsers and they it, also
 //! after one of them leaves (a re-offer with stopped m-lines).
 
@@ -20,6 +21,7 @@ use noom_tests::browser::{
     Browser, Page, WAIT, assert_media_flows, built_dist, join, js, open_panel, testid,
 };
 use noom_tests::files::{TestFile, file_state};
+use noom_tests::firewall::PortBlock;
 use noom_tests::proxy::CutProxy;
 use serde_json::Value;
 
@@ -36,6 +38,12 @@ const SFU_STATS: &str = r#"(async () => {
     });
     return out;
 })()"#;
+
+/// The local ports of every candidate of the page's SFU connection.
+const SFU_CANDIDATE_PORTS: &str = "(async () => { const ports = new Set(); \
+     (await window.__noom.sfu.getStats()).forEach(r => { \
+       if (r.type === 'local-candidate' && r.port) ports.add(r.port); }); \
+     return [...ports]; })()";
 
 /// The length of the page's latest answer to the SFU.
 const ANSWER_BYTES: &str = "window.__noom.sfu.localDescription.sdp.length";
@@ -254,6 +262,38 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
     println!(
         "a hidden page gets no video; shown again, it decodes video {} ms later",
         resumed.as_millis()
+    );
+
+    // Cy's network path dies: her SFU connection is replaced by a new one (new ports), and
+    // everyone's media flows again without anyone leaving.
+    cy.eval("window.__noom.sfu.__replaced = true").await;
+    let Value::Array(ports) = cy.eval(SFU_CANDIDATE_PORTS).await else {
+        panic!("Cy's SFU connection has no candidates");
+    };
+    let ports: Vec<u16> = ports
+        .iter()
+        .filter_map(|p| u16::try_from(p.as_u64()?).ok())
+        .collect();
+    let block = PortBlock::new(&ports);
+    let cut = Instant::now();
+    let replaced = cy
+        .wait_for(
+            "Cy to connect a new SFU connection",
+            "!!window.__noom.sfu && !window.__noom.sfu.__replaced && \
+             window.__noom.sfu.connectionState === 'connected'",
+            CROWDED,
+        )
+        .await;
+    drop(block);
+    for (name, page) in [("Cy", &cy), ("Ana", &ana), ("Ben", &ben)] {
+        assert_sfu_media(name, page, 2, CROWDED).await;
+        assert_nobody_left(name, page, 3).await;
+    }
+    println!(
+        "a dead network path in an SFU room: a new connection {} ms after the cut, media \
+         checked flowing for all three {} ms after it",
+        replaced.as_millis(),
+        cut.elapsed().as_millis()
     );
 
     let left = Instant::now();
