@@ -253,8 +253,7 @@ pub struct Config {
 
     /// With the SFU on, the most media one participant may send through it, in kbit/s
     /// (camera, screen and microphone together; bursts of one second's worth pass). Beyond
-    /// it, frames are not forwarded. A 720p camera and a shared screen together send about
-    /// 5,000.
+    /// it, frames are not forwarded.
     #[arg(long, env = "NOOM_SFU_MAX_KBPS", default_value_t = 6_000,
           value_parser = clap::value_parser!(u32).range(100..=100_000))]
     pub sfu_max_kbps: u32,

@@ -64,11 +64,13 @@ impl AiortcPeer {
         let mut stderr = child.stderr.take().expect("piped stderr");
         let into = heard.clone();
         std::thread::spawn(move || {
-            let mut text = String::new();
             let mut buffer = [0u8; 4096];
             while let Ok(read @ 1..) = stderr.read(&mut buffer) {
-                text.push_str(&String::from_utf8_lossy(&buffer[..read]));
-                into.lock().unwrap_or_else(PoisonError::into_inner).stderr = text.clone();
+                let text = String::from_utf8_lossy(&buffer[..read]);
+                into.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .stderr
+                    .push_str(&text);
             }
         });
         let stdin = child.stdin.take().expect("piped stdin");

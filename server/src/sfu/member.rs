@@ -158,7 +158,7 @@ impl Member {
                     mid,
                     open: false,
                     stopping: false,
-                    keyframe_awaited: *kind != SfuTrackKind::Audio,
+                    keyframe_awaited: is_video(*kind),
                 });
             }
         }
@@ -283,7 +283,7 @@ impl Member {
     pub(super) fn pause_video(&mut self, paused: bool) {
         if self.video_paused && !paused {
             for line in &mut self.lines {
-                line.keyframe_awaited = line.kind != SfuTrackKind::Audio;
+                line.keyframe_awaited = is_video(line.kind);
             }
         }
         self.video_paused = paused;
@@ -305,7 +305,7 @@ impl Member {
         else {
             return Delivery::NotSent;
         };
-        if self.video_paused && kind != SfuTrackKind::Audio {
+        if self.video_paused && is_video(kind) {
             return Delivery::NotSent;
         }
         if line.keyframe_awaited {
@@ -337,7 +337,7 @@ impl Member {
         let Some(mid) = self.own.map(|own| own[index]) else {
             return;
         };
-        if recent || kind == SfuTrackKind::Audio {
+        if recent || !is_video(kind) {
             return;
         }
         if let Some(mut writer) = self.rtc.writer(mid) {
@@ -366,6 +366,10 @@ fn stream_id(from: &PeerId, kind: SfuTrackKind) -> String {
         SfuTrackKind::Screen => format!("{from}-screen"),
         SfuTrackKind::Audio | SfuTrackKind::Camera => from.to_string(),
     }
+}
+
+fn is_video(kind: SfuTrackKind) -> bool {
+    media_kind(kind) == MediaKind::Video
 }
 
 /// The str0m media kind that carries `kind`.
