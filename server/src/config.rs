@@ -235,8 +235,8 @@ pub struct Config {
 
     /// Turns on the SFU, with all its media on this one UDP address (e.g. `0.0.0.0:8080`, the
     /// HTTP port's number): rooms beyond --mesh-max members then send their media through the
-    /// server. Default: off (every room is a mesh). Single node only for now: ignored with
-    /// --redis-url.
+    /// server. Default: off (every room is a mesh). In a cluster each node has its own media
+    /// port, and a room's media lives on the node where it became an SFU room.
     #[arg(long, env = "NOOM_SFU_UDP")]
     pub sfu_udp: Option<SocketAddr>,
 

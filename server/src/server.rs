@@ -178,7 +178,7 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts the SFU's media task if `--sfu-udp` asks for it (single node only).
+/// Starts the SFU's media task if `--sfu-udp` asks for it.
 async fn start_sfu(
     config: &Config,
     board: &Arc<Switchboard>,
@@ -187,10 +187,6 @@ async fn start_sfu(
     let Some(addr) = config.sfu_udp else {
         return Ok(());
     };
-    if config.redis_url.is_some() {
-        warn!("--sfu-udp is not supported with --redis-url yet: every room stays a mesh");
-        return Ok(());
-    }
     // An answer over the frame limit would close its sender's socket: refuse the settings
     // now rather than drop people from a full room later.
     let needed = crate::sfu::frame_bytes_for_answers(config.max_room_size);

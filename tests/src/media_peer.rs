@@ -92,10 +92,20 @@ impl MediaPeer {
 
     /// Waits up to [`WAIT`] (times 3: media takes a DTLS handshake) until `done` holds.
     pub async fn until(&self, what: &str, done: impl Fn(&Seen) -> bool) -> Duration {
+        self.until_within(what, WAIT * 3, done).await
+    }
+
+    /// Waits up to `deadline` until `done` holds; returns how long it took.
+    pub async fn until_within(
+        &self,
+        what: &str,
+        deadline: Duration,
+        done: impl Fn(&Seen) -> bool,
+    ) -> Duration {
         let start = Instant::now();
         while !done(&self.seen()) {
             assert!(
-                start.elapsed() < WAIT * 3,
+                start.elapsed() < deadline,
                 "{}: timed out waiting for {what}; seen {:?}",
                 self.id,
                 self.seen()
@@ -205,10 +215,10 @@ async fn heard(
             });
             Some(ClientMessage::SfuAnswer(SfuAnswer { sdp: answer }))
         }
+        // To the mesh, or to the SFU of another node (the room's media node moved): the old
+        // connection is done with.
         ServerMessage::MediaChanged(changed) => {
-            if changed.media == Media::Mesh {
-                *connection = None;
-            }
+            *connection = None;
             seen_now(&|s| s.media.push(changed.media));
             None
         }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use noom_server::Config;
 use noom_shared::*;
+use noom_tests::media_peer::MediaPeer;
 use noom_tests::node::NodeProcess;
 use noom_tests::redis::TestRedis;
 use noom_tests::server::{wait_until_healthy, wait_until_out_of_step};
@@ -20,19 +21,22 @@ fn cluster_config(redis: &TestRedis) -> Config {
 
 /// A node in its own process, so that it can be killed.
 async fn start_node(redis: &TestRedis) -> NodeProcess {
+    start_node_with(redis, &[]).await
+}
+
+/// A node in its own process, with more server flags.
+async fn start_node_with(redis: &TestRedis, flags: &[&str]) -> NodeProcess {
     let url = redis.url();
-    NodeProcess::start(
-        env!("CARGO_BIN_EXE_noom-node"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--static-dir",
-            "/nonexistent",
-            "--redis-url",
-            &url,
-        ],
-    )
-    .await
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--static-dir",
+        "/nonexistent",
+        "--redis-url",
+        &url,
+    ];
+    args.extend_from_slice(flags);
+    NodeProcess::start(env!("CARGO_BIN_EXE_noom-node"), &args).await
 }
 
 fn chat(text: &str) -> ClientMessage {
@@ -225,3 +229,79 @@ async fn a_node_without_redis_still_holds_the_room_size() {
         late.expect_error(ErrorCode::RoomFull).await;
     }
 }
+
+/// How long the survivors of a killed media node may take to hear each other again: the node's
+/// heartbeat expires (5 s), a reaper notices (each second), then a new DTLS handshake. Generous,
+/// for a loaded machine; the time taken is printed.
+const MEDIA_MOVES_WITHIN: Duration = Duration::from_secs(40);
+
+/// Until `listener` has heard more than `frames` more audio frames from `speaker`.
+async fn hears(listener: &MediaPeer, speaker: &MediaPeer, frames: usize, within: Duration) {
+    let from = listener.heard_from(speaker);
+    let waited = listener
+        .until_within(&format!("audio from {}", speaker.id), within, |s| {
+            s.heard.get(&speaker.id).is_some_and(|n| *n > from + frames)
+        })
+        .await;
+    println!("{} hears {} after {waited:?}", listener.id, speaker.id);
+}
+
+#[tokio::test]
+async fn an_sfu_rooms_media_lives_on_one_node_and_moves_when_that_node_dies() {
+    let redis = TestRedis::start().await;
+    let survivor = TestServer::with_config(Config {
+        sfu_udp: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        mesh_max: 1,
+        ..cluster_config(&redis)
+    })
+    .await;
+    let sfu = ["--sfu-udp", "127.0.0.1:0", "--mesh-max", "1"];
+    let mut doomed = start_node_with(&redis, &sfu).await;
+    let on_doomed = format!("ws://{}/ws", doomed.addr);
+
+    let ana = MediaPeer::join(&survivor.ws_url(), "standup", "Ana").await;
+    // Ben's join, on the other node, makes it an SFU room there.
+    let ben = MediaPeer::join(&on_doomed, "standup", "Ben").await;
+    let cy = MediaPeer::join(&survivor.ws_url(), "standup", "Cy").await;
+    let everyone = [&ana, &ben, &cy];
+    for listener in everyone {
+        for speaker in everyone.iter().filter(|p| p.id != listener.id) {
+            hears(listener, speaker, 20, WAIT_FOR_MEDIA).await;
+        }
+    }
+    // One SFU for the room, whichever node each member's socket is on.
+    let media_node = ben.seen().server;
+    assert!(media_node.is_some());
+    assert_eq!(ana.seen().server, media_node);
+    assert_eq!(cy.seen().server, media_node);
+
+    doomed.kill();
+    let killed = Instant::now();
+    for (peer, media) in [
+        (&ana, vec![Media::Mesh, Media::Sfu]),
+        (&cy, vec![Media::Sfu]),
+    ] {
+        let moved = [media, vec![Media::Sfu]].concat();
+        peer.until_within("the room's media to move", MEDIA_MOVES_WITHIN, |s| {
+            s.media == moved
+        })
+        .await;
+    }
+    hears(&ana, &cy, 20, MEDIA_MOVES_WITHIN).await;
+    hears(&cy, &ana, 20, MEDIA_MOVES_WITHIN).await;
+    println!(
+        "the survivors hear each other through the other node's SFU {:?} after the kill",
+        killed.elapsed()
+    );
+    let moved_to = ana.seen().server;
+    assert_ne!(moved_to, media_node, "the survivor's own SFU");
+    assert_eq!(cy.seen().server, moved_to);
+    for peer in [&ana, &cy] {
+        let seen = peer.seen();
+        assert_eq!(seen.left, vec![ben.id.clone()], "only Ben left");
+        assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    }
+}
+
+/// Media through a fresh SFU connection: a DTLS handshake on a busy machine.
+const WAIT_FOR_MEDIA: Duration = Duration::from_secs(15);

@@ -35,7 +35,7 @@ use tokio::time::{interval, sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::hub::{Access, Event, RoomTruth, refusals};
+use crate::hub::{Access, Event, MemberTruth, RoomTruth, refusals};
 use crate::passwords::PasswordHash;
 use crate::switchboard::Switchboard;
 
@@ -160,7 +160,8 @@ impl Cluster {
     /// Sends events to Redis in the order they were submitted.
     async fn publish_events(self: Arc<Self>, mut queued: mpsc::Receiver<Event>) {
         let mut conn = self.commands.clone();
-        while let Some(event) = queued.recv().await {
+        while let Some(mut event) = queued.recv().await {
+            event.stamp(&self.node);
             if let Err(err) = self.publish(&mut conn, &event).await {
                 if self.online.swap(false, Ordering::AcqRel) {
                     warn!(cause = %err, "Redis unreachable: serving this node's peers alone");
@@ -262,7 +263,9 @@ impl Cluster {
             | Event::Mute { .. }
             | Event::Knock { .. }
             | Event::Admit { .. }
-            | Event::Deny { .. } => {
+            | Event::Deny { .. }
+            | Event::Sfu { .. }
+            | Event::SfuTell { .. } => {
                 let _: () = conn.publish(scripts::EVENTS, &json).await?;
             }
         }
@@ -333,7 +336,8 @@ impl Cluster {
         self.heartbeat(&mut conn).await?;
         let mut register = scripts::REGISTER.prepare_invoke();
         register.arg(&self.node);
-        for join in self.board.local_member_joins() {
+        for mut join in self.board.local_member_joins() {
+            join.stamp(&self.node);
             if let Event::Join {
                 peer,
                 room,
@@ -410,6 +414,7 @@ impl Cluster {
 #[derive(Deserialize)]
 struct StoredMember {
     nickname: String,
+    node: String,
     seq: u64,
 }
 
@@ -422,25 +427,23 @@ async fn snapshot(conn: &mut ConnectionManager) -> RedisResult<Vec<RoomTruth>> {
         let Ok(room) = RoomName::new(&name) else {
             continue;
         };
-        let mut members: Vec<(u64, PeerId, Nickname)> = stored
+        let mut members: Vec<(u64, MemberTruth)> = stored
             .into_iter()
             .filter_map(|(peer, raw)| {
                 let member: StoredMember = serde_json::from_str(&raw).ok()?;
-                Some((
-                    member.seq,
-                    PeerId::new(&peer).ok()?,
-                    Nickname::new(&member.nickname).ok()?,
-                ))
+                let truth = MemberTruth {
+                    peer: PeerId::new(&peer).ok()?,
+                    nickname: Nickname::new(&member.nickname).ok()?,
+                    node: member.node,
+                };
+                Some((member.seq, truth))
             })
             .collect();
-        members.sort_by_key(|(seq, _, _)| *seq);
+        members.sort_by_key(|(seq, _)| *seq);
         let stored: HashMap<String, String> = conn.hgetall(scripts::access_key(&name)).await?;
         truth.push(RoomTruth {
             name: room,
-            members: members
-                .into_iter()
-                .map(|(_, peer, nick)| (peer, nick))
-                .collect(),
+            members: members.into_iter().map(|(_, member)| member).collect(),
             access: Access {
                 password: stored
                     .get("password")

@@ -176,6 +176,7 @@ impl Hub {
             request: id,
             password: verified.cloned(),
             admitted: false,
+            node: None,
         })
     }
 
@@ -350,6 +351,7 @@ impl Hub {
             request: None,
             password: None,
             admitted: true,
+            node: None,
         })
     }
 

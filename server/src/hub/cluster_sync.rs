@@ -10,8 +10,17 @@ use super::{Access, Event, Hub, Outgoing};
 pub struct RoomTruth {
     pub name: RoomName,
     /// In join order.
-    pub members: Vec<(PeerId, Nickname)>,
+    pub members: Vec<MemberTruth>,
     pub access: Access,
+}
+
+/// A member as Redis holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberTruth {
+    pub peer: PeerId,
+    pub nickname: Nickname,
+    /// The node it is connected to.
+    pub node: String,
 }
 
 impl Hub {
@@ -31,6 +40,7 @@ impl Hub {
                     request: None,
                     password: None,
                     admitted: true,
+                    node: None,
                 })
             })
             .collect()
@@ -49,25 +59,32 @@ impl Hub {
         for (peer, room) in remote_now {
             let still_there = truth
                 .iter()
-                .any(|r| r.name == room && r.members.iter().any(|(p, _)| *p == peer));
+                .any(|r| r.name == room && r.members.iter().any(|m| m.peer == peer));
             if !still_there {
                 out.extend(self.apply(Event::Gone { peer }));
             }
         }
         for room in truth {
-            for (peer, nickname) in &room.members {
-                if !self.is_local(peer) {
-                    out.extend(self.apply(Event::Join {
-                        peer: peer.clone(),
-                        room: room.name.clone(),
-                        nickname: nickname.clone(),
-                        token: None,
-                        request: None,
-                        password: None,
-                        admitted: true,
-                    }));
+            for member in &room.members {
+                if self.is_local(&member.peer) {
+                    continue;
+                }
+                out.extend(self.apply(Event::Join {
+                    peer: member.peer.clone(),
+                    room: room.name.clone(),
+                    nickname: member.nickname.clone(),
+                    token: None,
+                    request: None,
+                    password: None,
+                    admitted: true,
+                    node: Some(member.node.clone()),
+                }));
+                // A member already known may have moved to another node meanwhile.
+                if let Some(state) = self.peers.get_mut(&member.peer) {
+                    state.node = Some(member.node.clone());
                 }
             }
+            self.keep_media_with_members(&room.name, &mut out);
             let known = self.rooms.get(&room.name).map(|r| &r.access);
             if known.is_some_and(|access| *access != room.access) {
                 self.set_access(&room.name, room.access.clone(), &mut out);

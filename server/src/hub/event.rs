@@ -43,6 +43,9 @@ pub enum Event {
         /// Let in from the lobby by the host: no password or lobby stands in the way.
         #[serde(default)]
         admitted: bool,
+        /// The cluster node the joiner is connected to (stamped when the event is published).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// The connection `conn` (in the lobby of the node it is on) takes the seat `seat`, which
     /// held `old_token`; the seat's token becomes `token`.
@@ -54,6 +57,9 @@ pub enum Event {
         token: ResumeToken,
         #[serde(default)]
         request: Option<u32>,
+        /// The node of `conn`, where the seat lives from now on (stamped when published).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     Leave {
         peer: PeerId,
@@ -122,6 +128,39 @@ pub enum Event {
         by: PeerId,
         peer: PeerId,
     },
+    /// A member asks the SFU of its room's media node for something.
+    Sfu {
+        peer: PeerId,
+        request: SfuRequest,
+    },
+    /// The SFU of a room's media node has a message (an `sfu_offer`, an error) for a member
+    /// connected to another node.
+    SfuTell {
+        to: PeerId,
+        #[serde(with = "message_as_text")]
+        message: ServerMessage,
+    },
+}
+
+/// What a member can ask of the SFU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum SfuRequest {
+    /// `sfu_answer`: the member's answer to the server's latest offer.
+    Answer { sdp: String },
+    /// `sfu_restart`: a fresh offer, for a new connection.
+    Restart,
+    /// `sfu_pause`: stop (true) or resume the video sent to the member.
+    Pause { video: bool },
+}
+
+impl Event {
+    /// Records `node` as the one that published this event, where it names a peer's node.
+    pub fn stamp(&mut self, origin: &str) {
+        if let Event::Join { node, .. } | Event::Resume { node, .. } = self {
+            *node = Some(origin.to_owned());
+        }
+    }
 }
 
 /// What to do with a request.
@@ -133,6 +172,28 @@ pub enum Decision {
     Apply(Event),
     /// Hash or check a password first, then decide again (`Hub::decide_checked`).
     Verify(PasswordWork),
+}
+
+/// A server message as its JSON envelope, as it would go on the socket.
+mod message_as_text {
+    use noom_shared::{Envelope, ServerMessage};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        message: &ServerMessage,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&Envelope::with_id(message.clone(), None).encode())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ServerMessage, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Envelope::<ServerMessage>::decode(&text)
+            .map(|envelope| envelope.message)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 mod signal_as_text {

@@ -14,6 +14,7 @@ mod hosts;
 mod media;
 #[cfg(test)]
 mod media_tests;
+mod profile;
 pub mod refusals;
 mod room_list;
 mod routes;
@@ -25,12 +26,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use noom_shared::{
     ChatMessage, ClientMessage, Envelope, Joined, Left, Media, Nickname, PeerId, PeerInfo,
-    PeerLeft, PeerStatus, PeerStatusUpdate, ResumeToken, RoomName, ServerMessage, SignalFrom,
+    PeerLeft, PeerStatus, ResumeToken, RoomName, ServerMessage, SignalFrom,
 };
 
 pub use access::{Access, Checked, PasswordWork};
-pub use cluster_sync::RoomTruth;
-pub use event::{Decision, Event, Outgoing};
+pub use cluster_sync::{MemberTruth, RoomTruth};
+pub use event::{Decision, Event, Outgoing, SfuRequest};
 pub use media::MediaChange;
 pub use refusals::Refusal;
 pub use routes::Routes;
@@ -40,6 +41,8 @@ pub use seats::ResumePolicy;
 struct Peer {
     /// Connected to this node (a cluster's hub also holds the peers of other nodes' rooms).
     local: bool,
+    /// The cluster node a peer of another node is connected to, as its events said.
+    node: Option<String>,
     /// The room and the nickname used in it; `None` while in the lobby.
     membership: Option<(RoomName, Nickname)>,
     /// The room it waits to be let into, and the nickname it asked for.
@@ -55,6 +58,7 @@ impl Peer {
     fn new(local: bool) -> Self {
         Self {
             local,
+            node: None,
             membership: None,
             knocking: None,
             status: PeerStatus::default(),
@@ -75,6 +79,8 @@ struct Room {
     waiting: Vec<PeerId>,
     /// Peer to peer, or through the SFU (see `media.rs`).
     media: Media,
+    /// In a cluster, the node whose SFU carries the room's media while it uses the SFU.
+    media_node: Option<String>,
 }
 
 /// Every room, every peer in one, and this node's lobby.
@@ -99,6 +105,8 @@ pub struct Hub {
     mesh_max: Option<usize>,
     /// What the media task must hear (see `media.rs`).
     media_changes: Vec<MediaChange>,
+    /// This node's id, in a cluster.
+    node: Option<String>,
 }
 
 impl Hub {
@@ -115,6 +123,7 @@ impl Hub {
             follow_ups: Vec::new(),
             mesh_max: None,
             media_changes: Vec::new(),
+            node: None,
         }
     }
 
@@ -122,6 +131,11 @@ impl Hub {
     pub fn with_max_rooms(mut self, max: usize) -> Self {
         self.max_rooms = max;
         self
+    }
+
+    /// Names this node in its cluster: the node of every local peer.
+    pub fn set_node(&mut self, node: &str) {
+        self.node = Some(node.to_owned());
     }
 
     /// A new connection to this node, in the lobby.
@@ -211,10 +225,13 @@ impl Hub {
                 self.room_of(from).map(|_| Event::Status { peer, status })
             }
             ClientMessage::Resume(resume) => self.check_resume(from, resume.token, id),
-            // The switchboard hands these to the media task; a hub alone has no SFU.
-            ClientMessage::SfuAnswer(_)
-            | ClientMessage::SfuRestart(_)
-            | ClientMessage::SfuPause(_) => Err(refusals::NOT_SFU),
+            ClientMessage::SfuAnswer(answer) => {
+                self.check_sfu_request(from, SfuRequest::Answer { sdp: answer.sdp })
+            }
+            ClientMessage::SfuRestart(_) => self.check_sfu_request(from, SfuRequest::Restart),
+            ClientMessage::SfuPause(pause) => {
+                self.check_sfu_request(from, SfuRequest::Pause { video: pause.video })
+            }
             ClientMessage::MakeHost(target) => {
                 self.check_host_request(from, &target.peer_id)
                     .map(|()| Event::MakeHost {
@@ -282,9 +299,10 @@ impl Hub {
                 nickname,
                 token,
                 request,
+                node,
                 ..
             } => {
-                self.join(peer, room, nickname, token, request, &mut out);
+                self.join(peer, room, nickname, token, request, node, &mut out);
             }
             Event::Resume {
                 seat,
@@ -292,8 +310,17 @@ impl Hub {
                 old_token,
                 token,
                 request,
+                node,
                 ..
-            } => self.apply_resume(&seat, &conn, &old_token, token, request, &mut out),
+            } => {
+                let resume = seats::Resuming {
+                    old_token,
+                    token,
+                    request,
+                    node,
+                };
+                self.apply_resume(&seat, &conn, resume, &mut out);
+            }
             Event::Leave { peer, request } => self.leave(peer, request, &mut out),
             Event::Gone { peer } => {
                 self.withdraw(&peer, &mut out);
@@ -342,6 +369,16 @@ impl Hub {
                 self.follow_ups.extend(join);
             }
             Event::Deny { by, peer } => self.deny(&by, peer, &mut out),
+            Event::Sfu { peer, request } => self.sfu_request(peer, request),
+            Event::SfuTell { to, message } => {
+                if self.is_local(&to) {
+                    out.push(Outgoing {
+                        to: vec![to],
+                        id: None,
+                        message,
+                    });
+                }
+            }
         }
         out
     }
@@ -368,59 +405,6 @@ impl Hub {
         }
     }
 
-    fn rename(&mut self, peer: PeerId, nickname: Nickname, out: &mut Vec<Outgoing>) {
-        let Some((room, _)) = self.membership(&peer).cloned() else {
-            return;
-        };
-        if let Some(state) = self.peers.get_mut(&peer) {
-            state.membership = Some((room.clone(), nickname.clone()));
-        }
-        out.push(Outgoing {
-            to: self.members(&room),
-            id: None,
-            message: ServerMessage::PeerUpdated(PeerInfo {
-                peer_id: peer,
-                nickname,
-            }),
-        });
-    }
-
-    fn set_status(&mut self, peer: &PeerId, status: PeerStatus, out: &mut Vec<Outgoing>) {
-        let Some((room, _)) = self.membership(peer).cloned() else {
-            return;
-        };
-        if let Some(state) = self.peers.get_mut(peer) {
-            state.status = status;
-        }
-        out.push(Outgoing {
-            to: self.members(&room),
-            id: None,
-            message: status_update(peer, status),
-        });
-    }
-
-    /// Whether `nickname` is free in `room` (ignoring case and width), but for `renaming`'s own.
-    fn check_nickname_free(
-        &self,
-        room: &RoomName,
-        nickname: &Nickname,
-        renaming: Option<&PeerId>,
-    ) -> Result<(), Refusal> {
-        let members = self.rooms.get(room).map_or(&[][..], |r| &r.members[..]);
-        let taken = members
-            .iter()
-            .filter(|m| Some(*m) != renaming)
-            .any(|member| {
-                self.membership(member)
-                    .is_some_and(|(_, theirs)| theirs.same_as(nickname))
-            });
-        if taken {
-            Err(refusals::NICKNAME_TAKEN)
-        } else {
-            Ok(())
-        }
-    }
-
     fn check_join(&self, from: &PeerId, room: &RoomName) -> Result<(), Refusal> {
         if self.membership(from).is_some() || self.knocking(from).is_some() {
             return Err(refusals::ALREADY_IN_ROOM);
@@ -433,6 +417,7 @@ impl Hub {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn join(
         &mut self,
         peer: PeerId,
@@ -440,6 +425,7 @@ impl Hub {
         nickname: Nickname,
         token: Option<ResumeToken>,
         request: Option<u32>,
+        node: Option<String>,
         out: &mut Vec<Outgoing>,
     ) {
         if let Some((current, _)) = self.membership(&peer) {
@@ -460,6 +446,9 @@ impl Hub {
             .or_insert_with(|| Peer::new(false));
         state.membership = Some((room_name.clone(), nickname.clone()));
         state.status = PeerStatus::default();
+        if !state.local {
+            state.node = node;
+        }
         if let Some(token) = token {
             self.set_token(&peer, token);
         }
@@ -506,21 +495,6 @@ impl Hub {
             .collect()
     }
 
-    /// Tells `peer` the status of each of `others` that is not the default.
-    pub(super) fn tell_statuses(&self, peer: &PeerId, others: &[PeerId], out: &mut Vec<Outgoing>) {
-        for other in others {
-            if let Some(status) = self.peers.get(other).map(|p| p.status)
-                && status != PeerStatus::default()
-            {
-                out.push(Outgoing {
-                    to: vec![peer.clone()],
-                    id: None,
-                    message: status_update(other, status),
-                });
-            }
-        }
-    }
-
     /// Takes `peer` out of its room, telling the others; returns the room it was in.
     fn leave_room(&mut self, peer: &PeerId, out: &mut Vec<Outgoing>) -> Option<RoomName> {
         self.release_hold(peer);
@@ -550,8 +524,19 @@ impl Hub {
         Some(room_name)
     }
 
-    pub(super) fn is_local(&self, peer: &PeerId) -> bool {
+    /// Whether `peer` is connected to this node (or its seat is held here).
+    pub fn is_local(&self, peer: &PeerId) -> bool {
         self.peers.get(peer).is_some_and(|p| p.local)
+    }
+
+    /// The node `peer` is connected to (`None` on a single node).
+    pub(super) fn node_of(&self, peer: &PeerId) -> Option<String> {
+        let state = self.peers.get(peer)?;
+        if state.local {
+            self.node.clone()
+        } else {
+            state.node.clone()
+        }
     }
 
     /// The room and nickname of `peer`, if it is in a room.
@@ -571,11 +556,4 @@ impl Hub {
             .map(|r| r.members.clone())
             .unwrap_or_default()
     }
-}
-
-fn status_update(peer: &PeerId, status: PeerStatus) -> ServerMessage {
-    ServerMessage::PeerStatus(PeerStatusUpdate {
-        peer_id: peer.clone(),
-        status,
-    })
 }

@@ -124,6 +124,7 @@ impl Hub {
             old_token: token,
             token: (self.resume.new_token)(),
             request,
+            node: None,
         })
     }
 
@@ -183,12 +184,16 @@ impl Hub {
         &mut self,
         seat: &PeerId,
         conn: &PeerId,
-        old_token: &ResumeToken,
-        token: ResumeToken,
-        request: Option<u32>,
+        resume: Resuming,
         out: &mut Vec<Outgoing>,
     ) {
-        if !self.resume_fits(seat, old_token) {
+        let Resuming {
+            old_token,
+            token,
+            request,
+            node,
+        } = resume;
+        if !self.resume_fits(seat, &old_token) {
             if self.is_local(conn) {
                 let (code, text) = refusals::INVALID_TOKEN;
                 out.push(Outgoing {
@@ -197,7 +202,9 @@ impl Hub {
                     message: ServerMessage::error(code, text),
                 });
             }
-        } else if self.is_local(conn) {
+            return;
+        }
+        if self.is_local(conn) {
             self.adopt_seat(seat, conn, token, request, out);
         } else {
             // Resumed through another node: the seat lives there now.
@@ -205,7 +212,19 @@ impl Hub {
             self.release_hold(seat);
             if let Some(state) = self.peers.get_mut(seat) {
                 state.local = false;
+                state.node = node;
             }
         }
+        if let Some((room, _)) = self.membership(seat).cloned() {
+            self.keep_media_with_members(&room, out);
+        }
     }
+}
+
+/// What a resume event brings besides who resumes which seat.
+pub(super) struct Resuming {
+    pub old_token: ResumeToken,
+    pub token: ResumeToken,
+    pub request: Option<u32>,
+    pub node: Option<String>,
 }

@@ -40,7 +40,7 @@ pub(super) fn test_policy() -> ResumePolicy {
     }
 }
 
-fn session_token(out: &[Outgoing]) -> ResumeToken {
+pub(super) fn session_token(out: &[Outgoing]) -> ResumeToken {
     out.iter()
         .find_map(|o| match &o.message {
             ServerMessage::Session(s) => Some(s.resume_token.clone()),
@@ -205,7 +205,7 @@ fn nickname_and_status_updates_reach_the_room_and_later_joiners() {
         panic!()
     };
     assert_eq!(joined.peers[0].nickname.as_str(), "Ada");
-    assert_eq!(out[1].message, status_update(&peer("a"), muted));
+    assert_eq!(out[1].message, profile::status_update(&peer("a"), muted));
     assert_eq!(out[1].to, vec![peer("b")]);
 }
 
@@ -238,6 +238,7 @@ pub(super) fn remote_join(hub: &mut Hub, id: &str, room: &str, nick: &str) -> Ve
         request: None,
         password: None,
         admitted: false,
+        node: None,
     })
 }
 
@@ -283,7 +284,11 @@ fn reconcile_adds_and_removes_remote_peers_and_keeps_local_ones() {
     remote_join(&mut hub, "old", "r", "Old");
     let truth = vec![RoomTruth {
         name: RoomName::new("r").unwrap(),
-        members: vec![(peer("new"), Nickname::new("New").unwrap())],
+        members: vec![MemberTruth {
+            peer: peer("new"),
+            nickname: Nickname::new("New").unwrap(),
+            node: "n2".to_owned(),
+        }],
         access: Access::default(),
     }];
     let out = hub.reconcile(&truth);
@@ -316,6 +321,7 @@ fn events_have_a_stable_wire_form() {
         request: Some(4),
         password: None,
         admitted: false,
+        node: None,
     };
     let json = serde_json::to_string(&join).unwrap();
     assert_eq!(
@@ -333,6 +339,23 @@ fn events_have_a_stable_wire_form() {
     let json = serde_json::to_string(&signal).unwrap();
     assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), signal);
     assert!(serde_json::from_str::<Event>(r#"{"kind":"gone","peer":"bad id"}"#).is_err());
+    // The SFU's messages cross the cluster as the frames they will be on the socket.
+    let tell = Event::SfuTell {
+        to: peer("b"),
+        message: ServerMessage::error(ErrorCode::BadSdp, "no"),
+    };
+    let json = serde_json::to_string(&tell).unwrap();
+    assert!(json.contains(r#""message":"{\"type\":\"error\""#), "{json}");
+    assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), tell);
+    let pause = Event::Sfu {
+        peer: peer("b"),
+        request: SfuRequest::Pause { video: true },
+    };
+    let json = serde_json::to_string(&pause).unwrap();
+    assert_eq!(
+        json,
+        r#"{"kind":"sfu","peer":"b","request":{"request":"pause","video":true}}"#
+    );
 }
 
 fn resume(token: &ResumeToken) -> ClientMessage {
@@ -389,6 +412,7 @@ fn a_seat_resumed_on_another_node_is_released_here() {
         old_token: token.clone(),
         token: ResumeToken::new("fresh0000000000000").unwrap(),
         request: None,
+        node: None,
     });
     assert!(out.is_empty(), "the room sees nothing");
     assert_eq!(

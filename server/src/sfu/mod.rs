@@ -3,8 +3,8 @@
 //! screen to the room's other members.
 //!
 //! ```text
-//! hub (who is in an SFU room) ──Enter/Exit──▶ media task ◀──UDP (one port)──▶ browsers
-//! conn (sfu_answer, sfu_restart) ──────────▶   │ Forwarder: one str0m Rtc per member
+//! hub (who is in an SFU room, ───────────────▶ media task ◀──UDP (one port)──▶ browsers
+//!      sfu_answer, sfu_restart, sfu_pause)     │ Forwarder: one str0m Rtc per member
 //! switchboard ◀──── sfu_offer, errors ─────────┘
 //! ```
 //! The media task owns every `Rtc` and is the only one to touch them; the signaling path only
@@ -31,6 +31,7 @@ use tokio::time::{Instant as TokioInstant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::hub::{MediaChange, SfuRequest};
 use forwarder::{Forwarder, Outbox, refusal};
 
 /// What the signaling side asks of the media task.
@@ -46,11 +47,14 @@ pub(crate) enum Command {
     Pause(PeerId, bool),
 }
 
-impl From<crate::hub::MediaChange> for Command {
-    fn from(change: crate::hub::MediaChange) -> Self {
+impl From<MediaChange> for Command {
+    fn from(change: MediaChange) -> Self {
         match change {
-            crate::hub::MediaChange::Enter(peer, room) => Self::Enter(peer, room),
-            crate::hub::MediaChange::Exit(peer) => Self::Exit(peer),
+            MediaChange::Enter(peer, room) => Self::Enter(peer, room),
+            MediaChange::Exit(peer) => Self::Exit(peer),
+            MediaChange::Request(peer, SfuRequest::Answer { sdp }) => Self::Answer(peer, sdp),
+            MediaChange::Request(peer, SfuRequest::Restart) => Self::Restart(peer),
+            MediaChange::Request(peer, SfuRequest::Pause { video }) => Self::Pause(peer, video),
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use noom_shared::{
-    ClientMessage, Envelope, ErrorCode, IceServer, Media, PROTOCOL_VERSION, PeerId, RoomName,
+    ClientMessage, Envelope, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, RoomName,
     ServerMessage, Welcome,
 };
 use tokio::sync::broadcast;
@@ -166,6 +166,7 @@ impl Switchboard {
     }
 
     pub(crate) fn attach_cluster(&self, link: ClusterLink) {
+        self.lock().hub.set_node(link.node());
         let _ = self.cluster.set(link);
     }
 
@@ -173,9 +174,17 @@ impl Switchboard {
         let _ = self.sfu.set(sfu);
     }
 
-    /// Sends `message` to whoever holds `seat` now (parked while its connection is lost).
+    /// Sends the SFU's `message` to whoever holds `seat` now (parked while its connection is
+    /// lost), through the cluster if the seat is on another node.
     pub(crate) fn tell(&self, seat: &PeerId, message: ServerMessage) {
-        self.lock().deliver(vec![Outgoing {
+        let mut state = self.lock();
+        if self.cluster.get().is_some() && !state.hub.is_local(seat) {
+            drop(state);
+            let to = seat.clone();
+            self.commit(Event::SfuTell { to, message });
+            return;
+        }
+        state.deliver(vec![Outgoing {
             to: vec![seat.clone()],
             id: None,
             message,
@@ -255,13 +264,6 @@ impl Switchboard {
             let from = state.routes.seat_of(conn);
             if let ClientMessage::ListRooms(_) = envelope.message {
                 state.reply_room_list(&from, envelope.id);
-                return None;
-            }
-            if let ClientMessage::SfuAnswer(_)
-            | ClientMessage::SfuRestart(_)
-            | ClientMessage::SfuPause(_) = envelope.message
-            {
-                state.hand_to_media_task(self.sfu.get(), &from, envelope);
                 return None;
             }
             let decision = state.hub.decide(&from, envelope, wall_ms());
@@ -448,38 +450,12 @@ fn notify(events: &broadcast::Sender<AdminEvent>, event: AdminEvent) {
     }
 }
 
-/// The SFU's mesh size for the hub: `None` (no SFU) unless it is on, on a single node.
+/// The SFU's mesh size for the hub: `None` (no SFU) unless it is on.
 fn sfu_mesh_max(config: &Config) -> Option<usize> {
-    let on = config.sfu_udp.is_some() && config.redis_url.is_none();
-    on.then_some(config.mesh_max as usize)
+    config.sfu_udp.map(|_| config.mesh_max as usize)
 }
 
 impl State {
-    /// Hands an `sfu_answer` or `sfu_restart` from `seat` to the media task, if its room uses
-    /// the SFU; refuses it otherwise.
-    fn hand_to_media_task(
-        &mut self,
-        sfu: Option<&Sfu>,
-        seat: &PeerId,
-        envelope: Envelope<ClientMessage>,
-    ) {
-        let in_sfu = self.hub.media_of(seat) == Some(Media::Sfu);
-        let (Some(sfu), true) = (sfu, in_sfu) else {
-            let (code, text) = refusals::NOT_SFU;
-            let message = ServerMessage::error(code, text);
-            self.deliver(vec![Outgoing {
-                to: vec![seat.clone()],
-                id: envelope.id,
-                message,
-            }]);
-            return;
-        };
-        match envelope.message {
-            ClientMessage::SfuAnswer(answer) => sfu.send(Command::Answer(seat.clone(), answer.sdp)),
-            ClientMessage::SfuPause(pause) => sfu.send(Command::Pause(seat.clone(), pause.video)),
-            _ => sfu.send(Command::Restart(seat.clone())),
-        }
-    }
     /// A resume of `seat` by `conn` is about to be applied. If `conn` is connected here, its
     /// connection now serves the seat: returns the seat and what it missed. A connection that
     /// still served the seat here is told it was replaced.
