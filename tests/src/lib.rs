@@ -17,6 +17,7 @@ pub mod pebble;
 pub mod proxy;
 pub mod redis;
 pub mod server;
+pub mod sfu_page;
 pub mod tls;
 
 pub use client::TestClient;

@@ -138,8 +138,10 @@ impl Session {
         self.reconnecting.set(false);
         self.host_is(resumed.host.clone());
         self.catch_up(&resumed.peers);
-        // A switch we missed while the socket was down.
-        self.media_changed(resumed.media);
+        // A switch we missed while the socket was down; our links still fit otherwise.
+        if self.media() != resumed.media {
+            self.media_changed(resumed.media);
+        }
         self.apply_toggles();
     }
 

@@ -24,11 +24,10 @@ impl Session {
         self.inner.try_with_value(|i| i.media).unwrap_or_default()
     }
 
-    /// `media_changed`: close the links of the old mode and open those of the new.
+    /// `media_changed`: close the links of the old mode and open those of the new. Told the
+    /// mode we are in, it is the SFU that changed (a cluster moved the room's media to another
+    /// node): a new link to it, as for any switch.
     pub(super) fn media_changed(self, media: Media) {
-        if self.media() == media {
-            return;
-        }
         self.close_links();
         self.inner.update_value(|i| i.media = media);
         for participant in self.participants.get_untracked() {
