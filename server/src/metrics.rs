@@ -118,6 +118,7 @@ pub(crate) struct Metrics {
     sfu_frames_forwarded: AtomicU64,
     sfu_frames_over_budget: AtomicU64,
     sfu_datagrams_unclaimed: AtomicU64,
+    sfu_connections_renewed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -134,6 +135,7 @@ impl Default for Metrics {
             sfu_frames_forwarded: AtomicU64::new(0),
             sfu_frames_over_budget: AtomicU64::new(0),
             sfu_datagrams_unclaimed: AtomicU64::new(0),
+            sfu_connections_renewed: AtomicU64::new(0),
         }
     }
 }
@@ -185,6 +187,8 @@ impl Metrics {
             .fetch_add(tally.frames_over_budget, Relaxed);
         self.sfu_datagrams_unclaimed
             .fetch_add(tally.datagrams_unclaimed, Relaxed);
+        self.sfu_connections_renewed
+            .fetch_add(tally.connections_renewed, Relaxed);
     }
 }
 
@@ -318,6 +322,11 @@ pub(crate) fn render(metrics: &Metrics, gauges: &Gauges) -> String {
             "noom_sfu_datagrams_unclaimed_total",
             "Datagrams on the SFU's port that no participant's connection took.",
             &metrics.sfu_datagrams_unclaimed,
+        ),
+        (
+            "noom_sfu_connections_renewed_total",
+            "SFU connections replaced because the m-lines of people who left had grown them.",
+            &metrics.sfu_connections_renewed,
         ),
     ] {
         single(out, name, "counter", help, count.load(Relaxed));

@@ -75,3 +75,20 @@ pub fn total(stats: &Value, kind: &str) -> u64 {
         .filter_map(Value::as_u64)
         .sum()
 }
+
+/// Remembers the page's SFU connection, for [`assert_new_sfu_connection`].
+pub async fn note_sfu_connection(page: &Page) {
+    page.eval("window.__noted_sfu = window.__noom.sfu").await;
+}
+
+/// `page` replaced the SFU connection noted last (within `deadline`) and gets everything of
+/// `others` through the new one.
+pub async fn assert_new_sfu_connection(name: &str, page: &Page, others: usize, deadline: Duration) {
+    page.wait_for(
+        &format!("{name}'s new SFU connection"),
+        "!!window.__noom.sfu && window.__noom.sfu !== window.__noted_sfu",
+        deadline,
+    )
+    .await;
+    assert_sfu_media(name, page, others, deadline).await;
+}

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// ICE checks queue behind the other pages encoding and decoding video.
 const CROWDED: Duration = Duration::from_secs(60);
 
-use noom_tests::TestServer;
+use noom_shared::{ClientMessage, Empty};
 use noom_tests::aiortc::{AiortcPeer, PICTURE_HEIGHT, PICTURE_WIDTH};
 use noom_tests::browser::{
     Browser, Page, WAIT, assert_media_flows, built_dist, join, js, open_panel, testid,
@@ -23,7 +23,10 @@ use noom_tests::browser::{
 use noom_tests::files::{TestFile, file_state};
 use noom_tests::firewall::PortBlock;
 use noom_tests::proxy::CutProxy;
-use noom_tests::sfu_page::{SFU_STATS, assert_sfu_media, total};
+use noom_tests::sfu_page::{
+    SFU_STATS, assert_new_sfu_connection, assert_sfu_media, note_sfu_connection, total,
+};
+use noom_tests::{TestClient, TestServer};
 use serde_json::Value;
 
 /// The local ports of every candidate of the page's SFU connection.
@@ -471,5 +474,57 @@ async fn a_participant_on_aiortc_and_two_browsers_see_and_hear_one_another_throu
         total(&after, "video") > total(&before, "video"),
         "Ana stopped decoding Ivy once Ben left ({before} → {after})"
     );
+    browser.close().await;
+}
+
+/// The transceivers of the page's SFU connection (one per m-line).
+const SFU_M_LINES: &str = "window.__noom.sfu ? window.__noom.sfu.getTransceivers().length : 0";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_dropping_in_and_out_renew_a_grown_sfu_connection_and_the_call_goes_on() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // Rooms of at most 3: a connection may hold 9 m-lines, so a second visitor renews it.
+    let server = TestServer::with_config(noom_server::Config {
+        static_dir: Some(built_dist()),
+        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        mesh_max: 1,
+        max_room_size: 3,
+        ..noom_server::Config::default()
+    })
+    .await;
+    let browser = Browser::launch().await;
+    let room_url = format!("{}/room/drop-in", server.http_url());
+    let ana = browser.open(&room_url).await;
+    join(&ana, Some("Ana")).await;
+    let ben = browser.open(&room_url).await;
+    join(&ben, Some("Ben")).await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        assert_sfu_media(name, page, 1, WAIT).await;
+        note_sfu_connection(page).await;
+    }
+    // Someone drops in (their three m-lines are offered to both pages) and out again.
+    let mut visitor = TestClient::connect(&server.ws_url()).await;
+    visitor.join("drop-in", "Vi").await;
+    for page in [&ana, &ben] {
+        let grown = format!("{SFU_M_LINES} === 9");
+        page.wait_for("the visitor's m-lines", &grown, WAIT).await;
+    }
+    visitor.send(ClientMessage::Leave(Empty {})).await;
+    // The next one would make 12 m-lines: each page gets a fresh connection instead.
+    let mut next = TestClient::connect(&server.ws_url()).await;
+    let renewing = Instant::now();
+    next.join("drop-in", "Vo").await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        assert_new_sfu_connection(name, page, 1, CROWDED).await;
+        println!(
+            "{name} decodes again {:?} after the second visitor joined",
+            renewing.elapsed()
+        );
+        assert_eq!(
+            page.eval(SFU_M_LINES).await,
+            9,
+            "{name}: own 3, Ben's or Ana's, Vo's"
+        );
+    }
     browser.close().await;
 }

@@ -25,9 +25,14 @@ impl Session {
     }
 
     /// `media_changed`: close the links of the old mode and open those of the new. Told the
-    /// mode we are in, it is the SFU that changed (a cluster moved the room's media to another
-    /// node): a new link to it, as for any switch.
+    /// SFU while in it, the server replaces our SFU connection (the room's media moved to
+    /// another node of a cluster, or people who left had grown it): a new SFU link, for the
+    /// offer that follows; links that carry files stay.
     pub(super) fn media_changed(self, media: Media) {
+        if self.media() == Media::Sfu && media == Media::Sfu {
+            self.replace_sfu_link();
+            return;
+        }
         self.close_links();
         self.inner.update_value(|i| i.media = media);
         for participant in self.participants.get_untracked() {
@@ -120,12 +125,19 @@ impl Session {
     /// Our SFU link failed (a network change, a server that lost it): a new one, and a fresh
     /// offer for it.
     fn restart_sfu(self) {
+        if self.replace_sfu_link() {
+            self.send(ClientMessage::SfuRestart(Default::default()));
+        }
+    }
+
+    /// Closes our SFU link and opens a new one; false if there was none.
+    fn replace_sfu_link(self) -> bool {
         let Some(Some(old)) = self.inner.try_update_value(|i| i.sfu.take()) else {
-            return;
+            return false;
         };
         old.close();
         self.open_sfu();
-        self.send(ClientMessage::SfuRestart(Default::default()));
+        true
     }
 
     /// Replaces the SFU link if it is still the one interrupted now, and still interrupted

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuTrackKind};
+use noom_shared::{ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuTrackKind};
 use str0m::Input;
 use str0m::net::{Protocol, Receive, Transmit};
 
@@ -24,6 +24,8 @@ pub(crate) struct Forwarder {
     changed: bool,
     /// What each member may publish, in kbit/s.
     max_kbps: u32,
+    /// The most m-lines a member's connection may hold: a full room's (see `negotiate`).
+    max_m_lines: usize,
     /// Counted since the media task last took it.
     pub(crate) tally: Tally,
 }
@@ -36,13 +38,15 @@ pub(crate) struct Outbox {
 }
 
 impl Forwarder {
-    pub(crate) fn new(candidate: SocketAddr, max_kbps: u32) -> Self {
+    /// A forwarder for rooms of at most `max_room_size` members.
+    pub(crate) fn new(candidate: SocketAddr, max_kbps: u32, max_room_size: u32) -> Self {
         Self {
             members: HashMap::new(),
             by_source: HashMap::new(),
             candidate,
             changed: false,
             max_kbps,
+            max_m_lines: PUBLISHED.len() * max_room_size as usize,
             tally: Tally::default(),
         }
     }
@@ -146,7 +150,7 @@ impl Forwarder {
     /// Runs every connection up to `now`: negotiates what changed, forwards media and keyframe
     /// requests between members, and collects what to send. Returns when to run it next.
     pub(crate) fn poll(&mut self, now: Instant, out: &mut Outbox) -> Instant {
-        self.negotiate(out);
+        self.negotiate(now, out);
         let mut next = now + std::time::Duration::from_secs(1);
         let mut heard = Vec::new();
         let ids: Vec<PeerId> = self.members.keys().cloned().collect();
@@ -199,7 +203,13 @@ impl Forwarder {
     }
 
     /// Offers each member whose room changed the m-lines it now needs.
-    fn negotiate(&mut self, out: &mut Outbox) {
+    ///
+    /// A member's connection keeps the m-line of every track it was ever sent, stopped ones
+    /// too, so people coming and going grow its offers and answers. One that would hold more
+    /// than a full room's m-lines gets a fresh connection instead (`media_changed` tells it to
+    /// open one): answers then stay within what `--max-frame-bytes` is checked to hold at
+    /// start (`frame_bytes_for_answers`).
+    fn negotiate(&mut self, now: Instant, out: &mut Outbox) {
         if !std::mem::take(&mut self.changed) {
             return;
         }
@@ -216,6 +226,17 @@ impl Forwarder {
                 .filter(|other| *other != id)
                 .flat_map(|other| PUBLISHED.map(|kind| (other.clone(), kind)))
                 .collect();
+            if member
+                .m_lines_after(&wanted)
+                .is_some_and(|lines| lines > self.max_m_lines)
+            {
+                *member = Member::new(member.room.clone(), self.candidate, self.max_kbps, now);
+                self.by_source.retain(|_, owner| owner != id);
+                self.tally.connections_renewed += 1;
+                let renew = MediaChanged { media: Media::Sfu };
+                out.messages
+                    .push((id.clone(), ServerMessage::MediaChanged(renew)));
+            }
             if let Some(offer) = member.negotiate(id, &wanted) {
                 out.messages
                     .push((id.clone(), ServerMessage::SfuOffer(offer)));

@@ -85,6 +85,9 @@ pub(super) struct Member {
     /// Its own m-lines, in [`PUBLISHED`]'s order, from the first offer on.
     own: Option<[Mid; 3]>,
     lines: Vec<Line>,
+    /// The m-lines its connection's description holds: its own, every line it was ever
+    /// offered, stopped ones too (str0m appends new m-lines and never reuses a stopped one).
+    m_lines: usize,
     /// The offer in flight.
     pending: Option<SdpPendingOffer>,
     keyframe_asked: [Option<Instant>; 3],
@@ -115,6 +118,7 @@ impl Member {
             rtc,
             own: None,
             lines: Vec::new(),
+            m_lines: 0,
             pending: None,
             keyframe_asked: [None; 3],
             budget: Budget::new(max_kbps, now),
@@ -132,35 +136,35 @@ impl Member {
         if self.pending.is_some() || !self.rtc.is_alive() {
             return None;
         }
+        let missing: Vec<&(PeerId, SfuTrackKind)> = wanted
+            .iter()
+            .filter(|(from, kind)| !self.receives(from, *kind))
+            .collect();
         let mut change = self.rtc.sdp_api();
         let own = *self.own.get_or_insert_with(|| {
+            self.m_lines += PUBLISHED.len();
             PUBLISHED.map(|kind| {
                 change.add_media(media_kind(kind), Direction::RecvOnly, None, None, None)
             })
         });
-        for (from, kind) in wanted {
-            let known = self
-                .lines
-                .iter()
-                .any(|l| !l.stopping && l.from == *from && l.kind == *kind);
-            if !known {
-                let stream = stream_id(from, *kind);
-                let mid = change.add_media(
-                    media_kind(*kind),
-                    Direction::SendOnly,
-                    Some(stream),
-                    None,
-                    None,
-                );
-                self.lines.push(Line {
-                    from: from.clone(),
-                    kind: *kind,
-                    mid,
-                    open: false,
-                    stopping: false,
-                    keyframe_awaited: is_video(*kind),
-                });
-            }
+        for (from, kind) in missing {
+            self.m_lines += 1;
+            let stream = stream_id(from, *kind);
+            let mid = change.add_media(
+                media_kind(*kind),
+                Direction::SendOnly,
+                Some(stream),
+                None,
+                None,
+            );
+            self.lines.push(Line {
+                from: from.clone(),
+                kind: *kind,
+                mid,
+                open: false,
+                stopping: false,
+                keyframe_awaited: is_video(*kind),
+            });
         }
         for line in &mut self.lines {
             if !line.stopping
@@ -188,6 +192,28 @@ impl Member {
             sdp: super::sdp::with_candidates_on_every_m_line(&offer.to_sdp_string()),
             tracks: own_tracks.chain(remote_tracks).collect(),
         })
+    }
+
+    /// Whether a line that is not being stopped brings `from`'s `kind` to it.
+    fn receives(&self, from: &PeerId, kind: SfuTrackKind) -> bool {
+        self.lines
+            .iter()
+            .any(|l| !l.stopping && l.from == *from && l.kind == kind)
+    }
+
+    /// The m-lines its connection would hold once offered what it lacks of `wanted`, if no
+    /// offer is in flight (`None`: one is, nothing can change now).
+    pub(super) fn m_lines_after(&self, wanted: &[(PeerId, SfuTrackKind)]) -> Option<usize> {
+        if self.pending.is_some() {
+            return None;
+        }
+        let own = if self.own.is_none() {
+            PUBLISHED.len()
+        } else {
+            0
+        };
+        let new = wanted.iter().filter(|(f, k)| !self.receives(f, *k)).count();
+        Some(self.m_lines + own + new)
     }
 
     /// Takes the answer to the offer in flight; returns the tracks it opened, whose

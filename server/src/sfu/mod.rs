@@ -77,6 +77,8 @@ pub(crate) struct Tally {
     pub(crate) frames_forwarded: u64,
     pub(crate) frames_over_budget: u64,
     pub(crate) datagrams_unclaimed: u64,
+    /// Connections replaced because people who left had grown them (see `Forwarder`).
+    pub(crate) connections_renewed: u64,
 }
 
 /// How the media task reaches participants: by seat, through the switchboard.
@@ -111,7 +113,7 @@ impl Sfu {
         let candidate = SocketAddr::new(ip, bound.port());
         info!(%bound, %candidate, "SFU media port");
         let (commands, inbox) = mpsc::unbounded_channel();
-        let forwarder = Forwarder::new(candidate, config.sfu_max_kbps);
+        let forwarder = Forwarder::new(candidate, config.sfu_max_kbps, config.max_room_size);
         let talk = Talk { tell, metrics };
         tokio::spawn(run(socket, forwarder, inbox, talk, stop));
         Ok((Self { commands }, bound))

@@ -16,6 +16,8 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use super::forwarder::{Forwarder, Outbox};
 
 const SERVER: &str = "127.0.0.1:40000";
+/// The largest room the forwarder is made for.
+const MAX_ROOM_SIZE: u32 = 8;
 
 struct Client {
     id: PeerId,
@@ -30,20 +32,18 @@ struct Client {
     video_frame_bytes: usize,
     keyframe_requests: usize,
     keyframe_due: bool,
+    /// Times the server gave it a fresh connection (`media_changed`).
+    renewed: usize,
+    /// The most m-lines an offer to it had.
+    most_m_lines: usize,
 }
 
 impl Client {
     fn new(name: &str, port: u16, now: Instant) -> Self {
-        let mut rtc = Rtc::builder()
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .build(now);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
         Self {
             id: PeerId::new(name).unwrap(),
-            rtc,
+            rtc: Self::connection(addr, now),
             addr,
             offer: None,
             heard: Vec::new(),
@@ -52,7 +52,20 @@ impl Client {
             video_frame_bytes: 200,
             keyframe_requests: 0,
             keyframe_due: false,
+            renewed: 0,
+            most_m_lines: 0,
         }
+    }
+
+    /// A new connection to the SFU, from `addr`.
+    fn connection(addr: SocketAddr, now: Instant) -> Rtc {
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        rtc
     }
 
     /// Its own m-line of `kind`, from the last offer.
@@ -98,7 +111,7 @@ impl Net {
     /// Each member may publish `max_kbps`.
     fn with_max_kbps(max_kbps: u32) -> Self {
         Self {
-            forwarder: Forwarder::new(SERVER.parse().unwrap(), max_kbps),
+            forwarder: Forwarder::new(SERVER.parse().unwrap(), max_kbps, MAX_ROOM_SIZE),
             clients: Vec::new(),
             now: Instant::now(),
             room: RoomName::new("standup").unwrap(),
@@ -190,6 +203,8 @@ impl Net {
             ServerMessage::SfuOffer(offer) => {
                 let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
                 let sdp = SdpOffer::from_sdp_string(&offer.sdp).unwrap();
+                let m_lines = offer.sdp.matches("\nm=").count();
+                client.most_m_lines = client.most_m_lines.max(m_lines);
                 client.offer = Some(offer);
                 if !client.answer_offers {
                     return;
@@ -203,6 +218,13 @@ impl Net {
                 }
             }
             ServerMessage::Error(error) => self.errors.push((peer.clone(), error.code)),
+            // As the client does: a new connection, for the offer that follows.
+            ServerMessage::MediaChanged(_) => {
+                let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
+                client.rtc = Client::connection(client.addr, self.now);
+                client.offer = None;
+                client.renewed += 1;
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -499,4 +521,42 @@ fn a_paused_viewer_gets_audio_only_and_video_again_from_a_keyframe() {
 
     let stranger = PeerId::new("zed").unwrap();
     assert!(net.forwarder.pause_video(&stranger, true).is_err());
+}
+
+#[test]
+fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() {
+    let mut net = Net::new();
+    for name in ["ana", "ben", "cat"] {
+        net.enter(name);
+    }
+    net.run(Duration::from_secs(1));
+    // A long meeting: people drop in and out, one at a time.
+    for visitor in ["v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"] {
+        net.enter(visitor);
+        net.run(Duration::from_millis(300));
+        net.exit(visitor);
+        net.run(Duration::from_millis(300));
+    }
+    let ben = PeerId::new("ben").unwrap();
+    let before = net.client("ana").heard_from(&ben);
+    net.run(Duration::from_secs(1));
+    let ana = net.client("ana");
+    println!(
+        "ana: at most {} m-lines, renewed {} times",
+        ana.most_m_lines, ana.renewed
+    );
+    let full_room = 3 * MAX_ROOM_SIZE as usize;
+    assert!(
+        ana.most_m_lines <= full_room,
+        "{} m-lines",
+        ana.most_m_lines
+    );
+    assert!(ana.renewed >= 1, "30 m-lines were offered to ana over time");
+    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 9);
+    let after = ana.heard_from(&ben);
+    assert!(
+        after > before + 30,
+        "ben heard again: {before} then {after}"
+    );
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
 }
