@@ -8,6 +8,8 @@ mod idle;
 mod join;
 mod relay;
 mod report;
+mod sfu;
+mod sfu_peer;
 mod stats;
 
 use std::process::ExitCode;
@@ -50,6 +52,9 @@ enum Scenario {
     Join(join::Args),
     /// Rooms whose members all chat: each message reaches every member once; latency.
     Fanout(fanout::Args),
+    /// Rooms of participants over real WebRTC through the SFU: forwarded streams, loss,
+    /// forwarding latency, join to first frame, server CPU per megabit.
+    Sfu(sfu::Args),
 }
 
 /// Where and how to connect, shared by every scenario.
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
                 Scenario::Relay(args) => relay::run(&target, args).await,
                 Scenario::Join(args) => join::run(&target, args).await,
                 Scenario::Fanout(args) => fanout::run(&target, args).await,
+                Scenario::Sfu(args) => sfu::run(&target, args).await,
             }
         };
         tokio::time::timeout(limit, run).await

@@ -45,6 +45,12 @@ impl Latencies {
 #[derive(Debug, Clone)]
 pub struct SharedLatencies(Arc<Mutex<Latencies>>);
 
+impl Default for SharedLatencies {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SharedLatencies {
     pub fn new() -> Self {
         Self(Arc::new(Mutex::new(Latencies::new())))

@@ -1,0 +1,172 @@
+//! `sfu`: rooms of K members over real WebRTC through the server's SFU (start it with
+//! `--sfu-udp`, and `--mesh-max` below K). P members of each room publish paced synthetic video
+//! and everyone sends Opus-sized audio and receives everyone else (`sfu_peer.rs`). Once every
+//! participant has a frame from every publisher of its room (join → first frame), a window of
+//! `--duration` seconds is measured: frames and megabits forwarded per second, frames lost,
+//! send → receive latency, keyframe requests, and with `--pid` the server's CPU (in cores and
+//! per forwarded megabit) and memory per participant.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::Target;
+use crate::client::{connect_many, run_tag};
+use crate::report::{Report, progress, round};
+use crate::sfu_peer::{self, Plan, Shared};
+use crate::stats::Usage;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Rooms, each of --room-size members.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    #[arg(long, default_value_t = 25)]
+    room_size: usize,
+    /// Members of each room that send video (default: all).
+    #[arg(long)]
+    publishers: Option<usize>,
+    /// Each publisher's video bitrate.
+    #[arg(long, default_value_t = 200)]
+    video_kbps: u32,
+    /// Video frames per second.
+    #[arg(long, default_value_t = 15)]
+    fps: u32,
+    /// Seconds measured, once everyone receives everyone.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Seconds everyone may take to receive a first frame from every publisher.
+    #[arg(long, default_value_t = 60)]
+    setup: u64,
+    /// The address the participants' UDP sockets bind, and their ICE candidates name.
+    #[arg(long, default_value = "127.0.0.1")]
+    local_ip: IpAddr,
+}
+
+/// How long frames still in flight get once the window closes.
+const DRAIN: Duration = Duration::from_millis(300);
+
+pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
+    let publishers = args
+        .publishers
+        .unwrap_or(args.room_size)
+        .min(args.room_size);
+    let total = args.rooms * args.room_size;
+    let before = Usage::read(target.pid)?;
+    let opened = connect_many(&target.url, total, target.batch).await?;
+    anyhow::ensure!(
+        opened.failures.is_empty(),
+        "could not connect everyone: {}",
+        opened.failures.join("; ")
+    );
+    let shared = Arc::new(Shared::default());
+    let stop = CancellationToken::new();
+    progress("sfu", shared.frames.clone(), stop.clone());
+    let frame_bytes = (args.video_kbps as usize * 1000 / 8 / args.fps.max(1) as usize).max(32);
+    let tag = run_tag();
+    let mut tasks = JoinSet::new();
+    for (index, conn) in opened.conns.into_iter().enumerate() {
+        let member = index % args.room_size;
+        let publishes = member < publishers;
+        let plan = Plan {
+            index: index as u32,
+            publishes,
+            publishers_heard: publishers - usize::from(publishes),
+            fps: args.fps,
+            frame_bytes,
+            ip: args.local_ip,
+        };
+        let room = format!("{tag}-sfu-{}", index / args.room_size);
+        tasks.spawn(sfu_peer::run(
+            conn,
+            room,
+            plan,
+            shared.clone(),
+            stop.clone(),
+        ));
+    }
+
+    let setup_started = Instant::now();
+    let everyone = total as u64;
+    while shared.ready.load(Relaxed) < everyone {
+        if let Some(failed) = tasks.try_join_next() {
+            failed.context("a participant stopped")??;
+            anyhow::bail!("a participant stopped during setup");
+        }
+        anyhow::ensure!(
+            setup_started.elapsed() < Duration::from_secs(args.setup),
+            "after {} s only {} of {everyone} participants had a frame from every publisher",
+            args.setup,
+            shared.ready.load(Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let setup = setup_started.elapsed();
+
+    let window_start = Usage::read(target.pid)?;
+    let opened_at = Instant::now();
+    shared.measuring.store(true, Relaxed);
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    shared.measuring.store(false, Relaxed);
+    let window = opened_at.elapsed();
+    let window_end = Usage::read(target.pid)?;
+    tokio::time::sleep(DRAIN).await;
+    stop.cancel();
+    while let Some(done) = tasks.join_next().await {
+        done.context("a participant panicked")??;
+    }
+
+    let mut report = Report::new("sfu");
+    let streams = args.rooms * publishers * (args.room_size - 1);
+    report.add("participants", total as u64, "");
+    report.add("publishers", (args.rooms * publishers) as u64, "");
+    report.add("forwarded_video_streams", streams as u64, "");
+    report.add("setup_s", round(setup.as_secs_f64()), "s");
+    report.latencies("join_to_first_frames", &shared.first_frames.snapshot());
+    let seconds = window.as_secs_f64();
+    let sent = shared.video_frames_sent.load(Relaxed);
+    let received = shared.video_frames_received.load(Relaxed);
+    let lost = shared.video_frames_lost.load(Relaxed);
+    let megabits = shared.bytes_received.load(Relaxed) as f64 * 8.0 / 1e6;
+    report.add("video_frames_sent", sent, "");
+    report.add("video_frames_received", received, "");
+    report.add("video_frames_lost", lost, "");
+    let loss = lost as f64 / (received + lost).max(1) as f64;
+    report.add("video_loss_percent", round(loss * 100.0), "%");
+    report.add(
+        "frames_forwarded_per_s",
+        round(received as f64 / seconds),
+        "/s",
+    );
+    report.add("mbit_forwarded_per_s", round(megabits / seconds), "Mbit/s");
+    report.latencies("forwarding", &shared.latencies.snapshot());
+    report.add(
+        "keyframe_requests",
+        shared.keyframe_requests.load(Relaxed),
+        "",
+    );
+    if let (Some(start), Some(end)) = (window_start, window_end) {
+        let cpu = end.cpu.saturating_sub(start.cpu).as_secs_f64();
+        report.add("server_cores", round(cpu / seconds), "cores");
+        report.add(
+            "server_cpu_ms_per_mbit",
+            round(cpu * 1000.0 / megabits.max(1e-9)),
+            "ms",
+        );
+        if let Some(before) = before {
+            let grown = end.rss_kib.saturating_sub(before.rss_kib);
+            report.add(
+                "server_rss_kib_per_participant",
+                round(grown as f64 / total as f64),
+                "KiB",
+            );
+        }
+    }
+    report.expect_zero("errors from the server", shared.errors.load(Relaxed));
+    Ok(report)
+}
