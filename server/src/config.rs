@@ -257,6 +257,13 @@ pub struct Config {
     #[arg(long, env = "NOOM_SFU_MAX_KBPS", default_value_t = 6_000,
           value_parser = clap::value_parser!(u32).range(100..=100_000))]
     pub sfu_max_kbps: u32,
+
+    /// With the SFU on, the most cameras one participant receives: in a larger room, those of
+    /// the people who spoke most recently (the others show as their names). Audio and shared
+    /// screens always go to everyone.
+    #[arg(long, env = "NOOM_SFU_LAST_N", default_value_t = 9,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub sfu_last_n: u32,
 }
 
 impl Default for Config {
@@ -309,6 +316,7 @@ impl Default for Config {
             sfu_public_ip: None,
             mesh_max: 2,
             sfu_max_kbps: 6_000,
+            sfu_last_n: 9,
         }
     }
 }
@@ -487,6 +495,7 @@ mod tests {
         assert_eq!(parsed.max_room_size, default.max_room_size);
         assert_eq!(parsed.mesh_max, default.mesh_max);
         assert_eq!(parsed.sfu_max_kbps, default.sfu_max_kbps);
+        assert_eq!(parsed.sfu_last_n, default.sfu_last_n);
         assert_eq!(parsed.idle_timeout, default.idle_timeout);
         assert_eq!(parsed.ice_servers, default.ice_servers);
     }

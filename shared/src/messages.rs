@@ -127,6 +127,8 @@ messages! {
         MediaChanged(MediaChanged) = "media_changed",
         /// In an SFU room: the server's session description, to be answered with `sfu_answer`.
         SfuOffer(SfuOffer) = "sfu_offer",
+        /// In a room larger than `--sfu-last-n` + 1: whose cameras the server sends the member.
+        SfuCameras(SfuCameras) = "sfu_cameras",
         Error(ErrorPayload) = "error",
     }
 }
@@ -380,6 +382,13 @@ pub struct SfuTrack {
 pub struct SfuOffer {
     pub sdp: String,
     pub tracks: Vec<SfuTrack>,
+}
+
+/// The cameras the SFU sends a member: `only` these others' (the rest show as their names),
+/// or every other member's (`only` is null), as in any room no larger than last-N + 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuCameras {
+    pub only: Option<Vec<PeerId>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -263,6 +263,18 @@ fn server_messages() {
         r#"{"type":"sfu_offer","payload":{"sdp":"v=0\r\n","tracks":[{"mid":"0","peer_id":"p2","kind":"camera"}]}}"#,
     );
     golden(
+        ServerMessage::SfuCameras(SfuCameras {
+            only: Some(vec![peer("p2"), peer("p3")]),
+        }),
+        None,
+        r#"{"type":"sfu_cameras","payload":{"only":["p2","p3"]}}"#,
+    );
+    golden(
+        ServerMessage::SfuCameras(SfuCameras { only: None }),
+        None,
+        r#"{"type":"sfu_cameras","payload":{"only":null}}"#,
+    );
+    golden(
         ServerMessage::HostChanged(PeerTarget {
             peer_id: peer("p2"),
         }),

@@ -13,6 +13,8 @@ struct TileStates {
     is_self: bool,
     muted: bool,
     camera_off: bool,
+    /// In a large SFU room: the server does not send us this camera now.
+    camera_not_shown: bool,
     hand: bool,
     speaking: bool,
 }
@@ -26,6 +28,7 @@ fn tile_label(texts: &Texts, nickname: &str, states: TileStates) -> String {
     for (on, word) in [
         (states.muted, texts.state_muted),
         (states.camera_off, texts.state_camera_off),
+        (states.camera_not_shown, texts.state_camera_not_shown),
         (states.hand, texts.state_hand_raised),
         (states.speaking, texts.state_speaking),
     ] {
@@ -58,7 +61,10 @@ pub fn Tile(
     let (link, speaking, quality) = (p.link(), p.speaking(), p.quality());
     let muted = move || status.with(|s| s.muted);
     let hand = move || status.with(|s| s.hand_raised);
+    let camera_sent = p.camera_sent();
+    let camera_not_shown = move || !camera_sent.get() && !status.with(|s| s.camera_off);
     let camera_off = move || status.with(|s| s.camera_off) || stream.with(Option::is_none);
+    let no_picture = move || camera_off() || camera_not_shown();
     let initial = move || {
         nickname
             .with(|n| n.chars().next().map(|c| c.to_uppercase().to_string()))
@@ -78,19 +84,21 @@ pub fn Tile(
             class="tile"
             class:speaking=move || speaking.get()
             class:featured=move || featured.get()
-            class:camera-off=camera_off
+            class:camera-off=no_picture
             data-testid="tile"
             data-peer=p.id.to_string()
             data-self=p.is_self.to_string()
             data-muted=move || muted().to_string()
             data-hand=move || hand().to_string()
             data-camera-off=move || camera_off().to_string()
+            data-camera-shown=move || (!no_picture()).to_string()
             data-link=move || connection().map_or("connected", |(state, _)| state)
             aria-label=move || {
                 let states = TileStates {
                     is_self: p.is_self,
                     muted: muted(),
                     camera_off: camera_off(),
+                    camera_not_shown: camera_not_shown(),
                     hand: hand(),
                     speaking: speaking.get(),
                 };

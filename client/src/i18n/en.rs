@@ -126,6 +126,7 @@ pub static EN: Texts = Texts {
     reload: "Reload",
     state_muted: "muted",
     state_camera_off: "camera off",
+    state_camera_not_shown: "camera not shown (not among the latest speakers)",
     state_hand_raised: "hand raised",
     state_speaking: "speaking",
     microphone_off: "Microphone off",

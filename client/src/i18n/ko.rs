@@ -126,6 +126,7 @@ pub static KO: Texts = Texts {
     reload: "새로 고침",
     state_muted: "음소거됨",
     state_camera_off: "카메라 꺼짐",
+    state_camera_not_shown: "카메라 숨김 (최근 발언자가 아님)",
     state_hand_raised: "손 듦",
     state_speaking: "말하는 중",
     microphone_off: "마이크 꺼짐",

@@ -176,6 +176,7 @@ texts! {
     reload,
     state_muted,
     state_camera_off,
+    state_camera_not_shown,
     state_hand_raised,
     state_speaking,
     microphone_off,

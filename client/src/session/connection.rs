@@ -99,6 +99,7 @@ impl Session {
             ServerMessage::Left(_) => {}
             ServerMessage::MediaChanged(changed) => self.media_changed(changed.media),
             ServerMessage::SfuOffer(offer) => self.on_sfu_offer(offer),
+            ServerMessage::SfuCameras(cameras) => self.on_sfu_cameras(cameras),
             ServerMessage::Error(error) => self.on_error(error.code),
         }
     }

@@ -4,7 +4,7 @@
 //! new ones.
 
 use leptos::prelude::*;
-use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuOffer, SfuPause};
+use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuCameras, SfuOffer, SfuPause};
 use web_sys::MediaStream;
 
 use super::Session;
@@ -29,6 +29,8 @@ impl Session {
     /// another node of a cluster, or people who left had grown it): a new SFU link, for the
     /// offer that follows; links that carry files stay.
     pub(super) fn media_changed(self, media: Media) {
+        // A new connection, or the mesh: every camera comes until the server says otherwise.
+        self.on_sfu_cameras(SfuCameras { only: None });
         if self.media() == Media::Sfu && media == Media::Sfu {
             self.replace_sfu_link();
             return;
@@ -108,6 +110,27 @@ impl Session {
         if page_hidden() {
             self.pause_sfu_video(true);
         }
+    }
+
+    /// `sfu_cameras`: whose cameras the server sends us; the others' tiles show their names.
+    pub(super) fn on_sfu_cameras(self, cameras: SfuCameras) {
+        self.inner.update_value(|i| i.cameras_only = cameras.only);
+        for participant in self.participants.get_untracked() {
+            if !participant.is_self {
+                participant.set_camera_sent(self.camera_chosen(&participant.id));
+            }
+        }
+    }
+
+    /// Whether the server sends us `peer`'s camera.
+    pub(super) fn camera_chosen(self, peer: &PeerId) -> bool {
+        self.inner
+            .try_with_value(|i| {
+                i.cameras_only
+                    .as_ref()
+                    .is_none_or(|only| only.contains(peer))
+            })
+            .unwrap_or(true)
     }
 
     /// The page was hidden or shown again: a hidden page shows no video, so in an SFU room the

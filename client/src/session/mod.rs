@@ -108,6 +108,9 @@ struct Inner {
     /// The room's media: peer `links` in a mesh, this one link to the server in an SFU room.
     media: Media,
     sfu: Option<SfuLink>,
+    /// Last-N in a large SFU room: the only others whose cameras the server sends us
+    /// (`sfu_cameras`); `None`, everyone's.
+    cameras_only: Option<Vec<PeerId>>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
     meters: HashMap<PeerId, LevelMeter>,

@@ -31,6 +31,8 @@ pub struct Participant {
     link: RwSignal<LinkState>,
     speaking: RwSignal<bool>,
     quality: RwSignal<Option<Quality>>,
+    /// The server sends us their camera (in a large SFU room, only the latest speakers').
+    camera_sent: RwSignal<bool>,
 }
 
 impl Participant {
@@ -83,6 +85,14 @@ impl Participant {
 
     pub(super) fn set_stream(&self, stream: Option<MediaStream>) {
         self.stream.try_set(stream);
+    }
+
+    pub fn camera_sent(&self) -> ReadSignal<bool> {
+        self.camera_sent.read_only()
+    }
+
+    pub(super) fn set_camera_sent(&self, sent: bool) {
+        self.camera_sent.try_set(sent);
     }
 
     /// Shows the link as `state`, as [`LinkState::then`] allows.
@@ -309,6 +319,7 @@ impl Session {
     }
 
     fn add_participant(self, peer: &PeerInfo, is_self: bool) -> Participant {
+        let camera_sent = is_self || self.camera_chosen(&peer.peer_id);
         let participant = self.owned(|| Participant {
             id: peer.peer_id.clone(),
             is_self,
@@ -319,6 +330,7 @@ impl Session {
             link: RwSignal::new(LinkState::Connecting),
             speaking: RwSignal::new(false),
             quality: RwSignal::new(None),
+            camera_sent: RwSignal::new(camera_sent),
         });
         self.participants
             .update(|list| list.push(participant.clone()));

@@ -6,11 +6,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use noom_shared::{ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuTrackKind};
+use noom_shared::{
+    ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuCameras, SfuTrackKind,
+};
 use str0m::Input;
 use str0m::net::{Protocol, Receive, Transmit};
 
 use super::Tally;
+use super::last_n::{self, Speaker};
 use super::member::{Delivery, Heard, Member, PUBLISHED};
 
 pub(crate) struct Forwarder {
@@ -22,12 +25,33 @@ pub(crate) struct Forwarder {
     candidate: SocketAddr,
     /// Someone came, went or answered since the last negotiation round.
     changed: bool,
-    /// What each member may publish, in kbit/s.
-    max_kbps: u32,
-    /// The most m-lines a member's connection may hold: a full room's (see `negotiate`).
-    max_m_lines: usize,
+    limits: Limits,
+    /// When the cameras each member gets were last chosen (see `last_n.rs`).
+    cameras_chosen: Option<Instant>,
     /// Counted since the media task last took it.
     pub(crate) tally: Tally,
+}
+
+/// The settings the forwarder works within.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// What each member may publish, in kbit/s (`--sfu-max-kbps`).
+    pub(crate) max_kbps: u32,
+    /// `--max-room-size`: a member's connection holds at most a full room's m-lines (see
+    /// `negotiate`).
+    pub(crate) max_room_size: u32,
+    /// The most cameras a member gets (`--sfu-last-n`).
+    pub(crate) last_n: u32,
+}
+
+impl From<&crate::config::Config> for Limits {
+    fn from(config: &crate::config::Config) -> Self {
+        Self {
+            max_kbps: config.sfu_max_kbps,
+            max_room_size: config.max_room_size,
+            last_n: config.sfu_last_n,
+        }
+    }
 }
 
 /// What the forwarder wants sent: datagrams, and messages to participants.
@@ -38,15 +62,14 @@ pub(crate) struct Outbox {
 }
 
 impl Forwarder {
-    /// A forwarder for rooms of at most `max_room_size` members.
-    pub(crate) fn new(candidate: SocketAddr, max_kbps: u32, max_room_size: u32) -> Self {
+    pub(crate) fn new(candidate: SocketAddr, limits: Limits) -> Self {
         Self {
             members: HashMap::new(),
             by_source: HashMap::new(),
             candidate,
             changed: false,
-            max_kbps,
-            max_m_lines: PUBLISHED.len() * max_room_size as usize,
+            limits,
+            cameras_chosen: None,
             tally: Tally::default(),
         }
     }
@@ -56,8 +79,10 @@ impl Forwarder {
     pub(crate) fn enter(&mut self, peer: PeerId, room: RoomName, now: Instant) {
         self.by_source.retain(|_, owner| *owner != peer);
         self.changed = true;
-        self.members
-            .insert(peer, Member::new(room, self.candidate, self.max_kbps, now));
+        self.members.insert(
+            peer,
+            Member::new(room, self.candidate, self.limits.max_kbps, now),
+        );
     }
 
     /// `peer` left its SFU room (or the room went back to the mesh).
@@ -150,7 +175,14 @@ impl Forwarder {
     /// Runs every connection up to `now`: negotiates what changed, forwards media and keyframe
     /// requests between members, and collects what to send. Returns when to run it next.
     pub(crate) fn poll(&mut self, now: Instant, out: &mut Outbox) -> Instant {
-        self.negotiate(now, out);
+        let negotiated = self.negotiate(now, out);
+        let due = self
+            .cameras_chosen
+            .is_none_or(|at| now.saturating_duration_since(at) >= last_n::CHOOSE_EVERY);
+        if negotiated || due {
+            self.choose_cameras(now, out);
+            self.cameras_chosen = Some(now);
+        }
         let mut next = now + std::time::Duration::from_secs(1);
         let mut heard = Vec::new();
         let ids: Vec<PeerId> = self.members.keys().cloned().collect();
@@ -161,6 +193,12 @@ impl Forwarder {
                 let Some(member) = self.members.get_mut(id) else {
                     continue;
                 };
+                // Most members have nothing to do on most rounds: polling each costs a
+                // timeout pass through its whole connection.
+                if !member.wants_poll(now) {
+                    next = next.min(member.next_poll());
+                    continue;
+                }
                 next = next.min(member.poll(now, &mut out.transmits, &mut heard));
                 for said in heard.drain(..) {
                     self.pass_on(id, said, now);
@@ -209,10 +247,11 @@ impl Forwarder {
     /// than a full room's m-lines gets a fresh connection instead (`media_changed` tells it to
     /// open one): answers then stay within what `--max-frame-bytes` is checked to hold at
     /// start (`frame_bytes_for_answers`).
-    fn negotiate(&mut self, now: Instant, out: &mut Outbox) {
+    fn negotiate(&mut self, now: Instant, out: &mut Outbox) -> bool {
         if !std::mem::take(&mut self.changed) {
-            return;
+            return false;
         }
+        let max_m_lines = PUBLISHED.len() * self.limits.max_room_size as usize;
         let mut rooms: HashMap<RoomName, Vec<PeerId>> = HashMap::new();
         for (id, member) in &self.members {
             rooms
@@ -228,9 +267,14 @@ impl Forwarder {
                 .collect();
             if member
                 .m_lines_after(&wanted)
-                .is_some_and(|lines| lines > self.max_m_lines)
+                .is_some_and(|lines| lines > max_m_lines)
             {
-                *member = Member::new(member.room.clone(), self.candidate, self.max_kbps, now);
+                *member = Member::new(
+                    member.room.clone(),
+                    self.candidate,
+                    self.limits.max_kbps,
+                    now,
+                );
                 self.by_source.retain(|_, owner| owner != id);
                 self.tally.connections_renewed += 1;
                 let renew = MediaChanged { media: Media::Sfu };
@@ -240,6 +284,30 @@ impl Forwarder {
             if let Some(offer) = member.negotiate(id, &wanted) {
                 out.messages
                     .push((id.clone(), ServerMessage::SfuOffer(offer)));
+            }
+        }
+        true
+    }
+}
+
+impl Forwarder {
+    /// Chooses again whose cameras each member gets, and tells those whose choice changed.
+    fn choose_cameras(&mut self, now: Instant, out: &mut Outbox) {
+        let mut rooms: HashMap<RoomName, Vec<Speaker>> = HashMap::new();
+        for (id, member) in &self.members {
+            rooms.entry(member.room.clone()).or_default().push(Speaker {
+                peer: id.clone(),
+                last_spoke: member.last_spoke,
+                camera: member.sends_camera(now),
+            });
+        }
+        let n = self.limits.last_n as usize;
+        for (id, member) in &mut self.members {
+            let cameras = last_n::cameras_for(id, &rooms[&member.room], n);
+            let only = cameras.as_ref().map(|set| set.iter().cloned().collect());
+            if member.choose_cameras(cameras) {
+                let told = ServerMessage::SfuCameras(SfuCameras { only });
+                out.messages.push((id.clone(), told));
             }
         }
     }

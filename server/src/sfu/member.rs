@@ -4,6 +4,7 @@
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 use super::budget::Budget;
+use super::last_n;
 
 /// The kinds a participant publishes, each on one m-line of its own.
 pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
@@ -95,6 +97,16 @@ pub(super) struct Member {
     budget: Budget,
     /// It asked for no video (`sfu_pause`), e.g. while its page is hidden.
     video_paused: bool,
+    /// When its audio last sounded like speech (for last-N).
+    pub(super) last_spoke: Option<Instant>,
+    /// When its camera last sent a frame.
+    last_camera_frame: Option<Instant>,
+    /// Whose cameras it gets: `None`, everyone's (see `last_n.rs`).
+    cameras: Option<BTreeSet<PeerId>>,
+    /// Its connection was given something (a datagram, media to send, a negotiation) since
+    /// it was last polled; otherwise it needs polling only at `next_poll`, its own timeout.
+    woken: bool,
+    next_poll: Instant,
 }
 
 impl Member {
@@ -123,6 +135,11 @@ impl Member {
             keyframe_asked: [None; 3],
             budget: Budget::new(max_kbps, now),
             video_paused: false,
+            last_spoke: None,
+            last_camera_frame: None,
+            cameras: None,
+            woken: true,
+            next_poll: now,
         }
     }
 
@@ -178,6 +195,7 @@ impl Member {
         }
         let (offer, pending) = change.apply()?;
         self.pending = Some(pending);
+        self.woken = true;
         let own_tracks = PUBLISHED.iter().zip(own).map(|(kind, mid)| SfuTrack {
             mid: mid.to_string(),
             peer_id: me.clone(),
@@ -231,6 +249,7 @@ impl Member {
             .sdp_api()
             .accept_answer(pending, answer)
             .map_err(|_| AnswerProblem::Unfit)?;
+        self.woken = true;
         self.lines.retain(|l| !l.stopping);
         let mut opened = Vec::new();
         for line in &mut self.lines {
@@ -251,6 +270,7 @@ impl Member {
         if !self.rtc.is_alive() {
             return;
         }
+        self.woken = true;
         if let Err(err) = self.rtc.handle_input(input) {
             tracing::debug!(cause = %err, "SFU connection failed");
             self.rtc.disconnect();
@@ -266,6 +286,26 @@ impl Member {
         heard: &mut Vec<Heard>,
     ) -> Instant {
         self.handle(Input::Timeout(now));
+        self.woken = false;
+        self.next_poll = self.drain(now, transmits, heard);
+        self.next_poll
+    }
+
+    /// Whether it must be polled now; else it wants polling at [`Member::next_poll`].
+    pub(super) fn wants_poll(&self, now: Instant) -> bool {
+        self.woken || self.next_poll <= now
+    }
+
+    pub(super) fn next_poll(&self) -> Instant {
+        self.next_poll
+    }
+
+    fn drain(
+        &mut self,
+        now: Instant,
+        transmits: &mut Vec<Transmit>,
+        heard: &mut Vec<Heard>,
+    ) -> Instant {
         loop {
             if !self.rtc.is_alive() {
                 return now + IDLE_POLL;
@@ -283,6 +323,13 @@ impl Member {
                         // subscriber's picture until the next keyframe: ask for one now.
                         if !data.contiguous {
                             self.request_keyframe(kind, now);
+                        }
+                        let loud = data.ext_vals.audio_level >= Some(last_n::SPEAKING_DBOV);
+                        if kind == SfuTrackKind::Audio && loud {
+                            self.last_spoke = Some(now);
+                        }
+                        if kind == SfuTrackKind::Camera {
+                            self.last_camera_frame = Some(now);
                         }
                         heard.push(Heard::Media(kind, Box::new(data)));
                     }
@@ -315,6 +362,31 @@ impl Member {
         self.video_paused = paused;
     }
 
+    /// Whether its camera sends now (it sent a frame within [`last_n::CAMERA_OFF_AFTER`]).
+    pub(super) fn sends_camera(&self, now: Instant) -> bool {
+        self.last_camera_frame
+            .is_some_and(|at| now.saturating_duration_since(at) < last_n::CAMERA_OFF_AFTER)
+    }
+
+    /// From now on it gets the cameras of `cameras` only (`None`: everyone's); false if that
+    /// is what it got already. A camera it gets again starts at a keyframe.
+    pub(super) fn choose_cameras(&mut self, cameras: Option<BTreeSet<PeerId>>) -> bool {
+        if cameras == self.cameras {
+            return false;
+        }
+        for line in &mut self.lines {
+            let was_sent = self
+                .cameras
+                .as_ref()
+                .is_none_or(|set| set.contains(&line.from));
+            if line.kind == SfuTrackKind::Camera && !was_sent {
+                line.keyframe_awaited = true;
+            }
+        }
+        self.cameras = cameras;
+        true
+    }
+
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
     /// A line may still wait for a keyframe, which `from` should then send: the request made
     /// when the line opened fails if `from`'s track had not begun yet.
@@ -331,7 +403,9 @@ impl Member {
         else {
             return Delivery::NotSent;
         };
-        if self.video_paused && is_video(kind) {
+        let camera_not_chosen = kind == SfuTrackKind::Camera
+            && self.cameras.as_ref().is_some_and(|set| !set.contains(from));
+        if (self.video_paused && is_video(kind)) || camera_not_chosen {
             return Delivery::NotSent;
         }
         if line.keyframe_awaited {
@@ -348,7 +422,10 @@ impl Member {
         };
         // A write fails only for a line being torn down: the frame is simply not sent.
         match writer.write(pt, data.network_time, data.time, data.data.clone()) {
-            Ok(()) => Delivery::Sent,
+            Ok(()) => {
+                self.woken = true;
+                Delivery::Sent
+            }
             Err(_) => Delivery::NotSent,
         }
     }
@@ -371,6 +448,7 @@ impl Member {
                 .request_keyframe(None, KeyframeRequestKind::Pli)
                 .is_ok()
             {
+                self.woken = true;
                 self.keyframe_asked[index] = Some(now);
             }
         }

@@ -14,6 +14,7 @@
 
 mod budget;
 mod forwarder;
+mod last_n;
 mod member;
 mod sdp;
 #[cfg(test)]
@@ -32,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use crate::hub::{MediaChange, SfuRequest};
-use forwarder::{Forwarder, Outbox, refusal};
+use forwarder::{Forwarder, Limits, Outbox, refusal};
 
 /// What the signaling side asks of the media task.
 #[derive(Debug)]
@@ -113,7 +114,7 @@ impl Sfu {
         let candidate = SocketAddr::new(ip, bound.port());
         info!(%bound, %candidate, "SFU media port");
         let (commands, inbox) = mpsc::unbounded_channel();
-        let forwarder = Forwarder::new(candidate, config.sfu_max_kbps, config.max_room_size);
+        let forwarder = Forwarder::new(candidate, Limits::from(config));
         let talk = Talk { tell, metrics };
         tokio::spawn(run(socket, forwarder, inbox, talk, stop));
         Ok((Self { commands }, bound))

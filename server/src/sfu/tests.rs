@@ -6,14 +6,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuOffer, SfuTrackKind};
+use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuCameras, SfuOffer, SfuTrackKind};
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
 use str0m::media::{MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use super::forwarder::{Forwarder, Outbox};
+use super::forwarder::{Forwarder, Limits, Outbox};
 
 const SERVER: &str = "127.0.0.1:40000";
 /// The largest room the forwarder is made for.
@@ -34,6 +34,10 @@ struct Client {
     keyframe_due: bool,
     /// Times the server gave it a fresh connection (`media_changed`).
     renewed: usize,
+    /// Its audio says it speaks (RFC 6464 level).
+    speaking: bool,
+    /// The latest `sfu_cameras`.
+    cameras: Option<SfuCameras>,
     /// The most m-lines an offer to it had.
     most_m_lines: usize,
 }
@@ -54,6 +58,8 @@ impl Client {
             keyframe_due: false,
             renewed: 0,
             most_m_lines: 0,
+            speaking: false,
+            cameras: None,
         }
     }
 
@@ -110,8 +116,16 @@ impl Net {
 
     /// Each member may publish `max_kbps`.
     fn with_max_kbps(max_kbps: u32) -> Self {
+        Self::with_limits(Limits {
+            max_kbps,
+            max_room_size: MAX_ROOM_SIZE,
+            last_n: 9,
+        })
+    }
+
+    fn with_limits(limits: Limits) -> Self {
         Self {
-            forwarder: Forwarder::new(SERVER.parse().unwrap(), max_kbps, MAX_ROOM_SIZE),
+            forwarder: Forwarder::new(SERVER.parse().unwrap(), limits),
             clients: Vec::new(),
             now: Instant::now(),
             room: RoomName::new("standup").unwrap(),
@@ -218,6 +232,10 @@ impl Net {
                 }
             }
             ServerMessage::Error(error) => self.errors.push((peer.clone(), error.code)),
+            ServerMessage::SfuCameras(cameras) => {
+                let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
+                client.cameras = Some(cameras);
+            }
             // As the client does: a new connection, for the offer that follows.
             ServerMessage::MediaChanged(_) => {
                 let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
@@ -274,9 +292,14 @@ fn write_own(
         return false;
     }
     let mid = client.own(kind);
-    let Some(writer) = client.rtc.writer(mid) else {
+    let speaking = client.speaking;
+    let Some(mut writer) = client.rtc.writer(mid) else {
         return false;
     };
+    if kind == SfuTrackKind::Audio {
+        // dBov: a voice, or silence.
+        writer = writer.audio_level(if speaking { -20 } else { -127 }, speaking);
+    }
     let Some(pt) = writer
         .payload_params()
         .find(|p| p.spec().codec == codec)
@@ -558,5 +581,72 @@ fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() 
         after > before + 30,
         "ben heard again: {before} then {after}"
     );
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
+}
+
+#[test]
+fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_everyones_audio() {
+    let mut net = Net::with_limits(Limits {
+        max_kbps: 6_000,
+        max_room_size: MAX_ROOM_SIZE,
+        last_n: 2,
+    });
+    for name in ["ana", "ben", "cat", "dan", "eve"] {
+        net.enter(name);
+    }
+    for client in &mut net.clients {
+        client.sends_video = true;
+        client.speaking = ["dan", "eve"].contains(&client.id.as_str());
+    }
+    net.run(Duration::from_secs(2));
+    let only = |net: &Net, viewer: &str| {
+        let cameras = net.client(viewer).cameras.clone().unwrap();
+        cameras
+            .only
+            .unwrap()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(&net, "ana"), ["dan", "eve"]);
+    assert_eq!(
+        only(&net, "dan"),
+        ["ana", "eve"],
+        "eve spoke; then ana, by id"
+    );
+    let frames = |net: &Net, from: &str| camera_frames(net, "ana", from).len();
+    // Before anyone spoke, ana had ben's and cat's (first by id); now dan's and eve's only.
+    let counts = |net: &Net| ["ben", "cat", "dan", "eve"].map(|from| frames(net, from));
+    let before = counts(&net);
+    net.run(Duration::from_secs(1));
+    let after = counts(&net);
+    assert_eq!(
+        &after[..2],
+        &before[..2],
+        "ben and cat are not among ana's two"
+    );
+    assert!(
+        after[2] > before[2] + 20 && after[3] > before[3] + 20,
+        "{before:?} {after:?}"
+    );
+    let ben = PeerId::new("ben").unwrap();
+    assert!(
+        net.client("ana").heard_from(&ben) > 20,
+        "everyone's audio still comes"
+    );
+
+    // Ben speaks up and Eve falls silent: Ana gets Ben's camera (from a keyframe) instead.
+    let ben_stopped_at = frames(&net, "ben");
+    for client in &mut net.clients {
+        client.speaking = ["dan", "ben"].contains(&client.id.as_str());
+    }
+    net.run(Duration::from_secs(2));
+    assert_eq!(only(&net, "ana"), ["ben", "dan"]);
+    let (ben_before, eve_before) = (frames(&net, "ben"), frames(&net, "eve"));
+    net.run(Duration::from_secs(1));
+    assert!(frames(&net, "ben") > ben_before + 20, "ben's camera comes");
+    assert_eq!(frames(&net, "eve"), eve_before, "eve's stopped");
+    let resumed = camera_frames(&net, "ana", "ben")[ben_stopped_at];
+    assert_eq!(resumed, VP8_KEYFRAME, "it starts again at a keyframe");
     assert!(net.errors.is_empty(), "{:?}", net.errors);
 }

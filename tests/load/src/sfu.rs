@@ -1,7 +1,8 @@
 //! `sfu`: rooms of K members over real WebRTC through the server's SFU (start it with
-//! `--sfu-udp`, and `--mesh-max` below K). P members of each room publish paced synthetic video
-//! and everyone sends Opus-sized audio and receives everyone else (`sfu_peer.rs`). Once every
-//! participant has a frame from every publisher of its room (join → first frame), a window of
+//! `--sfu-udp`, and `--mesh-max` below K). P members of each room publish paced synthetic video,
+//! S of them (default P) send Opus-sized audio, the rest are muted, and everyone receives what
+//! the server sends it (`sfu_peer.rs`). Once every participant has a frame from every camera it
+//! should get (every publisher's, or the `sfu_cameras` it is told of), a window of
 //! `--duration` seconds is measured: frames and megabits forwarded per second, frames lost,
 //! send → receive latency, keyframe requests, and with `--pid` the server's CPU (in cores and
 //! per forwarded megabit) and memory per participant.
@@ -31,6 +32,10 @@ pub struct Args {
     /// Members of each room that send video (default: all).
     #[arg(long)]
     publishers: Option<usize>,
+    /// Members of each room whose microphone is on (default: the publishers); the others
+    /// are muted and send no audio.
+    #[arg(long)]
+    speakers: Option<usize>,
     /// Each publisher's video bitrate.
     #[arg(long, default_value_t = 200)]
     video_kbps: u32,
@@ -65,6 +70,7 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
         opened.failures.join("; ")
     );
     let shared = Arc::new(Shared::default());
+    shared.cameras_min.store(u64::MAX, Relaxed);
     let stop = CancellationToken::new();
     progress("sfu", shared.frames.clone(), stop.clone());
     let frame_bytes = (args.video_kbps as usize * 1000 / 8 / args.fps.max(1) as usize).max(32);
@@ -73,9 +79,11 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     for (index, conn) in opened.conns.into_iter().enumerate() {
         let member = index % args.room_size;
         let publishes = member < publishers;
+        let speaks = member < args.speakers.unwrap_or(publishers);
         let plan = Plan {
             index: index as u32,
             publishes,
+            speaks,
             publishers_heard: publishers - usize::from(publishes),
             fps: args.fps,
             frame_bytes,
@@ -145,6 +153,16 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     );
     report.add("mbit_forwarded_per_s", round(megabits / seconds), "Mbit/s");
     report.latencies("forwarding", &shared.latencies.snapshot());
+    report.add(
+        "cameras_per_viewer_min",
+        shared.cameras_min.load(Relaxed),
+        "",
+    );
+    report.add(
+        "cameras_per_viewer_max",
+        shared.cameras_max.load(Relaxed),
+        "",
+    );
     report.add(
         "keyframe_requests",
         shared.keyframe_requests.load(Relaxed),

@@ -1,7 +1,7 @@
 //! One simulated SFU participant: a WebSocket for signaling and a str0m connection over its own
 //! UDP socket, as a browser would have. It answers every `sfu_offer`, sends a 60-byte Opus-sized
-//! audio frame every 20 ms and, if it publishes, paced synthetic VP8 frames (a keyframe when
-//! asked). Each video frame carries its sender, its number and its send time, so a receiver
+//! audio frame every 20 ms unless muted and, if it publishes, paced synthetic VP8 frames (a
+//! keyframe when asked). Each video frame carries its sender, its number and its send time, so a receiver
 //! can time it, spot gaps and tell whose it is.
 
 use std::collections::{HashMap, HashSet};
@@ -38,8 +38,12 @@ pub struct Shared {
     pub video_frames_lost: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub errors: AtomicU64,
-    /// Participants that have a frame from every publisher of their room.
+    /// Participants that have a frame from every publisher of their room (or, with last-N,
+    /// from as many as `sfu_cameras` says it gets).
     pub ready: AtomicU64,
+    /// The fewest and the most cameras one participant got frames from in the window.
+    pub cameras_min: AtomicU64,
+    pub cameras_max: AtomicU64,
     /// Send to receive, per video frame.
     pub latencies: SharedLatencies,
     /// Join sent to a first frame from every publisher, per participant.
@@ -52,6 +56,8 @@ pub struct Plan {
     /// Its number in the run, carried in its frames.
     pub index: u32,
     pub publishes: bool,
+    /// Its microphone is on (a muted one sends nothing).
+    pub speaks: bool,
     /// The other members of its room that publish.
     pub publishers_heard: usize,
     pub fps: u32,
@@ -79,9 +85,6 @@ pub async fn run(
     let local = socket.local_addr()?;
     let joined_us = now_us();
     client::send(&mut conn.sink, client::join(&room)?).await?;
-    if plan.publishers_heard == 0 {
-        shared.ready.fetch_add(1, Relaxed);
-    }
     let mut peer = Peer {
         plan,
         rtc: None,
@@ -94,10 +97,18 @@ pub async fn run(
         keyframe_due: true,
         sent: 0,
         started: Instant::now(),
+        cameras_expected: plan.publishers_heard,
+        ready: false,
     };
+    // Nobody to hear from: ready at once.
+    peer.check_ready();
     let frame_every = Duration::from_secs(1) / plan.fps.max(1);
-    let mut next_audio = Instant::now();
-    let mut next_video = Instant::now();
+    // Cameras and microphones are not in step with one another: each participant's frames
+    // start at its own point in the period (spread by the golden ratio), or every publisher
+    // would send at the same instant and the bursts would measure the queue, not the SFU.
+    let phase = (f64::from(plan.index) * 0.618_034).fract();
+    let mut next_audio = Instant::now() + AUDIO_EVERY.mul_f64(phase);
+    let mut next_video = Instant::now() + frame_every.mul_f64(phase);
     let mut rtc_wake = Instant::now();
     let mut buf = vec![0u8; 2000];
     loop {
@@ -123,7 +134,7 @@ pub async fn run(
             }
         }
         let now = Instant::now();
-        if now >= next_audio {
+        if plan.speaks && now >= next_audio {
             peer.send_audio(now);
             next_audio += AUDIO_EVERY;
         }
@@ -136,6 +147,9 @@ pub async fn run(
     shared
         .video_frames_lost
         .fetch_add(peer.frames_missing(), Relaxed);
+    let cameras = peer.numbering.len() as u64;
+    shared.cameras_min.fetch_min(cameras, Relaxed);
+    shared.cameras_max.fetch_max(cameras, Relaxed);
     Ok(())
 }
 
@@ -154,6 +168,9 @@ struct Peer {
     keyframe_due: bool,
     sent: u32,
     started: Instant,
+    /// The cameras it should get: every publisher's, or fewer with last-N.
+    cameras_expected: usize,
+    ready: bool,
 }
 
 impl Peer {
@@ -172,6 +189,14 @@ impl Peer {
             // A new connection for the offer that follows (the server renews or moves it).
             ServerMessage::MediaChanged(_) => {
                 self.rtc = None;
+                None
+            }
+            // Last-N: it gets this many cameras, not every publisher's.
+            ServerMessage::SfuCameras(cameras) => {
+                if let Some(only) = cameras.only {
+                    self.cameras_expected = self.plan.publishers_heard.min(only.len());
+                    self.check_ready();
+                }
                 None
             }
             ServerMessage::Error(_) => {
@@ -293,7 +318,7 @@ impl Peer {
     }
 
     fn took(&mut self, data: &MediaData) {
-        let shared = &self.shared;
+        let shared = Arc::clone(&self.shared);
         shared
             .bytes_received
             .fetch_add(data.data.len() as u64, Relaxed);
@@ -309,9 +334,8 @@ impl Peer {
         let number = u32::from_be_bytes(field(5, 4).try_into().unwrap_or_default());
         let sent_us = u64::from_be_bytes(field(9, 8).try_into().unwrap_or_default());
         shared.frames.received.fetch_add(1, Relaxed);
-        if self.heard_from.insert(sender) && self.heard_from.len() == self.plan.publishers_heard {
-            shared.first_frames.since(self.joined_us);
-            shared.ready.fetch_add(1, Relaxed);
+        if self.heard_from.insert(sender) {
+            self.check_ready();
         }
         if !shared.measuring.load(Relaxed) {
             return;
@@ -322,6 +346,15 @@ impl Peer {
         seen.0 = seen.0.min(number);
         seen.1 = seen.1.max(number);
         seen.2 += 1;
+    }
+
+    /// Counts it ready, once, when it has a frame from every camera it should get.
+    fn check_ready(&mut self) {
+        if !self.ready && self.heard_from.len() >= self.cameras_expected {
+            self.ready = true;
+            self.shared.first_frames.since(self.joined_us);
+            self.shared.ready.fetch_add(1, Relaxed);
+        }
     }
 
     /// Frames missing from each sender's numbers over the measured window.
