@@ -267,6 +267,9 @@ async fn five_people_send_once_and_get_screens_late_joins_and_socket_cuts_right(
     for name in ["Ana", "Ben", "Cy"] {
         let page = browser.open(&room_url).await;
         join(&page, Some(name)).await;
+        // Muted (silence, not speech): nobody is a latest speaker, so the choice stays put
+        // (first by peer id). Who speaks is chosen in the server's unit tests.
+        page.click("toggle-mic").await;
         pages.push(page);
     }
     for (name, page) in ["Ana", "Ben", "Cy"].iter().zip(&pages) {
@@ -526,6 +529,67 @@ async fn people_dropping_in_and_out_renew_a_grown_sfu_connection_and_the_call_go
             page.eval(SFU_M_LINES).await,
             9,
             "{name}: own 3, Ben's or Ana's, Vo's"
+        );
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_last_n_a_page_gets_the_latest_speakers_cameras_and_shows_the_others_by_name() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // Each page gets one camera of the two others (--sfu-last-n 1), and both microphones'
+    // packets.
+    let server = TestServer::with_config(noom_server::Config {
+        static_dir: Some(built_dist()),
+        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        mesh_max: 1,
+        sfu_last_n: 1,
+        ..noom_server::Config::default()
+    })
+    .await;
+    let browser = Browser::launch().await;
+    let room_url = format!("{}/room/last-n", server.http_url());
+    let mut pages = Vec::new();
+    for name in ["Ana", "Ben", "Cy"] {
+        let page = browser.open(&room_url).await;
+        join(&page, Some(name)).await;
+        // Muted (silence, not speech): nobody is a latest speaker, so the choice stays put
+        // (first by peer id). Who speaks is chosen in the server's unit tests.
+        page.click("toggle-mic").await;
+        pages.push(page);
+    }
+    let one_of_two = "[...document.querySelectorAll('[data-testid=\"tile\"][data-self=\"false\"]')]\
+         .map(t => t.dataset.cameraShown).sort().join() === 'false,true'";
+    for (name, page) in ["Ana", "Ben", "Cy"].iter().zip(&pages) {
+        let waited = page
+            .wait_for(
+                &format!("{name} to show one camera and one name"),
+                one_of_two,
+                CROWDED,
+            )
+            .await;
+        let flowing = format!(
+            "{SFU_STATS}.then(s => s !== null && s.audio.filter(p => p > 0).length === 2 && \
+             s.video.filter(f => f > 0).length >= 1)"
+        );
+        page.wait_for(
+            &format!("{name}'s two microphones and a camera"),
+            &flowing,
+            CROWDED,
+        )
+        .await;
+        let before = page.eval(SFU_STATS).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = page.eval(SFU_STATS).await;
+        let rising = |i: usize| after["video"][i].as_u64() > before["video"][i].as_u64();
+        let cameras_rising = (0..2).filter(|i| rising(*i)).count();
+        assert_eq!(
+            cameras_rising, 1,
+            "{name}: one camera comes ({before} → {after})"
+        );
+        println!(
+            "{name} shows one camera and one name (waited {} ms once all had joined)",
+            waited.as_millis()
         );
     }
     browser.close().await;
