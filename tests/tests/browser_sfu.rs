@@ -67,11 +67,19 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// A server whose rooms use the SFU beyond `mesh_max` members.
 async fn sfu_server(mesh_max: u32) -> TestServer {
+    sfu_server_with(noom_server::Config {
+        mesh_max,
+        ..noom_server::Config::default()
+    })
+    .await
+}
+
+/// A server with `config`, serving the app, its SFU on a loopback port.
+async fn sfu_server_with(config: noom_server::Config) -> TestServer {
     TestServer::with_config(noom_server::Config {
         static_dir: Some(built_dist()),
         sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        mesh_max,
-        ..noom_server::Config::default()
+        ..config
     })
     .await
 }
@@ -489,9 +497,7 @@ const SFU_M_LINES: &str = "window.__noom.sfu ? window.__noom.sfu.getTransceivers
 async fn people_dropping_in_and_out_renew_a_grown_sfu_connection_and_the_call_goes_on() {
     let _turn = ONE_AT_A_TIME.lock().await;
     // Rooms of at most 3: a connection may hold 9 m-lines, so a second visitor renews it.
-    let server = TestServer::with_config(noom_server::Config {
-        static_dir: Some(built_dist()),
-        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+    let server = sfu_server_with(noom_server::Config {
         mesh_max: 1,
         max_room_size: 3,
         ..noom_server::Config::default()
@@ -539,9 +545,7 @@ async fn beyond_last_n_a_page_gets_the_latest_speakers_cameras_and_shows_the_oth
     let _turn = ONE_AT_A_TIME.lock().await;
     // Each page gets one camera of the two others (--sfu-last-n 1), and both microphones'
     // packets.
-    let server = TestServer::with_config(noom_server::Config {
-        static_dir: Some(built_dist()),
-        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+    let server = sfu_server_with(noom_server::Config {
         mesh_max: 1,
         sfu_last_n: 1,
         ..noom_server::Config::default()
