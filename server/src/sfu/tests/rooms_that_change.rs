@@ -1,0 +1,108 @@
+//! Rooms over a long meeting: people who come and go, and more cameras than last-N.
+
+use super::*;
+
+#[test]
+fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() {
+    let mut net = Net::new();
+    for name in ["ana", "ben", "cat"] {
+        net.enter(name);
+    }
+    net.run(Duration::from_secs(1));
+    // A long meeting: people drop in and out, one at a time.
+    for visitor in ["v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"] {
+        net.enter(visitor);
+        net.run(Duration::from_millis(300));
+        net.exit(visitor);
+        net.run(Duration::from_millis(300));
+    }
+    let ben = PeerId::new("ben").unwrap();
+    let before = net.client("ana").heard_from(&ben);
+    net.run(Duration::from_secs(1));
+    let ana = net.client("ana");
+    println!(
+        "ana: at most {} m-lines, renewed {} times",
+        ana.most_m_lines, ana.renewed
+    );
+    let full_room = 3 * MAX_ROOM_SIZE as usize;
+    assert!(
+        ana.most_m_lines <= full_room,
+        "{} m-lines",
+        ana.most_m_lines
+    );
+    assert!(ana.renewed >= 1, "30 m-lines were offered to ana over time");
+    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 9);
+    let after = ana.heard_from(&ben);
+    assert!(
+        after > before + 30,
+        "ben heard again: {before} then {after}"
+    );
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
+}
+
+#[test]
+fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_everyones_audio() {
+    let mut net = Net::with_limits(Limits {
+        max_kbps: 6_000,
+        max_room_size: MAX_ROOM_SIZE,
+        last_n: 2,
+    });
+    for name in ["ana", "ben", "cat", "dan", "eve"] {
+        net.enter(name);
+    }
+    for client in &mut net.clients {
+        client.sends_video = true;
+        client.speaking = ["dan", "eve"].contains(&client.id.as_str());
+    }
+    net.run(Duration::from_secs(2));
+    let only = |net: &Net, viewer: &str| {
+        let cameras = net.client(viewer).cameras.clone().unwrap();
+        cameras
+            .only
+            .unwrap()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(&net, "ana"), ["dan", "eve"]);
+    assert_eq!(
+        only(&net, "dan"),
+        ["ana", "eve"],
+        "eve spoke; then ana, by id"
+    );
+    let frames = |net: &Net, from: &str| camera_frames(net, "ana", from).len();
+    // Before anyone spoke, ana had ben's and cat's (first by id); now dan's and eve's only.
+    let counts = |net: &Net| ["ben", "cat", "dan", "eve"].map(|from| frames(net, from));
+    let before = counts(&net);
+    net.run(Duration::from_secs(1));
+    let after = counts(&net);
+    assert_eq!(
+        &after[..2],
+        &before[..2],
+        "ben and cat are not among ana's two"
+    );
+    assert!(
+        after[2] > before[2] + 20 && after[3] > before[3] + 20,
+        "{before:?} {after:?}"
+    );
+    let ben = PeerId::new("ben").unwrap();
+    assert!(
+        net.client("ana").heard_from(&ben) > 20,
+        "everyone's audio still comes"
+    );
+
+    // Ben speaks up and Eve falls silent: Ana gets Ben's camera (from a keyframe) instead.
+    let ben_stopped_at = frames(&net, "ben");
+    for client in &mut net.clients {
+        client.speaking = ["dan", "ben"].contains(&client.id.as_str());
+    }
+    net.run(Duration::from_secs(2));
+    assert_eq!(only(&net, "ana"), ["ben", "dan"]);
+    let (ben_before, eve_before) = (frames(&net, "ben"), frames(&net, "eve"));
+    net.run(Duration::from_secs(1));
+    assert!(frames(&net, "ben") > ben_before + 20, "ben's camera comes");
+    assert_eq!(frames(&net, "eve"), eve_before, "eve's stopped");
+    let resumed = camera_frames(&net, "ana", "ben")[ben_stopped_at];
+    assert_eq!(resumed, VP8_KEYFRAME, "it starts again at a keyframe");
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
+}
