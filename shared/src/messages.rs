@@ -85,6 +85,9 @@ messages! {
         /// In an SFU room: stop (or start again) the video the server sends this member, e.g.
         /// while its page is hidden. Audio keeps flowing.
         SfuPause(SfuPause) = "sfu_pause",
+        /// In an SFU room: how large the sender shows each remote video, so that the server
+        /// forwards the simulcast layer that fits it.
+        SfuView(SfuView) = "sfu_view",
     }
 }
 
@@ -401,6 +404,24 @@ pub struct SfuAnswer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuPause {
     pub video: bool,
+}
+
+/// How large the sender shows the others' videos, in device pixels. Each gets the smallest
+/// simulcast layer that covers its tile (or the largest there is); a tile of width or height
+/// 0 is not shown (scrolled away, minimised) and gets no video. A track not listed gets the
+/// largest layer. Each `sfu_view` replaces the one before; the server reads at most 128 tiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuView {
+    pub tiles: Vec<SfuTile>,
+}
+
+/// One remote video on the sender's screen: `peer_id`'s `camera` or `screen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuTile {
+    pub peer_id: PeerId,
+    pub kind: SfuTrackKind,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A member a host's request is about, or the new host.

@@ -164,6 +164,18 @@ fn client_messages() {
         None,
         r#"{"type":"sfu_pause","payload":{"video":true}}"#,
     );
+    golden(
+        ClientMessage::SfuView(SfuView {
+            tiles: vec![SfuTile {
+                peer_id: peer("p3"),
+                kind: SfuTrackKind::Camera,
+                width: 320,
+                height: 180,
+            }],
+        }),
+        None,
+        r#"{"type":"sfu_view","payload":{"tiles":[{"peer_id":"p3","kind":"camera","width":320,"height":180}]}}"#,
+    );
 }
 
 #[test]

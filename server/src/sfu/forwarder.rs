@@ -7,14 +7,15 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use noom_shared::{
-    ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuCameras, SfuTrackKind,
+    ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuCameras, SfuTile,
+    SfuTrackKind,
 };
 use str0m::Input;
 use str0m::net::{Protocol, Receive, Transmit};
 
 use super::Tally;
 use super::last_n::{self, Speaker};
-use super::member::{Delivery, Heard, Member, PUBLISHED};
+use super::member::{Heard, Member, PUBLISHED};
 
 pub(crate) struct Forwarder {
     members: HashMap<PeerId, Member>,
@@ -112,6 +113,12 @@ impl Forwarder {
         Ok(())
     }
 
+    /// `sfu_view`: how large `peer` shows the others' videos.
+    pub(crate) fn view(&mut self, peer: &PeerId, tiles: Vec<SfuTile>) -> Result<(), &'static str> {
+        self.members.get_mut(peer).ok_or(NOT_SFU)?.view(tiles);
+        Ok(())
+    }
+
     /// `peer`'s `sfu_answer`. An answer that does not fit leaves its connection unusable, so
     /// it is offered a fresh one.
     pub(crate) fn answer(&mut self, peer: &PeerId, sdp: &str, now: Instant) -> Result<(), String> {
@@ -119,14 +126,7 @@ impl Forwarder {
         // Changes that waited for this answer can be offered now.
         self.changed = true;
         match member.answer(sdp) {
-            Ok(opened) => {
-                for (from, kind) in opened {
-                    if let Some(publisher) = self.members.get_mut(&from) {
-                        publisher.request_keyframe(kind, now);
-                    }
-                }
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(problem) => {
                 if problem == super::member::AnswerProblem::Unfit {
                     self.restart(peer, now)?;
@@ -212,29 +212,36 @@ impl Forwarder {
     fn pass_on(&mut self, from: &PeerId, said: Heard, now: Instant) {
         match said {
             Heard::Media(kind, data) => {
-                let Some(room) = self.members.get(from).map(|m| m.room.clone()) else {
+                let Some((room, live)) = self
+                    .members
+                    .get(from)
+                    .map(|m| (m.room.clone(), m.live_layers(kind, now)))
+                else {
                     return;
                 };
-                let mut keyframe_wanted = false;
+                // The layers some viewer waits for a keyframe of (at most three).
+                let mut keyframes_wanted = Vec::new();
                 for (id, member) in &mut self.members {
                     if id != from && member.room == room {
-                        match member.forward(from, kind, &data) {
-                            Delivery::Sent => self.tally.frames_forwarded += 1,
-                            Delivery::AwaitingKeyframe => keyframe_wanted = true,
-                            Delivery::NotSent => {}
+                        let delivery = member.forward(from, kind, &data, &live);
+                        self.tally.frames_forwarded += u64::from(delivery.sent);
+                        if let Some(rid) = delivery.keyframe_wanted {
+                            if !keyframes_wanted.contains(&rid) {
+                                keyframes_wanted.push(rid);
+                            }
                         }
                     }
                 }
-                if keyframe_wanted {
-                    if let Some(publisher) = self.members.get_mut(from) {
-                        publisher.request_keyframe(kind, now);
+                if let Some(publisher) = self.members.get_mut(from) {
+                    for rid in keyframes_wanted {
+                        publisher.request_keyframe(kind, rid, now);
                     }
                 }
             }
             Heard::OverBudget => self.tally.frames_over_budget += 1,
-            Heard::KeyframeWanted(publisher, kind) => {
+            Heard::KeyframeWanted(publisher, kind, rid) => {
                 if let Some(member) = self.members.get_mut(&publisher) {
-                    member.request_keyframe(kind, now);
+                    member.request_keyframe(kind, rid, now);
                 }
             }
         }

@@ -4,18 +4,19 @@
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use noom_shared::{PeerId, RoomName, SfuOffer, SfuTrack, SfuTrackKind};
+use noom_shared::{PeerId, RoomName, SfuOffer, SfuTile, SfuTrack, SfuTrackKind};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 use super::budget::Budget;
 use super::last_n;
+use super::simulcast::{self, Layer, Layers, Size, Splice};
 
 /// The kinds a participant publishes, each on one m-line of its own.
 pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
@@ -24,9 +25,13 @@ pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
     SfuTrackKind::Screen,
 ];
 
-/// Keyframe requests sent to one publisher's track at most this often: every late joiner
-/// asks, and a burst of them must cost the publisher one keyframe, not one each.
+/// Keyframe requests sent to one layer of a publisher's track at most this often: every late
+/// joiner asks, and a burst of them must cost the publisher one keyframe, not one each.
 const KEYFRAME_REQUESTS_EVERY: Duration = Duration::from_millis(300);
+
+/// The most tiles an `sfu_view` is taken to describe: two (camera, screen) for each other
+/// member of the largest room (`--max-room-size` is at most 64); the rest are ignored.
+const MAX_TILES: usize = 2 * 64;
 
 /// Why an `sfu_answer` was not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,29 +61,37 @@ struct Line {
     open: bool,
     /// Offered as stopped: gone once the answer comes (its m-line may then be reused).
     stopping: bool,
-    /// A video line waits for a keyframe: frames that depend on earlier ones the receiver
-    /// never got would only show as garbage.
-    keyframe_awaited: bool,
+    /// The publisher's layer it forwards now (see `simulcast.rs`); `None` while it waits for
+    /// a keyframe: frames that depend on earlier ones the receiver never got would only show
+    /// as garbage.
+    layer: Option<Option<Rid>>,
+    splice: Splice,
 }
 
 /// What a member's connection said, for the forwarder to pass on.
 pub(super) enum Heard {
     /// Media on one of its own m-lines.
     Media(SfuTrackKind, Box<MediaData>),
-    /// It wants a keyframe of another participant's track.
-    KeyframeWanted(PeerId, SfuTrackKind),
+    /// It wants a keyframe of a layer of another participant's track.
+    KeyframeWanted(PeerId, SfuTrackKind, Option<Rid>),
     /// A frame of its own not forwarded: it sends more than it may.
     OverBudget,
 }
 
 /// What became of a frame forwarded to one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Delivery {
-    Sent,
-    /// Not sent: the line waits for a keyframe, which the publisher should send.
-    AwaitingKeyframe,
-    /// Not sent: no open line carries it, or video is paused.
-    NotSent,
+pub(super) struct Delivery {
+    pub(super) sent: bool,
+    /// The layer the line waits for a keyframe of, which the publisher should send: the line
+    /// is new or resumed, or changes layer (it keeps the old one until then).
+    pub(super) keyframe_wanted: Option<Option<Rid>>,
+}
+
+impl Delivery {
+    const NOT_SENT: Self = Self {
+        sent: false,
+        keyframe_wanted: None,
+    };
 }
 
 pub(super) struct Member {
@@ -92,7 +105,14 @@ pub(super) struct Member {
     m_lines: usize,
     /// The offer in flight.
     pending: Option<SdpPendingOffer>,
-    keyframe_asked: [Option<Instant>; 3],
+    /// When a keyframe of each layer of its tracks was last asked for.
+    keyframe_asked: Vec<(SfuTrackKind, Option<Rid>, Instant)>,
+    /// The layers its camera and its screen arrive in.
+    camera_layers: Layers,
+    screen_layers: Layers,
+    /// How large it shows the others' videos (`sfu_view`); a track not in it gets the
+    /// largest layer.
+    views: HashMap<(PeerId, SfuTrackKind), Size>,
     /// What it may still publish.
     budget: Budget,
     /// It asked for no video (`sfu_pause`), e.g. while its page is hidden.
@@ -132,7 +152,10 @@ impl Member {
             lines: Vec::new(),
             m_lines: 0,
             pending: None,
-            keyframe_asked: [None; 3],
+            keyframe_asked: Vec::new(),
+            camera_layers: Layers::default(),
+            screen_layers: Layers::default(),
+            views: HashMap::new(),
             budget: Budget::new(max_kbps, now),
             video_paused: false,
             last_spoke: None,
@@ -161,7 +184,8 @@ impl Member {
         let own = *self.own.get_or_insert_with(|| {
             self.m_lines += PUBLISHED.len();
             PUBLISHED.map(|kind| {
-                change.add_media(media_kind(kind), Direction::RecvOnly, None, None, None)
+                let layers = (kind == SfuTrackKind::Camera).then(simulcast::camera_layers);
+                change.add_media(media_kind(kind), Direction::RecvOnly, None, None, layers)
             })
         });
         for (from, kind) in missing {
@@ -180,7 +204,8 @@ impl Member {
                 mid,
                 open: false,
                 stopping: false,
-                keyframe_awaited: is_video(*kind),
+                layer: None,
+                splice: Splice::default(),
             });
         }
         for line in &mut self.lines {
@@ -234,12 +259,9 @@ impl Member {
         Some(self.m_lines + own + new)
     }
 
-    /// Takes the answer to the offer in flight; returns the tracks it opened, whose
-    /// publishers should send a keyframe.
-    pub(super) fn answer(
-        &mut self,
-        sdp: &str,
-    ) -> Result<Vec<(PeerId, SfuTrackKind)>, AnswerProblem> {
+    /// Takes the answer to the offer in flight. The video lines it opens ask for keyframes
+    /// when their first frames come (see [`Member::forward`]).
+    pub(super) fn answer(&mut self, sdp: &str) -> Result<(), AnswerProblem> {
         if self.pending.is_none() {
             return Err(AnswerProblem::NotAwaited);
         }
@@ -251,14 +273,10 @@ impl Member {
             .map_err(|_| AnswerProblem::Unfit)?;
         self.woken = true;
         self.lines.retain(|l| !l.stopping);
-        let mut opened = Vec::new();
         for line in &mut self.lines {
-            if !line.open {
-                line.open = true;
-                opened.push((line.from.clone(), line.kind));
-            }
+            line.open = true;
         }
-        Ok(opened)
+        Ok(())
     }
 
     /// Whether `input` belongs to this member's connection.
@@ -322,7 +340,7 @@ impl Member {
                         // A frame after a gap (a packet lost on the way in) breaks every
                         // subscriber's picture until the next keyframe: ask for one now.
                         if !data.contiguous {
-                            self.request_keyframe(kind, now);
+                            self.request_keyframe(kind, data.rid, now);
                         }
                         let loud = data.ext_vals.audio_level >= Some(last_n::SPEAKING_DBOV);
                         if kind == SfuTrackKind::Audio && loud {
@@ -331,12 +349,17 @@ impl Member {
                         if kind == SfuTrackKind::Camera {
                             self.last_camera_frame = Some(now);
                         }
+                        if let Some(layers) = self.layers_mut(kind) {
+                            layers.saw(&data, now);
+                        }
                         heard.push(Heard::Media(kind, Box::new(data)));
                     }
                 }
                 Ok(Output::Event(Event::KeyframeRequest(request))) => {
                     if let Some(line) = self.lines.iter().find(|l| l.mid == request.mid) {
-                        heard.push(Heard::KeyframeWanted(line.from.clone(), line.kind));
+                        if let Some(layer) = line.layer {
+                            heard.push(Heard::KeyframeWanted(line.from.clone(), line.kind, layer));
+                        }
                     }
                 }
                 Ok(Output::Event(Event::IceConnectionStateChange(state))) => {
@@ -356,7 +379,9 @@ impl Member {
     pub(super) fn pause_video(&mut self, paused: bool) {
         if self.video_paused && !paused {
             for line in &mut self.lines {
-                line.keyframe_awaited = is_video(line.kind);
+                if is_video(line.kind) {
+                    line.layer = None;
+                }
             }
         }
         self.video_paused = paused;
@@ -380,76 +405,143 @@ impl Member {
                 .as_ref()
                 .is_none_or(|set| set.contains(&line.from));
             if line.kind == SfuTrackKind::Camera && !was_sent {
-                line.keyframe_awaited = true;
+                line.layer = None;
             }
         }
         self.cameras = cameras;
         true
     }
 
-    /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open.
-    /// A line may still wait for a keyframe, which `from` should then send: the request made
-    /// when the line opened fails if `from`'s track had not begun yet.
+    /// `sfu_view`: how large it shows each of the others' videos from now on.
+    pub(super) fn view(&mut self, tiles: Vec<SfuTile>) {
+        self.views = tiles
+            .into_iter()
+            .take(MAX_TILES)
+            .map(|tile| {
+                let size = Size {
+                    width: tile.width,
+                    height: tile.height,
+                };
+                ((tile.peer_id, tile.kind), size)
+            })
+            .collect();
+    }
+
+    /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open
+    /// and if it is the layer that fits the tile this member shows it in (`live`: the layers
+    /// the track arrives in now). A line that waits for a keyframe, of its first layer or of
+    /// the one it changes to, says so: the request made when it opened fails if `from`'s
+    /// track had not begun yet.
     pub(super) fn forward(
         &mut self,
         from: &PeerId,
         kind: SfuTrackKind,
         data: &MediaData,
+        live: &[Layer],
     ) -> Delivery {
         let Some(line) = self
             .lines
             .iter_mut()
             .find(|l| l.open && !l.stopping && l.from == *from && l.kind == kind)
         else {
-            return Delivery::NotSent;
+            return Delivery::NOT_SENT;
         };
         let camera_not_chosen = kind == SfuTrackKind::Camera
             && self.cameras.as_ref().is_some_and(|set| !set.contains(from));
-        if (self.video_paused && is_video(kind)) || camera_not_chosen {
-            return Delivery::NotSent;
-        }
-        if line.keyframe_awaited {
-            if !data.is_keyframe() {
-                return Delivery::AwaitingKeyframe;
+        let shown = self.views.get(&(from.clone(), kind)).copied();
+        let tile_hidden = shown.is_some_and(|size| size.width == 0 || size.height == 0);
+        if is_video(kind) && (self.video_paused || camera_not_chosen || tile_hidden) {
+            if tile_hidden {
+                // Shown again, it starts at a keyframe.
+                line.layer = None;
             }
-            line.keyframe_awaited = false;
+            return Delivery::NOT_SENT;
         }
+        let target = if is_video(kind) {
+            simulcast::fit(live, shown).unwrap_or(data.rid)
+        } else {
+            data.rid
+        };
+        let changing = line.layer != Some(target);
+        let switched = if data.rid == target && changing {
+            if is_video(kind) && !data.is_keyframe() {
+                return Delivery {
+                    sent: false,
+                    keyframe_wanted: Some(target),
+                };
+            }
+            line.layer = Some(target);
+            true
+        } else if line.layer == Some(data.rid) {
+            // The layer it had, until the new one's keyframe comes.
+            false
+        } else {
+            return Delivery {
+                sent: false,
+                keyframe_wanted: changing.then_some(target),
+            };
+        };
+        let keyframe_wanted = (line.layer != Some(target)).then_some(target);
+        let time = line.splice.stamp(data.time, data.network_time, switched);
         let Some(writer) = self.rtc.writer(line.mid) else {
-            return Delivery::NotSent;
+            return Delivery::NOT_SENT;
         };
         let Some(pt) = writer.match_params(data.params) else {
-            return Delivery::NotSent;
+            return Delivery::NOT_SENT;
         };
         // A write fails only for a line being torn down: the frame is simply not sent.
-        match writer.write(pt, data.network_time, data.time, data.data.clone()) {
-            Ok(()) => {
-                self.woken = true;
-                Delivery::Sent
-            }
-            Err(_) => Delivery::NotSent,
+        let sent = writer
+            .write(pt, data.network_time, time, data.data.clone())
+            .is_ok();
+        self.woken |= sent;
+        Delivery {
+            sent,
+            keyframe_wanted,
         }
     }
 
-    /// Asks this member for a keyframe of its `kind` track, unless asked just now.
-    pub(super) fn request_keyframe(&mut self, kind: SfuTrackKind, now: Instant) {
+    /// The layers its `kind` track arrives in, now.
+    pub(super) fn live_layers(&self, kind: SfuTrackKind, now: Instant) -> Vec<Layer> {
+        match kind {
+            SfuTrackKind::Camera => self.camera_layers.live(now),
+            SfuTrackKind::Screen => self.screen_layers.live(now),
+            SfuTrackKind::Audio => Vec::new(),
+        }
+    }
+
+    fn layers_mut(&mut self, kind: SfuTrackKind) -> Option<&mut Layers> {
+        match kind {
+            SfuTrackKind::Camera => Some(&mut self.camera_layers),
+            SfuTrackKind::Screen => Some(&mut self.screen_layers),
+            SfuTrackKind::Audio => None,
+        }
+    }
+
+    /// Asks this member for a keyframe of layer `rid` of its `kind` track, unless asked just
+    /// now.
+    pub(super) fn request_keyframe(&mut self, kind: SfuTrackKind, rid: Option<Rid>, now: Instant) {
         let Some(index) = PUBLISHED.iter().position(|k| *k == kind) else {
             return;
         };
-        let recent = self.keyframe_asked[index]
-            .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUESTS_EVERY);
         let Some(mid) = self.own.map(|own| own[index]) else {
             return;
         };
+        self.keyframe_asked
+            .retain(|(_, _, at)| now.saturating_duration_since(*at) < KEYFRAME_REQUESTS_EVERY);
+        let recent = self
+            .keyframe_asked
+            .iter()
+            .any(|(k, r, _)| *k == kind && *r == rid);
         if recent || !is_video(kind) {
             return;
         }
         if let Some(mut writer) = self.rtc.writer(mid) {
             if writer
-                .request_keyframe(None, KeyframeRequestKind::Pli)
+                .request_keyframe(rid, KeyframeRequestKind::Pli)
                 .is_ok()
             {
                 self.woken = true;
-                self.keyframe_asked[index] = Some(now);
+                self.keyframe_asked.push((kind, rid, now));
             }
         }
     }

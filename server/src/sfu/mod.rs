@@ -17,6 +17,7 @@ mod forwarder;
 mod last_n;
 mod member;
 mod sdp;
+mod simulcast;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,8 @@ pub(crate) enum Command {
     Restart(PeerId),
     /// `sfu_pause`: stop (true) or resume the video sent to the member.
     Pause(PeerId, bool),
+    /// `sfu_view`: how large the member shows the others' videos.
+    View(PeerId, Vec<noom_shared::SfuTile>),
 }
 
 impl From<MediaChange> for Command {
@@ -56,6 +59,7 @@ impl From<MediaChange> for Command {
             MediaChange::Request(peer, SfuRequest::Answer { sdp }) => Self::Answer(peer, sdp),
             MediaChange::Request(peer, SfuRequest::Restart) => Self::Restart(peer),
             MediaChange::Request(peer, SfuRequest::Pause { video }) => Self::Pause(peer, video),
+            MediaChange::Request(peer, SfuRequest::View { tiles }) => Self::View(peer, tiles),
         }
     }
 }
@@ -228,6 +232,10 @@ fn obey(forwarder: &mut Forwarder, command: Command, tell: &Tell) {
             .map(|e| (peer, e.to_owned())),
         Command::Pause(peer, video) => forwarder
             .pause_video(&peer, video)
+            .err()
+            .map(|e| (peer, e.to_owned())),
+        Command::View(peer, tiles) => forwarder
+            .view(&peer, tiles)
             .err()
             .map(|e| (peer, e.to_owned())),
     };

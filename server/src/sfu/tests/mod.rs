@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuCameras, SfuOffer, SfuTrackKind};
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
-use str0m::media::{MediaTime, Mid};
+use str0m::media::{MediaTime, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
@@ -40,6 +40,16 @@ struct Client {
     cameras: Option<SfuCameras>,
     /// The most m-lines an offer to it had.
     most_m_lines: usize,
+    /// The simulcast layers its camera sends, smallest first; none: one layer, no rid.
+    layers: Vec<TestLayer>,
+}
+
+/// A simulcast layer a test client sends: its rid and picture size.
+#[derive(Debug, Clone, Copy)]
+struct TestLayer {
+    rid: &'static str,
+    width: u16,
+    height: u16,
 }
 
 impl Client {
@@ -60,6 +70,7 @@ impl Client {
             most_m_lines: 0,
             speaking: false,
             cameras: None,
+            layers: Vec::new(),
         }
     }
 
@@ -274,10 +285,37 @@ fn send_video(client: &mut Client, now: Instant) {
     } else {
         VP8_DELTA
     };
-    let frame = vec![first; client.video_frame_bytes];
-    if write_own(client, SfuTrackKind::Camera, Codec::Vp8, now, frame) {
+    let layers: Vec<Option<TestLayer>> = if client.layers.is_empty() {
+        vec![None]
+    } else {
+        client.layers.iter().copied().map(Some).collect()
+    };
+    let mut sent = false;
+    for layer in layers {
+        let frame = match layer {
+            None => vec![first; client.video_frame_bytes],
+            Some(layer) => layer_frame(layer, first == VP8_KEYFRAME, client.video_frame_bytes),
+        };
+        let rid = layer.map(|l| Rid::from(l.rid));
+        sent |= write_own_layer(client, SfuTrackKind::Camera, Codec::Vp8, now, frame, rid);
+    }
+    if sent {
         client.keyframe_due = false;
     }
+}
+
+/// A pretend VP8 frame of `layer`: a keyframe carries the layer's size in its header (RFC
+/// 6386 9.1); the byte after the header names the layer.
+fn layer_frame(layer: TestLayer, keyframe: bool, bytes: usize) -> Vec<u8> {
+    let mut frame = vec![VP8_DELTA, 0, 0, 0x9d, 0x01, 0x2a];
+    if keyframe {
+        frame[0] = VP8_KEYFRAME;
+    }
+    frame.extend(layer.width.to_le_bytes());
+    frame.extend(layer.height.to_le_bytes());
+    frame.push(layer.rid.as_bytes()[0]);
+    frame.resize(bytes.max(frame.len()), 0);
+    frame
 }
 
 /// Writes `frame` on the client's own `kind` line once it is connected; false before.
@@ -288,6 +326,18 @@ fn write_own(
     now: Instant,
     frame: Vec<u8>,
 ) -> bool {
+    write_own_layer(client, kind, codec, now, frame, None)
+}
+
+/// Like [`write_own`], on the simulcast layer `rid` if given.
+fn write_own_layer(
+    client: &mut Client,
+    kind: SfuTrackKind,
+    codec: Codec,
+    now: Instant,
+    frame: Vec<u8>,
+    rid: Option<Rid>,
+) -> bool {
     if client.offer.is_none() || !client.rtc.is_connected() {
         return false;
     }
@@ -296,6 +346,9 @@ fn write_own(
     let Some(mut writer) = client.rtc.writer(mid) else {
         return false;
     };
+    if let Some(rid) = rid {
+        writer = writer.rid(rid);
+    }
     if kind == SfuTrackKind::Audio {
         // dBov: a voice, or silence.
         writer = writer.audio_level(if speaking { -20 } else { -127 }, speaking);
@@ -547,3 +600,4 @@ fn a_paused_viewer_gets_audio_only_and_video_again_from_a_keyframe() {
 }
 
 mod rooms_that_change;
+mod simulcast;
