@@ -27,6 +27,10 @@ const LEVEL_SAMPLING: Duration = Duration::from_millis(150);
 /// How often each link's stats are read for the quality indicators.
 const STATS_SAMPLING: Duration = Duration::from_secs(1);
 
+/// How often, in an SFU room, the tiles are measured for the server (`sfu_view`): a change of
+/// layout reaches it within this.
+const VIEW_SAMPLING: Duration = Duration::from_millis(500);
+
 /// Narrower than this, the chat starts closed so the video gets the screen.
 const WIDE_SCREEN_PX: f64 = 900.0;
 
@@ -72,6 +76,9 @@ pub fn CallView(
         on_cleanup(move || handle.clear());
     }
     if let Ok(handle) = set_interval_with_handle(move || session.sample_stats(), STATS_SAMPLING) {
+        on_cleanup(move || handle.clear());
+    }
+    if let Ok(handle) = set_interval_with_handle(move || session.report_view(), VIEW_SAMPLING) {
         on_cleanup(move || handle.clear());
     }
     let keys = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {

@@ -29,6 +29,15 @@ use super::media::{Kind, first_track};
 use super::peer::{LinkState, configuration};
 use super::stats::StatsProbe;
 
+/// The camera's simulcast layers the server's offer asks for, by rid: how much each is scaled
+/// down from the capture, and its most bits per second. The browser leaves out the layers a
+/// small camera or a weak uplink cannot carry, from the top.
+const CAMERA_LAYERS: [(&str, f64, u32); 3] = [
+    ("q", 4.0, 150_000),
+    ("h", 2.0, 500_000),
+    ("f", 1.0, 1_500_000),
+];
+
 /// A participant's stream arrived.
 pub type OnPeerStream = Box<dyn Fn(&PeerId, MediaStream)>;
 
@@ -211,6 +220,39 @@ impl Shared {
         if let Some(sdp) = self.pc.local_description().map(|d| d.sdp()) {
             (self.events.answer)(sdp);
         }
+        self.scale_camera_layers().await
+    }
+
+    /// Sizes and caps our camera's simulcast layers (the encodings the offer's rids made).
+    async fn scale_camera_layers(&self) -> Result<(), JsValue> {
+        let Some(transceiver) = self.transceiver(&self.me, SfuTrackKind::Camera) else {
+            return Ok(());
+        };
+        let sender = transceiver.sender();
+        let call = |name: &str, args: &js_sys::Array| -> Result<JsValue, JsValue> {
+            let method: js_sys::Function =
+                js_sys::Reflect::get(&sender, &name.into())?.dyn_into()?;
+            method.apply(&sender, args)
+        };
+        let parameters = call("getParameters", &js_sys::Array::new())?;
+        let encodings: js_sys::Array =
+            js_sys::Reflect::get(&parameters, &"encodings".into())?.dyn_into()?;
+        if encodings.length() < 2 {
+            return Ok(());
+        }
+        for encoding in encodings.iter() {
+            let rid = js_sys::Reflect::get(&encoding, &"rid".into())?.as_string();
+            let Some((_, scale, bitrate)) = CAMERA_LAYERS
+                .iter()
+                .find(|(layer, _, _)| rid.as_deref() == Some(*layer))
+            else {
+                continue;
+            };
+            js_sys::Reflect::set(&encoding, &"scaleResolutionDownBy".into(), &(*scale).into())?;
+            js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &(*bitrate).into())?;
+        }
+        let set = call("setParameters", &js_sys::Array::of1(&parameters))?;
+        JsFuture::from(js_sys::Promise::from(set)).await?;
         Ok(())
     }
 

@@ -84,7 +84,11 @@ impl Session {
         match SfuLink::new(me, &ice, local.as_ref(), screen.as_ref(), self.sfu_events()) {
             Ok(link) => {
                 let opened = link.id();
-                self.inner.update_value(|i| i.sfu = Some(link));
+                self.inner.update_value(|i| {
+                    i.sfu = Some(link);
+                    // The server knows nothing of a new connection's tiles.
+                    i.view_sent = None;
+                });
                 // As for a peer link: one that never connects (no path, a lost handshake) is
                 // replaced rather than left trying.
                 self.replace_sfu_later(opened, SFU_CONNECT_WITHIN, |s| s != LinkState::Connected);

@@ -29,6 +29,7 @@ pub mod ledger;
 mod media_mode;
 mod roster;
 mod transfers;
+mod view;
 pub mod welcome;
 
 use std::collections::HashMap;
@@ -111,6 +112,8 @@ struct Inner {
     /// Last-N in a large SFU room: the only others whose cameras the server sends us
     /// (`sfu_cameras`); `None`, everyone's.
     cameras_only: Option<Vec<PeerId>>,
+    /// The tile sizes last told the SFU (`sfu_view`), on the SFU link we have now.
+    view_sent: Option<Vec<noom_shared::SfuTile>>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
     meters: HashMap<PeerId, LevelMeter>,
