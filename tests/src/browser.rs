@@ -72,12 +72,18 @@ impl Browser {
     /// Like [`Browser::launch`], and screen sharing (`getDisplayMedia`) picks the whole screen
     /// without showing a picker. The switch that does it accepts every permission prompt, so
     /// [`Browser::open_blocking`] cannot block anything in this browser. The fake camera is
-    /// small (160×120 at 10 frames a second, from [`small_camera_clip`]): four or five pages
+    /// small (160×120 at 10 frames a second, from [`camera_clip`]): four or five pages
     /// encoding one another's video beside a shared screen then fit on two cores.
     pub async fn launch_for_screen_sharing() -> Self {
+        Self::launch_with_camera(160, 120).await
+    }
+
+    /// Like [`Browser::launch_for_screen_sharing`], with a `width`×`height` fake camera at 10
+    /// frames a second (Chromium encodes all three simulcast layers only from 1280×720).
+    pub async fn launch_with_camera(width: usize, height: usize) -> Self {
         let clip = format!(
             "use-file-for-fake-video-capture={}",
-            small_camera_clip().display()
+            camera_clip(width, height).display()
         );
         Self::launch_with(&["use-fake-ui-for-media-stream", &clip]).await
     }
@@ -531,22 +537,20 @@ fn origin(url: &str) -> String {
     url[..end].to_owned()
 }
 
-/// A one-second 160×120 Y4M clip at 10 frames a second, a bright bar moving across grey, for
-/// Chromium's file-fed fake camera (it loops the clip). Written once per machine.
-pub fn small_camera_clip() -> PathBuf {
-    const W: usize = 160;
-    const H: usize = 120;
-    let path = std::env::temp_dir().join("noom-camera-160x120.y4m");
+/// A one-second `W`×`H` Y4M clip at 10 frames a second, a bright bar moving across grey, for
+/// Chromium's file-fed fake camera (it loops the clip). Written once per machine and size.
+pub fn camera_clip(width: usize, height: usize) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("noom-camera-{width}x{height}.y4m"));
     if path.is_file() {
         return path;
     }
-    let mut clip = format!("YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    let mut clip = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
     for frame in 0..10 {
         clip.extend_from_slice(b"FRAME\n");
-        let bar = frame * W / 10;
-        for _y in 0..H {
-            clip.extend((0..W).map(|x| {
-                if x >= bar && x < bar + W / 10 {
+        let bar = frame * width / 10;
+        for _y in 0..height {
+            clip.extend((0..width).map(|x| {
+                if x >= bar && x < bar + width / 10 {
                     235
                 } else {
                     96
@@ -554,10 +558,13 @@ pub fn small_camera_clip() -> PathBuf {
             }));
         }
         // Chroma planes, a quarter each: a tint that changes per frame.
-        clip.extend(std::iter::repeat_n(128 + frame as u8 * 4, W * H / 4));
-        clip.extend(std::iter::repeat_n(128, W * H / 4));
+        clip.extend(std::iter::repeat_n(
+            128 + frame as u8 * 4,
+            width * height / 4,
+        ));
+        clip.extend(std::iter::repeat_n(128, width * height / 4));
     }
-    let partial = path.with_extension("partial");
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
     std::fs::write(&partial, clip).expect("write the fake camera clip");
     std::fs::rename(&partial, &path).expect("move the fake camera clip into place");
     path
