@@ -94,6 +94,23 @@ impl Delivery {
     };
 }
 
+/// How large a viewer shows one other member's camera and screen; `None`: it did not say.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tiles {
+    camera: Option<Size>,
+    screen: Option<Size>,
+}
+
+impl Tiles {
+    fn of(self, kind: SfuTrackKind) -> Option<Size> {
+        match kind {
+            SfuTrackKind::Camera => self.camera,
+            SfuTrackKind::Screen => self.screen,
+            SfuTrackKind::Audio => None,
+        }
+    }
+}
+
 pub(super) struct Member {
     pub(super) room: RoomName,
     rtc: Rtc,
@@ -112,7 +129,7 @@ pub(super) struct Member {
     screen_layers: Layers,
     /// How large it shows the others' videos (`sfu_view`); a track not in it gets the
     /// largest layer.
-    views: HashMap<(PeerId, SfuTrackKind), Size>,
+    views: HashMap<PeerId, Tiles>,
     /// What it may still publish.
     budget: Budget,
     /// It asked for no video (`sfu_pause`), e.g. while its page is hidden.
@@ -414,17 +431,19 @@ impl Member {
 
     /// `sfu_view`: how large it shows each of the others' videos from now on.
     pub(super) fn view(&mut self, tiles: Vec<SfuTile>) {
-        self.views = tiles
-            .into_iter()
-            .take(MAX_TILES)
-            .map(|tile| {
-                let size = Size {
-                    width: tile.width,
-                    height: tile.height,
-                };
-                ((tile.peer_id, tile.kind), size)
-            })
-            .collect();
+        self.views.clear();
+        for tile in tiles.into_iter().take(MAX_TILES) {
+            let size = Some(Size {
+                width: tile.width,
+                height: tile.height,
+            });
+            let shown = self.views.entry(tile.peer_id).or_default();
+            match tile.kind {
+                SfuTrackKind::Camera => shown.camera = size,
+                SfuTrackKind::Screen => shown.screen = size,
+                SfuTrackKind::Audio => {}
+            }
+        }
     }
 
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open
@@ -446,18 +465,18 @@ impl Member {
         else {
             return Delivery::NOT_SENT;
         };
-        let camera_not_chosen = kind == SfuTrackKind::Camera
-            && self.cameras.as_ref().is_some_and(|set| !set.contains(from));
-        let shown = self.views.get(&(from.clone(), kind)).copied();
-        let tile_hidden = shown.is_some_and(|size| size.width == 0 || size.height == 0);
-        if is_video(kind) && (self.video_paused || camera_not_chosen || tile_hidden) {
-            if tile_hidden {
-                // Shown again, it starts at a keyframe.
-                line.layer = None;
-            }
-            return Delivery::NOT_SENT;
-        }
         let target = if is_video(kind) {
+            let camera_not_chosen = kind == SfuTrackKind::Camera
+                && self.cameras.as_ref().is_some_and(|set| !set.contains(from));
+            let shown = self.views.get(from).and_then(|tiles| tiles.of(kind));
+            let tile_hidden = shown.is_some_and(|size| size.width == 0 || size.height == 0);
+            if self.video_paused || camera_not_chosen || tile_hidden {
+                if tile_hidden {
+                    // Shown again, it starts at a keyframe.
+                    line.layer = None;
+                }
+                return Delivery::NOT_SENT;
+            }
             simulcast::fit(live, shown).unwrap_or(data.rid)
         } else {
             data.rid
