@@ -369,6 +369,10 @@ pub enum SfuTrackKind {
     Screen,
 }
 
+/// The rids of the simulcast layers an `sfu_offer` asks the receiver's own camera m-line for,
+/// smallest first: a quarter, half and full size.
+pub const CAMERA_LAYER_RIDS: [&str; 3] = ["q", "h", "f"];
+
 /// One m-line of an `sfu_offer`: whose track it carries (the receiver's own for the three it
 /// publishes on), by `mid`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

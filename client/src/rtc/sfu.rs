@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
-use noom_shared::{PeerId, SfuOffer, SfuTrack, SfuTrackKind};
+use noom_shared::{CAMERA_LAYER_RIDS, PeerId, SfuOffer, SfuTrack, SfuTrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
@@ -29,14 +29,10 @@ use super::media::{Kind, first_track};
 use super::peer::{LinkState, configuration};
 use super::stats::StatsProbe;
 
-/// The camera's simulcast layers the server's offer asks for, by rid: how much each is scaled
-/// down from the capture, and its most bits per second. The browser leaves out the layers a
-/// small camera or a weak uplink cannot carry, from the top.
-const CAMERA_LAYERS: [(&str, f64, u32); 3] = [
-    ("q", 4.0, 150_000),
-    ("h", 2.0, 500_000),
-    ("f", 1.0, 1_500_000),
-];
+/// The camera's simulcast layers the server's offer asks for, in `CAMERA_LAYER_RIDS`' order:
+/// how much each is scaled down from the capture, and its most bits per second. The browser
+/// leaves out the layers a small camera or a weak uplink cannot carry, from the top.
+const CAMERA_LAYERS: [(f64, u32); 3] = [(4.0, 150_000), (2.0, 500_000), (1.0, 1_500_000)];
 
 /// A participant's stream arrived.
 pub type OnPeerStream = Box<dyn Fn(&PeerId, MediaStream)>;
@@ -242,14 +238,15 @@ impl Shared {
         }
         for encoding in encodings.iter() {
             let rid = js_sys::Reflect::get(&encoding, &"rid".into())?.as_string();
-            let Some((_, scale, bitrate)) = CAMERA_LAYERS
+            let Some((scale, bitrate)) = CAMERA_LAYER_RIDS
                 .iter()
-                .find(|(layer, _, _)| rid.as_deref() == Some(*layer))
+                .position(|layer| rid.as_deref() == Some(*layer))
+                .map(|index| CAMERA_LAYERS[index])
             else {
                 continue;
             };
-            js_sys::Reflect::set(&encoding, &"scaleResolutionDownBy".into(), &(*scale).into())?;
-            js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &(*bitrate).into())?;
+            js_sys::Reflect::set(&encoding, &"scaleResolutionDownBy".into(), &scale.into())?;
+            js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &bitrate.into())?;
         }
         let set = call("setParameters", &js_sys::Array::of1(&parameters))?;
         JsFuture::from(js_sys::Promise::from(set)).await?;

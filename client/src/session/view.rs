@@ -4,7 +4,7 @@
 //! (the layout, the window's size and zoom all change it) and sent only when it changed.
 
 use leptos::prelude::*;
-use noom_shared::{ClientMessage, Media, PeerId, SfuTile, SfuTrackKind, SfuView};
+use noom_shared::{ClientMessage, PeerId, SfuTile, SfuTrackKind, SfuView};
 use wasm_bindgen::JsCast;
 
 use super::Session;
@@ -12,9 +12,8 @@ use super::Session;
 impl Session {
     /// Measures the remote tiles and tells the SFU if their sizes changed.
     pub fn report_view(self) {
-        if self.media() != Media::Sfu
-            || self.inner.try_with_value(|i| i.sfu.is_none()) != Some(false)
-        {
+        // Only an SFU room has an SFU link.
+        if self.inner.try_with_value(|i| i.sfu.is_some()) != Some(true) {
             return;
         }
         let Some(tiles) = measure_tiles() else { return };

@@ -10,15 +10,13 @@
 
 use std::time::{Duration, Instant};
 
+use noom_shared::CAMERA_LAYER_RIDS;
 use str0m::media::{MediaData, MediaTime, Rid, Simulcast, SimulcastLayer};
-
-/// The camera's layers, smallest first: the order the client scales them down by (4, 2, 1).
-pub(super) const CAMERA_RIDS: [&str; 3] = ["q", "h", "f"];
 
 /// What the server's offer asks a camera m-line to receive.
 pub(super) fn camera_layers() -> Simulcast {
     let mut simulcast = Simulcast::new();
-    for rid in CAMERA_RIDS {
+    for rid in CAMERA_LAYER_RIDS {
         simulcast.add_recv_layer(SimulcastLayer::new(rid));
     }
     simulcast
@@ -89,8 +87,8 @@ impl Layers {
 /// Where a rid sorts among the camera's layers; a track without layers, or a rid this server
 /// did not offer, sorts last.
 fn rank(rid: Option<Rid>) -> usize {
-    rid.and_then(|rid| CAMERA_RIDS.iter().position(|known| &*rid == *known))
-        .unwrap_or(CAMERA_RIDS.len())
+    rid.and_then(|rid| CAMERA_LAYER_RIDS.iter().position(|known| &*rid == *known))
+        .unwrap_or(CAMERA_LAYER_RIDS.len())
 }
 
 /// The layer to forward to a viewer that shows the track at `shown` (`None`: it did not say,
