@@ -9,14 +9,18 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use noom_shared::{PeerId, RoomName, SfuOffer, SfuTile, SfuTrack, SfuTrackKind};
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use super::allocation::{self, Downlink, Wanted};
 use super::budget::Budget;
 use super::last_n;
-use super::simulcast::{self, Layer, Layers, Size, Splice};
+use super::line::Line;
+use super::simulcast::{self, Layer, Layers};
+use super::viewing::{Showing, Viewing};
 
 /// The kinds a participant publishes, each on one m-line of its own.
 pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
@@ -28,10 +32,6 @@ pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
 /// Keyframe requests sent to one layer of a publisher's track at most this often: every late
 /// joiner asks, and a burst of them must cost the publisher one keyframe, not one each.
 const KEYFRAME_REQUESTS_EVERY: Duration = Duration::from_millis(300);
-
-/// The most tiles an `sfu_view` is taken to describe: two (camera, screen) for each other
-/// member of the largest room (`--max-room-size` is at most 64); the rest are ignored.
-const MAX_TILES: usize = 2 * 64;
 
 /// Why an `sfu_answer` was not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,23 +49,6 @@ impl AnswerProblem {
             Self::Unfit => "the answer does not fit the offer",
         }
     }
-}
-
-/// A remote participant's track, as sent to this member.
-#[derive(Debug)]
-struct Line {
-    from: PeerId,
-    kind: SfuTrackKind,
-    mid: Mid,
-    /// The answer that opened it came: media may be written to it.
-    open: bool,
-    /// Offered as stopped: gone once the answer comes (its m-line may then be reused).
-    stopping: bool,
-    /// The publisher's layer it forwards now (see `simulcast.rs`); `None` while it waits for
-    /// a keyframe: frames that depend on earlier ones the receiver never got would only show
-    /// as garbage.
-    layer: Option<Option<Rid>>,
-    splice: Splice,
 }
 
 /// What a member's connection said, for the forwarder to pass on.
@@ -94,23 +77,6 @@ impl Delivery {
     };
 }
 
-/// How large a viewer shows one other member's camera and screen; `None`: it did not say.
-#[derive(Debug, Default, Clone, Copy)]
-struct Tiles {
-    camera: Option<Size>,
-    screen: Option<Size>,
-}
-
-impl Tiles {
-    fn of(self, kind: SfuTrackKind) -> Option<Size> {
-        match kind {
-            SfuTrackKind::Camera => self.camera,
-            SfuTrackKind::Screen => self.screen,
-            SfuTrackKind::Audio => None,
-        }
-    }
-}
-
 pub(super) struct Member {
     pub(super) room: RoomName,
     rtc: Rtc,
@@ -127,19 +93,16 @@ pub(super) struct Member {
     /// The layers its camera and its screen arrive in.
     camera_layers: Layers,
     screen_layers: Layers,
-    /// How large it shows the others' videos (`sfu_view`); a track not in it gets the
-    /// largest layer.
-    views: HashMap<PeerId, Tiles>,
+    /// Whether and how large it shows the others' videos.
+    viewing: Viewing,
     /// What it may still publish.
     budget: Budget,
-    /// It asked for no video (`sfu_pause`), e.g. while its page is hidden.
-    video_paused: bool,
+    /// What the server's bandwidth estimate says of its downlink (see `allocation.rs`).
+    downlink: Downlink,
     /// When its audio last sounded like speech (for last-N).
     pub(super) last_spoke: Option<Instant>,
     /// When its camera last sent a frame.
     last_camera_frame: Option<Instant>,
-    /// Whose cameras it gets: `None`, everyone's (see `last_n.rs`).
-    cameras: Option<BTreeSet<PeerId>>,
     /// Its connection was given something (a datagram, media to send, a negotiation) since
     /// it was last polled; otherwise it needs polling only at `next_poll`, its own timeout.
     woken: bool,
@@ -158,6 +121,10 @@ impl Member {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
+            // The estimate of what its downlink carries caps the layers it is sent. It
+            // starts where a grid of thumbnails and one speaker fit, and follows the
+            // browser's congestion feedback from there.
+            .enable_bwe(Some(Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
             .build(now);
         if let Ok(host) = Candidate::host(candidate, "udp") {
             rtc.add_local_candidate(host);
@@ -172,12 +139,11 @@ impl Member {
             keyframe_asked: Vec::new(),
             camera_layers: Layers::default(),
             screen_layers: Layers::default(),
-            views: HashMap::new(),
+            viewing: Viewing::default(),
             budget: Budget::new(max_kbps, now),
-            video_paused: false,
+            downlink: Downlink::default(),
             last_spoke: None,
             last_camera_frame: None,
-            cameras: None,
             woken: true,
             next_poll: now,
         }
@@ -215,15 +181,7 @@ impl Member {
                 None,
                 None,
             );
-            self.lines.push(Line {
-                from: from.clone(),
-                kind: *kind,
-                mid,
-                open: false,
-                stopping: false,
-                layer: None,
-                splice: Splice::default(),
-            });
+            self.lines.push(Line::new(from.clone(), *kind, mid));
         }
         for line in &mut self.lines {
             if !line.stopping
@@ -379,6 +337,10 @@ impl Member {
                         }
                     }
                 }
+                Ok(Output::Event(Event::EgressBitrateEstimate(BweKind::Twcc {
+                    estimate,
+                    can_probe,
+                }))) => self.downlink.estimate = can_probe.then(|| estimate.as_u64()),
                 Ok(Output::Event(Event::IceConnectionStateChange(state))) => {
                     tracing::debug!(?state, room = %self.room, "SFU ICE");
                 }
@@ -394,14 +356,14 @@ impl Member {
     /// Stops or resumes every video line to this member; a resumed line starts again at a
     /// keyframe.
     pub(super) fn pause_video(&mut self, paused: bool) {
-        if self.video_paused && !paused {
+        if self.viewing.video_paused && !paused {
             for line in &mut self.lines {
                 if is_video(line.kind) {
                     line.layer = None;
                 }
             }
         }
-        self.video_paused = paused;
+        self.viewing.video_paused = paused;
     }
 
     /// Whether its camera sends now (it sent a frame within [`last_n::CAMERA_OFF_AFTER`]).
@@ -413,37 +375,21 @@ impl Member {
     /// From now on it gets the cameras of `cameras` only (`None`: everyone's); false if that
     /// is what it got already. A camera it gets again starts at a keyframe.
     pub(super) fn choose_cameras(&mut self, cameras: Option<BTreeSet<PeerId>>) -> bool {
-        if cameras == self.cameras {
+        if cameras == self.viewing.cameras {
             return false;
         }
         for line in &mut self.lines {
-            let was_sent = self
-                .cameras
-                .as_ref()
-                .is_none_or(|set| set.contains(&line.from));
-            if line.kind == SfuTrackKind::Camera && !was_sent {
+            if line.kind == SfuTrackKind::Camera && !self.viewing.gets_camera_of(&line.from) {
                 line.layer = None;
             }
         }
-        self.cameras = cameras;
+        self.viewing.cameras = cameras;
         true
     }
 
     /// `sfu_view`: how large it shows each of the others' videos from now on.
     pub(super) fn view(&mut self, tiles: Vec<SfuTile>) {
-        self.views.clear();
-        for tile in tiles.into_iter().take(MAX_TILES) {
-            let size = Some(Size {
-                width: tile.width,
-                height: tile.height,
-            });
-            let shown = self.views.entry(tile.peer_id).or_default();
-            match tile.kind {
-                SfuTrackKind::Camera => shown.camera = size,
-                SfuTrackKind::Screen => shown.screen = size,
-                SfuTrackKind::Audio => {}
-            }
-        }
+        self.viewing.view(tiles);
     }
 
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open
@@ -458,50 +404,32 @@ impl Member {
         data: &MediaData,
         live: &[Layer],
     ) -> Delivery {
-        let Some(line) = self
-            .lines
-            .iter_mut()
-            .find(|l| l.open && !l.stopping && l.from == *from && l.kind == kind)
-        else {
+        let Some(line) = self.lines.iter_mut().find(|l| l.carries(from, kind)) else {
             return Delivery::NOT_SENT;
         };
         let target = if is_video(kind) {
-            let camera_not_chosen = kind == SfuTrackKind::Camera
-                && self.cameras.as_ref().is_some_and(|set| !set.contains(from));
-            let shown = self.views.get(from).and_then(|tiles| tiles.of(kind));
-            let tile_hidden = shown.is_some_and(|size| size.width == 0 || size.height == 0);
-            if self.video_paused || camera_not_chosen || tile_hidden {
-                if tile_hidden {
-                    // Shown again, it starts at a keyframe.
-                    line.layer = None;
+            match self.viewing.showing(from, kind) {
+                Showing::Tile(shown) => {
+                    simulcast::fit(simulcast::at_most(live, line.ceiling), shown)
+                        .unwrap_or(data.rid)
                 }
-                return Delivery::NOT_SENT;
+                Showing::Hidden => {
+                    line.layer = None;
+                    return Delivery::NOT_SENT;
+                }
+                Showing::Off => return Delivery::NOT_SENT,
             }
-            simulcast::fit(live, shown).unwrap_or(data.rid)
         } else {
             data.rid
         };
-        let changing = line.layer != Some(target);
-        let switched = if data.rid == target && changing {
-            if is_video(kind) && !data.is_keyframe() {
-                return Delivery {
-                    sent: false,
-                    keyframe_wanted: Some(target),
-                };
-            }
-            line.layer = Some(target);
-            true
-        } else if line.layer == Some(data.rid) {
-            // The layer it had, until the new one's keyframe comes.
-            false
-        } else {
+        let pass = line.pass(data, target, is_video(kind));
+        let keyframe_wanted = pass.keyframe_wanted;
+        let Some(time) = pass.time else {
             return Delivery {
                 sent: false,
-                keyframe_wanted: changing.then_some(target),
+                keyframe_wanted,
             };
         };
-        let keyframe_wanted = (line.layer != Some(target)).then_some(target);
-        let time = line.splice.stamp(data.time, data.network_time, switched);
         let Some(writer) = self.rtc.writer(line.mid) else {
             return Delivery::NOT_SENT;
         };
@@ -517,6 +445,63 @@ impl Member {
             sent,
             keyframe_wanted,
         }
+    }
+
+    /// Caps the layer of each video it is sent so that together they fit its downlink, given
+    /// `live`, the layers each publisher's tracks arrive in now. Also tells the estimator
+    /// what it would like to send, so that it probes for that much.
+    pub(super) fn allocate(
+        &mut self,
+        live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
+        now: Instant,
+    ) {
+        let mut wanted = Vec::new();
+        let mut capped = Vec::new();
+        let mut audio_lines: u64 = 0;
+        let mut sent: u64 = 0;
+        for (index, line) in self.lines.iter_mut().enumerate() {
+            line.ceiling = None;
+            if !line.open || line.stopping {
+                continue;
+            }
+            if !is_video(line.kind) {
+                audio_lines += 1;
+                continue;
+            }
+            let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
+                continue;
+            };
+            let Showing::Tile(shown) = self.viewing.showing(&line.from, line.kind) else {
+                continue;
+            };
+            let fits = simulcast::fit(layers, shown)
+                .and_then(|rid| layers.iter().position(|layer| layer.rid == rid))
+                .unwrap_or(0);
+            let current = layers.iter().find(|layer| line.layer == Some(layer.rid));
+            sent += current.map_or(0, |layer| layer.bitrate);
+            wanted.push(Wanted {
+                bitrates: layers.iter().map(|layer| layer.bitrate).collect(),
+                fits,
+                priority: shown.map_or(u64::MAX, |s| u64::from(s.width) * u64::from(s.height)),
+            });
+            capped.push((index, layers));
+        }
+        let audio = audio_lines * AUDIO_BPS;
+        let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum::<u64>() + audio;
+        let desired = Bitrate::bps(desired.max(MIN_DESIRED_BPS));
+        let Some(budget) = self.downlink.budget(sent + audio, now) else {
+            self.rtc.bwe().set_bitrate(Bitrate::ZERO, desired);
+            return;
+        };
+        let allocation = allocation::within(budget.saturating_sub(audio), &wanted);
+        for ((index, layers), layer) in capped.into_iter().zip(allocation.layers) {
+            self.lines[index].ceiling = Some(layers[layer].rid);
+        }
+        // Padding up to the next layer lets the estimate grow to where it can be sent.
+        let next = allocation
+            .next
+            .map_or(Bitrate::ZERO, |next| Bitrate::bps(next + audio));
+        self.rtc.bwe().set_bitrate(next, desired);
     }
 
     /// The layers its `kind` track arrives in, now.
@@ -570,6 +555,14 @@ impl Member {
         Some(PUBLISHED[index])
     }
 }
+
+/// Where the estimate of a member's downlink starts: four thumbnails and a speaker at the
+/// client's middle layer (see `client/src/rtc/sfu.rs`) with their audio.
+const INITIAL_DOWNLINK_KBPS: u64 = 2_000;
+/// What each audio track it receives is taken to need (Opus voice is 30-50 kbit/s).
+const AUDIO_BPS: u64 = 40_000;
+/// The least the estimator is asked to probe for.
+const MIN_DESIRED_BPS: u64 = 300_000;
 
 /// How often a member whose connection died is looked at (it waits for `sfu_restart`).
 const IDLE_POLL: Duration = Duration::from_secs(1);

@@ -12,14 +12,17 @@
 //! messages, or a join or leave), so it never waits on media. See docs/protocol.md for the
 //! offer/answer exchange.
 
+mod allocation;
 mod budget;
 mod forwarder;
 mod last_n;
+mod line;
 mod member;
 mod sdp;
 mod simulcast;
 #[cfg(test)]
 mod tests;
+mod viewing;
 
 use std::io;
 use std::net::SocketAddr;
