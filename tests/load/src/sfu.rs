@@ -1,5 +1,6 @@
 //! `sfu`: rooms of K members over real WebRTC through the server's SFU (start it with
-//! `--sfu-udp`, and `--mesh-max` below K). P members of each room publish paced synthetic video,
+//! `--sfu-udp`, and `--mesh-max` below K). P members of each room publish paced synthetic video
+//! (in simulcast layers with `--simulcast-kbps`, which viewers pick from with `--tile`),
 //! S of them (default P) send Opus-sized audio, the rest are muted, and everyone receives what
 //! the server sends it (`sfu_peer.rs`). Once every participant has a frame from every camera it
 //! should get (every publisher's, or the `sfu_cameras` it is told of), a window of
@@ -19,8 +20,9 @@ use tokio_util::sync::CancellationToken;
 use crate::Target;
 use crate::client::{connect_many, run_tag};
 use crate::report::{Report, progress, round};
-use crate::sfu_peer::{self, Plan, Shared};
+use crate::sfu_peer::{self, Plan, Shared, VideoLayer};
 use crate::stats::Usage;
+use noom_shared::CAMERA_LAYER_RIDS;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,9 +38,17 @@ pub struct Args {
     /// are muted and send no audio.
     #[arg(long)]
     speakers: Option<usize>,
-    /// Each publisher's video bitrate.
+    /// Each publisher's video bitrate (without simulcast).
     #[arg(long, default_value_t = 200)]
     video_kbps: u32,
+    /// Send each camera in simulcast layers at these bitrates, smallest first (up to three:
+    /// a quarter, half and the whole of 1280x720), as the browser does with 150,500,1500.
+    #[arg(long, value_delimiter = ',', num_args = 1..=3)]
+    simulcast_kbps: Vec<u32>,
+    /// The size, WIDTHxHEIGHT, every viewer shows each camera at (`sfu_view`): 320x180 gets
+    /// the smallest layer, 1280x720 the largest. Without it viewers get the largest.
+    #[arg(long, value_parser = parse_tile)]
+    tile: Option<(u32, u32)>,
     /// Video frames per second.
     #[arg(long, default_value_t = 15)]
     fps: u32,
@@ -55,6 +65,43 @@ pub struct Args {
 
 /// How long frames still in flight get once the window closes.
 const DRAIN: Duration = Duration::from_millis(300);
+
+/// The picture sizes of up to three simulcast layers, smallest first: the browser scales its
+/// 1280x720 capture down by 4, 2 and 1.
+const LAYER_SIZES: [(u16, u16); 3] = [(320, 180), (640, 360), (1280, 720)];
+
+fn parse_tile(text: &str) -> Result<(u32, u32), String> {
+    let (width, height) = text
+        .split_once('x')
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT"))?;
+    let number = |n: &str| n.parse::<u32>().map_err(|e| format!("{n:?}: {e}"));
+    Ok((number(width)?, number(height)?))
+}
+
+/// The layers each publisher sends: one without a rid at `--video-kbps`, or the simulcast
+/// layers asked for, each at its size (the smallest sizes when fewer than three).
+fn camera_layers(args: &Args) -> Vec<VideoLayer> {
+    let bytes = |kbps: u32| (kbps as usize * 1000 / 8 / args.fps.max(1) as usize).max(32);
+    if args.simulcast_kbps.is_empty() {
+        let (width, height) = LAYER_SIZES[0];
+        return vec![VideoLayer {
+            rid: None,
+            width,
+            height,
+            frame_bytes: bytes(args.video_kbps),
+        }];
+    }
+    args.simulcast_kbps
+        .iter()
+        .zip(CAMERA_LAYER_RIDS.iter().zip(LAYER_SIZES))
+        .map(|(&kbps, (&rid, (width, height)))| VideoLayer {
+            rid: Some(rid),
+            width,
+            height,
+            frame_bytes: bytes(kbps),
+        })
+        .collect()
+}
 
 pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     let publishers = args
@@ -73,7 +120,7 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     shared.cameras_min.store(u64::MAX, Relaxed);
     let stop = CancellationToken::new();
     progress("sfu", shared.frames.clone(), stop.clone());
-    let frame_bytes = (args.video_kbps as usize * 1000 / 8 / args.fps.max(1) as usize).max(32);
+    let layers = camera_layers(args);
     let tag = run_tag();
     let mut tasks = JoinSet::new();
     for (index, conn) in opened.conns.into_iter().enumerate() {
@@ -86,7 +133,8 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
             speaks,
             publishers_heard: publishers - usize::from(publishes),
             fps: args.fps,
-            frame_bytes,
+            layers: layers.clone(),
+            tile: args.tile,
             ip: args.local_ip,
         };
         let room = format!("{tag}-sfu-{}", index / args.room_size);
@@ -163,6 +211,13 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
         shared.cameras_max.load(Relaxed),
         "",
     );
+    for (layer, count) in shared.frames_by_layer.iter().enumerate().take(layers.len()) {
+        report.add(
+            &format!("video_frames_received_layer_{layer}"),
+            count.load(Relaxed),
+            "",
+        );
+    }
     report.add(
         "keyframe_requests",
         shared.keyframe_requests.load(Relaxed),

@@ -1,8 +1,10 @@
 //! One simulated SFU participant: a WebSocket for signaling and a str0m connection over its own
 //! UDP socket, as a browser would have. It answers every `sfu_offer`, sends a 60-byte Opus-sized
-//! audio frame every 20 ms unless muted and, if it publishes, paced synthetic VP8 frames (a
-//! keyframe when asked). Each video frame carries its sender, its number and its send time, so a receiver
-//! can time it, spot gaps and tell whose it is.
+//! audio frame every 20 ms unless muted and, if it publishes, paced synthetic VP8 frames in one
+//! or more simulcast layers (a keyframe of a layer when asked). With a tile size it tells the
+//! server, as a browser's grid would, that it shows every camera that large (`sfu_view`). Each
+//! video frame carries its layer, sender, number and send time, so a receiver can time it, spot
+//! gaps and tell whose it is and which layer it got.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -10,10 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use noom_shared::{ClientMessage, Envelope, ServerMessage, SfuAnswer, SfuTrack, SfuTrackKind};
+use noom_shared::{
+    ClientMessage, Envelope, ServerMessage, SfuAnswer, SfuTile, SfuTrack, SfuTrackKind, SfuView,
+};
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
-use str0m::media::{MediaData, MediaTime, Mid};
+use str0m::media::{MediaData, MediaTime, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -37,6 +41,8 @@ pub struct Shared {
     /// Video frames missing from each sender's numbering, as each receiver saw it.
     pub video_frames_lost: AtomicU64,
     pub keyframe_requests: AtomicU64,
+    /// Video frames received in the window, by the index of their layer.
+    pub frames_by_layer: [AtomicU64; 3],
     pub errors: AtomicU64,
     /// Participants that have a frame from every publisher of their room (or, with last-N,
     /// from as many as `sfu_cameras` says it gets).
@@ -50,8 +56,18 @@ pub struct Shared {
     pub first_frames: SharedLatencies,
 }
 
-/// How one participant behaves.
+/// One picture size a publisher's camera is sent in.
 #[derive(Debug, Clone, Copy)]
+pub struct VideoLayer {
+    /// Its rid; `None`: the camera is sent in this one layer, without simulcast.
+    pub rid: Option<&'static str>,
+    pub width: u16,
+    pub height: u16,
+    pub frame_bytes: usize,
+}
+
+/// How one participant behaves.
+#[derive(Debug, Clone)]
 pub struct Plan {
     /// Its number in the run, carried in its frames.
     pub index: u32,
@@ -61,7 +77,10 @@ pub struct Plan {
     /// The other members of its room that publish.
     pub publishers_heard: usize,
     pub fps: u32,
-    pub frame_bytes: usize,
+    /// Its camera's layers, smallest first (at most three).
+    pub layers: Vec<VideoLayer>,
+    /// The size it shows every other camera at; `None`: it does not say (the largest layer).
+    pub tile: Option<(u32, u32)>,
     /// The address its UDP socket binds (and its ICE candidate names).
     pub ip: IpAddr,
 }
@@ -69,8 +88,11 @@ pub struct Plan {
 /// A VP8 frame's first byte: its lowest bit is clear on a keyframe only (RFC 7741 4.3).
 const VP8_KEYFRAME: u8 = 0x00;
 const VP8_DELTA: u8 = 0x01;
-/// Tag, sender, number, send time.
-const HEADER_BYTES: usize = 1 + 4 + 4 + 8;
+/// A VP8 keyframe's header (RFC 6386 9.1): the frame tag, the start code, width and height;
+/// the SFU reads each layer's picture size from it.
+const VP8_HEADER_BYTES: usize = 10;
+/// The VP8 header, then layer, sender, number, send time.
+const HEADER_BYTES: usize = VP8_HEADER_BYTES + 1 + 4 + 4 + 8;
 const AUDIO_EVERY: Duration = Duration::from_millis(20);
 
 /// Joins `room` and runs until `stop`; the frames it missed are added to `shared` at the end.
@@ -85,8 +107,8 @@ pub async fn run(
     let local = socket.local_addr()?;
     let joined_us = now_us();
     client::send(&mut conn.sink, client::join(&room)?).await?;
+    let (speaks, publishes, fps, index) = (plan.speaks, plan.publishes, plan.fps, plan.index);
     let mut peer = Peer {
-        plan,
         rtc: None,
         tracks: Vec::new(),
         local,
@@ -94,29 +116,28 @@ pub async fn run(
         heard_from: HashSet::new(),
         joined_us,
         numbering: HashMap::new(),
-        keyframe_due: true,
+        keyframe_due: [true; 3],
         sent: 0,
         started: Instant::now(),
         cameras_expected: plan.publishers_heard,
         ready: false,
+        plan,
     };
     // Nobody to hear from: ready at once.
     peer.check_ready();
-    let frame_every = Duration::from_secs(1) / plan.fps.max(1);
+    let frame_every = Duration::from_secs(1) / fps.max(1);
     // Cameras and microphones are not in step with one another: each participant's frames
     // start at its own point in the period (spread by the golden ratio), or every publisher
     // would send at the same instant and the bursts would measure the queue, not the SFU.
-    let phase = (f64::from(plan.index) * 0.618_034).fract();
+    let phase = (f64::from(index) * 0.618_034).fract();
     let mut next_audio = Instant::now() + AUDIO_EVERY.mul_f64(phase);
     let mut next_video = Instant::now() + frame_every.mul_f64(phase);
     let mut rtc_wake = Instant::now();
     let mut buf = vec![0u8; 2000];
     loop {
-        let wake = rtc_wake.min(next_audio).min(if plan.publishes {
-            next_video
-        } else {
-            next_audio
-        });
+        let wake = rtc_wake
+            .min(next_audio)
+            .min(if publishes { next_video } else { next_audio });
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep_until(wake.into()) => {}
@@ -124,7 +145,7 @@ pub async fn run(
                 let Some(envelope) = message? else {
                     anyhow::bail!("the server closed the connection");
                 };
-                if let Some(reply) = peer.heard(envelope) {
+                for reply in peer.heard(envelope) {
                     client::send(&mut conn.sink, reply).await?;
                 }
             }
@@ -134,11 +155,11 @@ pub async fn run(
             }
         }
         let now = Instant::now();
-        if plan.speaks && now >= next_audio {
+        if speaks && now >= next_audio {
             peer.send_audio(now);
             next_audio += AUDIO_EVERY;
         }
-        if plan.publishes && now >= next_video {
+        if publishes && now >= next_video {
             peer.send_video(now);
             next_video += frame_every;
         }
@@ -165,7 +186,8 @@ struct Peer {
     joined_us: u64,
     /// Per sender, over the measured window: lowest and highest frame number, frames seen.
     numbering: HashMap<u32, (u32, u32, u64)>,
-    keyframe_due: bool,
+    /// Per layer of its camera: the next frame is a keyframe.
+    keyframe_due: [bool; 3],
     sent: u32,
     started: Instant,
     /// The cameras it should get: every publisher's, or fewer with last-N.
@@ -174,22 +196,29 @@ struct Peer {
 }
 
 impl Peer {
-    /// A server message; returns the answer to send, if any.
-    fn heard(&mut self, envelope: Envelope<ServerMessage>) -> Option<ClientMessage> {
+    /// A server message; returns what to send back: an answer, and how large it shows the
+    /// cameras the answer brings.
+    fn heard(&mut self, envelope: Envelope<ServerMessage>) -> Vec<ClientMessage> {
         match envelope.message {
             ServerMessage::SfuOffer(offer) => {
                 let rtc = self.rtc.get_or_insert_with(|| new_connection(self.local));
-                let sdp = SdpOffer::from_sdp_string(&offer.sdp).ok()?;
-                let answer = rtc.sdp_api().accept_offer(sdp).ok()?;
+                let Some(answer) = SdpOffer::from_sdp_string(&offer.sdp)
+                    .ok()
+                    .and_then(|sdp| rtc.sdp_api().accept_offer(sdp).ok())
+                else {
+                    return Vec::new();
+                };
                 self.tracks = offer.tracks;
-                Some(ClientMessage::SfuAnswer(SfuAnswer {
+                let mut replies = vec![ClientMessage::SfuAnswer(SfuAnswer {
                     sdp: answer.to_sdp_string(),
-                }))
+                })];
+                replies.extend(self.view().map(ClientMessage::SfuView));
+                replies
             }
             // A new connection for the offer that follows (the server renews or moves it).
             ServerMessage::MediaChanged(_) => {
                 self.rtc = None;
-                None
+                Vec::new()
             }
             // Last-N: it gets this many cameras, not every publisher's.
             ServerMessage::SfuCameras(cameras) => {
@@ -197,14 +226,32 @@ impl Peer {
                     self.cameras_expected = self.plan.publishers_heard.min(only.len());
                     self.check_ready();
                 }
-                None
+                Vec::new()
             }
             ServerMessage::Error(_) => {
                 self.shared.errors.fetch_add(1, Relaxed);
-                None
+                Vec::new()
             }
-            _ => None,
+            _ => Vec::new(),
         }
+    }
+
+    /// Every other member's camera at the plan's tile size, if it has one.
+    fn view(&self) -> Option<SfuView> {
+        let (width, height) = self.plan.tile?;
+        let own = &self.tracks.first()?.peer_id;
+        let tiles = self
+            .tracks
+            .iter()
+            .filter(|t| t.peer_id != *own && t.kind == SfuTrackKind::Camera)
+            .map(|t| SfuTile {
+                peer_id: t.peer_id.clone(),
+                kind: SfuTrackKind::Camera,
+                width,
+                height,
+            })
+            .collect();
+        Some(SfuView { tiles })
     }
 
     fn receive(&mut self, source: SocketAddr, datagram: &[u8]) {
@@ -224,21 +271,22 @@ impl Peer {
     }
 
     fn send_audio(&mut self, now: Instant) {
-        self.write_own(SfuTrackKind::Audio, Codec::Opus, now, vec![0xAA; 60]);
+        self.write_own(SfuTrackKind::Audio, Codec::Opus, now, vec![0xAA; 60], None);
     }
 
+    /// One picture, in each of its camera's layers; every layer carries the same number.
     fn send_video(&mut self, now: Instant) {
-        let keyframe = self.keyframe_due;
-        // A keyframe is a few times a delta frame's size, as an encoder's would be.
-        let bytes = self.plan.frame_bytes * if keyframe { 3 } else { 1 };
-        let mut frame = Vec::with_capacity(bytes.max(HEADER_BYTES));
-        frame.push(if keyframe { VP8_KEYFRAME } else { VP8_DELTA });
-        frame.extend_from_slice(&self.plan.index.to_be_bytes());
-        frame.extend_from_slice(&self.sent.to_be_bytes());
-        frame.extend_from_slice(&now_us().to_be_bytes());
-        frame.resize(bytes.max(HEADER_BYTES), 0x55);
-        if self.write_own(SfuTrackKind::Camera, Codec::Vp8, now, frame) {
-            self.keyframe_due = false;
+        let mut sent = false;
+        for index in 0..self.plan.layers.len() {
+            let layer = self.plan.layers[index];
+            let keyframe = self.keyframe_due[index];
+            let frame = self.frame(index, layer, keyframe);
+            if self.write_own(SfuTrackKind::Camera, Codec::Vp8, now, frame, layer.rid) {
+                self.keyframe_due[index] = false;
+                sent = true;
+            }
+        }
+        if sent {
             self.sent = self.sent.wrapping_add(1);
             self.shared.frames.sent.fetch_add(1, Relaxed);
             if self.shared.measuring.load(Relaxed) {
@@ -247,13 +295,32 @@ impl Peer {
         }
     }
 
-    /// Writes `frame` on its own `kind` line once connected; false before.
+    /// A frame of the camera's `index`th layer: a VP8 header (with the picture size, which
+    /// a keyframe's tells the SFU), then what the receiver reads.
+    fn frame(&self, index: usize, layer: VideoLayer, keyframe: bool) -> Vec<u8> {
+        // A keyframe is a few times a delta frame's size, as an encoder's would be.
+        let bytes = (layer.frame_bytes * if keyframe { 3 } else { 1 }).max(HEADER_BYTES);
+        let mut frame = Vec::with_capacity(bytes);
+        frame.push(if keyframe { VP8_KEYFRAME } else { VP8_DELTA });
+        frame.extend_from_slice(&[0, 0, 0x9d, 0x01, 0x2a]);
+        frame.extend_from_slice(&layer.width.to_le_bytes());
+        frame.extend_from_slice(&layer.height.to_le_bytes());
+        frame.push(index as u8);
+        frame.extend_from_slice(&self.plan.index.to_be_bytes());
+        frame.extend_from_slice(&self.sent.to_be_bytes());
+        frame.extend_from_slice(&now_us().to_be_bytes());
+        frame.resize(bytes, 0x55);
+        frame
+    }
+
+    /// Writes `frame` on its own `kind` line (as layer `rid`) once connected; false before.
     fn write_own(
         &mut self,
         kind: SfuTrackKind,
         codec: Codec,
         now: Instant,
         frame: Vec<u8>,
+        rid: Option<&str>,
     ) -> bool {
         let Some(mid) = self.own_line(kind) else {
             return false;
@@ -261,9 +328,12 @@ impl Peer {
         let Some(rtc) = self.rtc.as_mut().filter(|rtc| rtc.is_connected()) else {
             return false;
         };
-        let Some(writer) = rtc.writer(mid) else {
+        let Some(mut writer) = rtc.writer(mid) else {
             return false;
         };
+        if let Some(rid) = rid {
+            writer = writer.rid(Rid::from(rid));
+        }
         let Some(pt) = writer
             .payload_params()
             .find(|p| p.spec().codec == codec)
@@ -303,8 +373,17 @@ impl Peer {
                     let _ = socket.try_send_to(&transmit.contents, transmit.destination);
                 }
                 Ok(Output::Event(Event::MediaData(data))) => media.push(data),
-                Ok(Output::Event(Event::KeyframeRequest(_))) => {
-                    self.keyframe_due = true;
+                Ok(Output::Event(Event::KeyframeRequest(request))) => {
+                    let asked = self
+                        .plan
+                        .layers
+                        .iter()
+                        .position(|layer| layer.rid.map(Rid::from) == request.rid);
+                    // A request without a rid the layers do not know: every layer.
+                    match asked {
+                        Some(index) => self.keyframe_due[index] = true,
+                        None => self.keyframe_due = [true; 3],
+                    }
                     self.shared.keyframe_requests.fetch_add(1, Relaxed);
                 }
                 Ok(Output::Event(_)) => {}
@@ -329,7 +408,8 @@ impl Peer {
         if track.kind != SfuTrackKind::Camera || data.data.len() < HEADER_BYTES {
             return;
         }
-        let field = |at: usize, n: usize| &data.data[at..at + n];
+        let field = |at: usize, n: usize| &data.data[VP8_HEADER_BYTES + at..][..n];
+        let layer = usize::from(field(0, 1)[0]);
         let sender = u32::from_be_bytes(field(1, 4).try_into().unwrap_or_default());
         let number = u32::from_be_bytes(field(5, 4).try_into().unwrap_or_default());
         let sent_us = u64::from_be_bytes(field(9, 8).try_into().unwrap_or_default());
@@ -341,6 +421,9 @@ impl Peer {
             return;
         }
         shared.video_frames_received.fetch_add(1, Relaxed);
+        if let Some(count) = shared.frames_by_layer.get(layer) {
+            count.fetch_add(1, Relaxed);
+        }
         shared.latencies.since(sent_us);
         let seen = self.numbering.entry(sender).or_insert((number, number, 0));
         seen.0 = seen.0.min(number);

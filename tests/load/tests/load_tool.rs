@@ -1,6 +1,6 @@
 //! `noom-load` itself, briefly, so the tool cannot rot: a one-second relay at a low rate
-//! against an in-process server must deliver every signal, and a two-second SFU run must
-//! forward every publisher to everyone else. (The real runs are in docs/benchmarks.md; they
+//! against an in-process server must deliver every signal, and two-second SFU runs must
+//! forward every publisher to everyone else, in the simulcast layer the viewers' tiles ask for. (The real runs are in docs/benchmarks.md; they
 //! are too heavy for the test suite.)
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -53,13 +53,16 @@ async fn a_short_relay_run_delivers_every_signal() {
     assert_eq!(report["misrouted"], 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_sfu_run_forwards_every_publisher_to_everyone_else() {
-    let config = Config {
+fn sfu_config() -> Config {
+    Config {
         sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         mesh_max: 1,
         ..Config::default()
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_sfu_run_forwards_every_publisher_to_everyone_else() {
     const ARGS: &[&str] = &[
         "sfu",
         "--room-size",
@@ -69,7 +72,7 @@ async fn a_short_sfu_run_forwards_every_publisher_to_everyone_else() {
         "--duration",
         "2",
     ];
-    let report = load_report(config, ARGS).await;
+    let report = load_report(sfu_config(), ARGS).await;
     assert_eq!(report["scenario"], "sfu");
     assert_eq!(
         report["forwarded_video_streams"], 4,
@@ -78,6 +81,31 @@ async fn a_short_sfu_run_forwards_every_publisher_to_everyone_else() {
     // 2 s at 15 fps: about 30 frames a publisher, each to two others.
     let received = report["video_frames_received"].as_u64().unwrap();
     assert!(received >= 80, "{report}");
+    assert!(
+        report["video_loss_percent"].as_f64().unwrap() < 5.0,
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulcast_viewers_with_small_tiles_get_the_small_layer_only() {
+    const ARGS: &[&str] = &[
+        "sfu",
+        "--room-size",
+        "3",
+        "--simulcast-kbps",
+        "100,300",
+        "--tile",
+        "320x180",
+        "--duration",
+        "2",
+    ];
+    let report = load_report(sfu_config(), ARGS).await;
+    assert_eq!(report["forwarded_video_streams"], 6);
+    // 2 s at 15 fps: about 30 frames a publisher, each to two others, all of the small layer.
+    let small = report["video_frames_received_layer_0"].as_u64().unwrap();
+    assert!(small >= 150, "{report}");
+    assert_eq!(report["video_frames_received_layer_1"], 0, "{report}");
     assert!(
         report["video_loss_percent"].as_f64().unwrap() < 5.0,
         "{report}"
