@@ -414,9 +414,12 @@ pub struct SfuPause {
 /// simulcast layer that covers its tile (or the largest there is); a tile of width or height
 /// 0 is not shown (scrolled away, minimised) and gets no video. A track not listed gets the
 /// largest layer. Each `sfu_view` replaces the one before; the server reads at most 128 tiles.
+/// `pinned`: the member the sender pinned, whose camera last-N then always sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuView {
     pub tiles: Vec<SfuTile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<PeerId>,
 }
 
 /// One remote video on the sender's screen: `peer_id`'s `camera` or `screen`.

@@ -172,9 +172,18 @@ fn client_messages() {
                 width: 320,
                 height: 180,
             }],
+            pinned: None,
         }),
         None,
         r#"{"type":"sfu_view","payload":{"tiles":[{"peer_id":"p3","kind":"camera","width":320,"height":180}]}}"#,
+    );
+    golden(
+        ClientMessage::SfuView(SfuView {
+            tiles: vec![],
+            pinned: Some(peer("p4")),
+        }),
+        None,
+        r#"{"type":"sfu_view","payload":{"tiles":[],"pinned":"p4"}}"#,
     );
 }
 

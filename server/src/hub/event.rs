@@ -152,8 +152,8 @@ pub enum SfuRequest {
     Restart,
     /// `sfu_pause`: stop (true) or resume the video sent to the member.
     Pause { video: bool },
-    /// `sfu_view`: how large the member shows the others' videos.
-    View { tiles: Vec<noom_shared::SfuTile> },
+    /// `sfu_view`: how large the member shows the others' videos, and whom it pinned.
+    View(noom_shared::SfuView),
 }
 
 impl Event {

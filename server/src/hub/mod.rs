@@ -232,9 +232,7 @@ impl Hub {
             ClientMessage::SfuPause(pause) => {
                 self.check_sfu_request(from, SfuRequest::Pause { video: pause.video })
             }
-            ClientMessage::SfuView(view) => {
-                self.check_sfu_request(from, SfuRequest::View { tiles: view.tiles })
-            }
+            ClientMessage::SfuView(view) => self.check_sfu_request(from, SfuRequest::View(view)),
             ClientMessage::MakeHost(target) => {
                 self.check_host_request(from, &target.peer_id)
                     .map(|()| Event::MakeHost {

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use noom_shared::{
-    ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuCameras, SfuTile,
-    SfuTrackKind,
+    ErrorCode, Media, MediaChanged, PeerId, RoomName, ServerMessage, SfuCameras, SfuTrackKind,
+    SfuView,
 };
 use str0m::Input;
 use str0m::net::{Protocol, Receive, Transmit};
@@ -113,9 +113,12 @@ impl Forwarder {
         Ok(())
     }
 
-    /// `sfu_view`: how large `peer` shows the others' videos.
-    pub(crate) fn view(&mut self, peer: &PeerId, tiles: Vec<SfuTile>) -> Result<(), &'static str> {
-        self.members.get_mut(peer).ok_or(NOT_SFU)?.view(tiles);
+    /// `sfu_view`: how large `peer` shows the others' videos, and whom it pinned. A new pin
+    /// has last-N choose its cameras again at once.
+    pub(crate) fn view(&mut self, peer: &PeerId, view: SfuView) -> Result<(), &'static str> {
+        if self.members.get_mut(peer).ok_or(NOT_SFU)?.view(view) {
+            self.cameras_chosen = None;
+        }
         Ok(())
     }
 
@@ -307,11 +310,12 @@ impl Forwarder {
                 peer: id.clone(),
                 last_spoke: member.last_spoke,
                 camera: member.sends_camera(now),
+                presenting: member.presents(now),
             });
         }
         let n = self.limits.last_n as usize;
         for (id, member) in &mut self.members {
-            let cameras = last_n::cameras_for(id, &rooms[&member.room], n);
+            let cameras = last_n::cameras_for(id, member.pinned(), &rooms[&member.room], n);
             let only = cameras.as_ref().map(|set| set.iter().cloned().collect());
             if member.choose_cameras(cameras) {
                 let told = ServerMessage::SfuCameras(SfuCameras { only });

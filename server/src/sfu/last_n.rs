@@ -1,7 +1,8 @@
-//! Last-N: in a large room each member receives the cameras of at most N others, those who
-//! spoke most recently (the same order for everyone, from the audio level every browser puts in
-//! its audio packets, RFC 6464). Audio and shared screens always go to everyone; a member
-//! whose camera is not sent shows as its name, and the member is told which cameras it gets.
+//! Last-N: in a large room each member receives the cameras of at most N others: the one it
+//! pinned, then those who present a screen, then those who spoke most recently (the same order
+//! for everyone, from the audio level every browser puts in its audio packets, RFC 6464). Audio
+//! and shared screens always go to everyone; a member whose camera is not sent shows as its
+//! name, and the member is told which cameras it gets.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -22,15 +23,23 @@ pub(super) struct Speaker {
     pub(super) last_spoke: Option<Instant>,
     /// It sends a camera now: only those take one of the N places.
     pub(super) camera: bool,
+    /// It presents a screen now.
+    pub(super) presenting: bool,
 }
 
 /// A camera that sent nothing for this long is taken to be off.
 pub(super) const CAMERA_OFF_AFTER: Duration = Duration::from_secs(2);
 
 /// The cameras `viewer` gets among `room` (every member, itself included): all of them while
-/// at most `n` others send one (`None`), else those of the `n` who spoke most recently
-/// (members who never spoke after those who did, by peer id, so everyone agrees on the order).
-pub(super) fn cameras_for(viewer: &PeerId, room: &[Speaker], n: usize) -> Option<BTreeSet<PeerId>> {
+/// at most `n` others send one (`None`), else `n` of them: the one it `pinned`, then those
+/// presenting, then those who spoke most recently (members who never spoke after those who
+/// did, by peer id, so everyone agrees on the order).
+pub(super) fn cameras_for(
+    viewer: &PeerId,
+    pinned: Option<&PeerId>,
+    room: &[Speaker],
+    n: usize,
+) -> Option<BTreeSet<PeerId>> {
     let mut others: Vec<&Speaker> = room
         .iter()
         .filter(|s| s.peer != *viewer && s.camera)
@@ -38,10 +47,11 @@ pub(super) fn cameras_for(viewer: &PeerId, room: &[Speaker], n: usize) -> Option
     if others.len() <= n {
         return None;
     }
+    let is_pinned = |s: &Speaker| pinned == Some(&s.peer);
     // Latest first; `None` (never spoke) sorts after every time.
     others.sort_by(|a, b| {
-        b.last_spoke
-            .cmp(&a.last_spoke)
+        (is_pinned(b), b.presenting, b.last_spoke)
+            .cmp(&(is_pinned(a), a.presenting, a.last_spoke))
             .then_with(|| a.peer.cmp(&b.peer))
     });
     Some(others.into_iter().take(n).map(|s| s.peer.clone()).collect())
@@ -56,6 +66,7 @@ mod tests {
             peer: PeerId::new(name).unwrap(),
             last_spoke: spoke_ms_ago.map(|ms| now - Duration::from_millis(ms)),
             camera: true,
+            presenting: false,
         }
     }
 
@@ -67,7 +78,7 @@ mod tests {
     fn a_small_room_sends_every_camera() {
         let now = Instant::now();
         let room = ["a", "b", "c"].map(|n| speaker(n, None, now));
-        assert_eq!(cameras_for(&room[0].peer, &room, 2), None);
+        assert_eq!(cameras_for(&room[0].peer, None, &room, 2), None);
     }
 
     #[test]
@@ -80,13 +91,13 @@ mod tests {
             speaker("d", Some(200), now),
             speaker("e", None, now),
         ];
-        let chosen = cameras_for(&room[0].peer, &room, 3).unwrap();
+        let chosen = cameras_for(&room[0].peer, None, &room, 3).unwrap();
         assert_eq!(
             names(&chosen),
             ["b", "c", "d"],
             "d and c spoke; b before e by id"
         );
-        let chosen = cameras_for(&room[3].peer, &room, 3).unwrap();
+        let chosen = cameras_for(&room[3].peer, None, &room, 3).unwrap();
         assert_eq!(names(&chosen), ["a", "b", "c"]);
     }
 
@@ -97,11 +108,39 @@ mod tests {
         room[1].camera = false;
         room[2].camera = false;
         assert_eq!(
-            cameras_for(&room[0].peer, &room, 2),
+            cameras_for(&room[0].peer, None, &room, 2),
             None,
             "d and e: room for both"
         );
-        let chosen = cameras_for(&room[4].peer, &room, 1).unwrap();
+        let chosen = cameras_for(&room[4].peer, None, &room, 1).unwrap();
         assert_eq!(names(&chosen), ["a"]);
+    }
+
+    #[test]
+    fn a_pinned_camera_comes_first_then_presenters_then_speakers() {
+        let now = Instant::now();
+        let mut room = [
+            speaker("a", None, now),
+            speaker("b", Some(10), now),
+            speaker("c", None, now),
+            speaker("d", None, now),
+            speaker("e", Some(20), now),
+        ];
+        room[3].presenting = true;
+        let d_then_b = cameras_for(&room[0].peer, None, &room, 2).unwrap();
+        assert_eq!(
+            names(&d_then_b),
+            ["b", "d"],
+            "the presenter before the speaker"
+        );
+        let pinned = room[2].peer.clone();
+        let chosen = cameras_for(&room[0].peer, Some(&pinned), &room, 2).unwrap();
+        assert_eq!(names(&chosen), ["c", "d"], "c pinned, then the presenter");
+        // Only the viewer's own pin counts, and a pin on a camera that is off takes no place.
+        let others = cameras_for(&room[1].peer, None, &room, 2).unwrap();
+        assert_eq!(names(&others), ["d", "e"]);
+        room[2].camera = false;
+        let chosen = cameras_for(&room[0].peer, Some(&pinned), &room, 2).unwrap();
+        assert_eq!(names(&chosen), ["b", "d"]);
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use noom_shared::{PeerId, RoomName, SfuOffer, SfuTile, SfuTrack, SfuTrackKind};
+use noom_shared::{PeerId, RoomName, SfuOffer, SfuTrack, SfuTrackKind, SfuView};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
@@ -372,6 +372,11 @@ impl Member {
             .is_some_and(|at| now.saturating_duration_since(at) < last_n::CAMERA_OFF_AFTER)
     }
 
+    /// Whether it presents a screen now.
+    pub(super) fn presents(&self, now: Instant) -> bool {
+        !self.screen_layers.live(now).is_empty()
+    }
+
     /// From now on it gets the cameras of `cameras` only (`None`: everyone's); false if that
     /// is what it got already. A camera it gets again starts at a keyframe.
     pub(super) fn choose_cameras(&mut self, cameras: Option<BTreeSet<PeerId>>) -> bool {
@@ -387,9 +392,15 @@ impl Member {
         true
     }
 
-    /// `sfu_view`: how large it shows each of the others' videos from now on.
-    pub(super) fn view(&mut self, tiles: Vec<SfuTile>) {
-        self.viewing.view(tiles);
+    /// `sfu_view`: how large it shows each of the others' videos from now on, and whom it
+    /// pinned; true if its pin changed.
+    pub(super) fn view(&mut self, view: SfuView) -> bool {
+        self.viewing.view(view)
+    }
+
+    /// The member it pinned, whose camera last-N sends it first.
+    pub(super) fn pinned(&self) -> Option<&PeerId> {
+        self.viewing.pinned.as_ref()
     }
 
     /// Sends `data`, from `from`'s `kind` track, on the line that carries it here, if open

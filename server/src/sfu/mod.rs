@@ -51,7 +51,7 @@ pub(crate) enum Command {
     /// `sfu_pause`: stop (true) or resume the video sent to the member.
     Pause(PeerId, bool),
     /// `sfu_view`: how large the member shows the others' videos.
-    View(PeerId, Vec<noom_shared::SfuTile>),
+    View(PeerId, noom_shared::SfuView),
 }
 
 impl From<MediaChange> for Command {
@@ -62,7 +62,7 @@ impl From<MediaChange> for Command {
             MediaChange::Request(peer, SfuRequest::Answer { sdp }) => Self::Answer(peer, sdp),
             MediaChange::Request(peer, SfuRequest::Restart) => Self::Restart(peer),
             MediaChange::Request(peer, SfuRequest::Pause { video }) => Self::Pause(peer, video),
-            MediaChange::Request(peer, SfuRequest::View { tiles }) => Self::View(peer, tiles),
+            MediaChange::Request(peer, SfuRequest::View(view)) => Self::View(peer, view),
         }
     }
 }
@@ -237,8 +237,8 @@ fn obey(forwarder: &mut Forwarder, command: Command, tell: &Tell) {
             .pause_video(&peer, video)
             .err()
             .map(|e| (peer, e.to_owned())),
-        Command::View(peer, tiles) => forwarder
-            .view(&peer, tiles)
+        Command::View(peer, view) => forwarder
+            .view(&peer, view)
             .err()
             .map(|e| (peer, e.to_owned())),
     };

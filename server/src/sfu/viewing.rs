@@ -1,9 +1,10 @@
 //! What a member shows of the others' videos: whether it wants video at all (`sfu_pause`),
-//! whose cameras last-N lets it have, and how large it shows each one (`sfu_view`).
+//! whose cameras last-N lets it have, how large it shows each one and whom it pinned
+//! (`sfu_view`).
 
 use std::collections::{BTreeSet, HashMap};
 
-use noom_shared::{PeerId, SfuTile, SfuTrackKind};
+use noom_shared::{PeerId, SfuTrackKind, SfuView};
 
 use super::simulcast::Size;
 
@@ -46,13 +47,18 @@ pub(super) struct Viewing {
     pub(super) video_paused: bool,
     /// Whose cameras it gets: `None`, everyone's (see `last_n.rs`).
     pub(super) cameras: Option<BTreeSet<PeerId>>,
+    /// The member whose camera it wants whatever last-N says.
+    pub(super) pinned: Option<PeerId>,
 }
 
 impl Viewing {
-    /// `sfu_view`: how large it shows each of the others' videos from now on.
-    pub(super) fn view(&mut self, tiles: Vec<SfuTile>) {
+    /// `sfu_view`: how large it shows each of the others' videos from now on, and whom it
+    /// pinned; true if that changed its pin.
+    pub(super) fn view(&mut self, view: SfuView) -> bool {
+        let repinned = self.pinned != view.pinned;
+        self.pinned = view.pinned;
         self.views.clear();
-        for tile in tiles.into_iter().take(MAX_TILES) {
+        for tile in view.tiles.into_iter().take(MAX_TILES) {
             let size = Some(Size {
                 width: tile.width,
                 height: tile.height,
@@ -64,6 +70,7 @@ impl Viewing {
                 SfuTrackKind::Audio => {}
             }
         }
+        repinned
     }
 
     /// How it shows `from`'s `kind` video.

@@ -251,7 +251,10 @@ impl Peer {
                 height,
             })
             .collect();
-        Some(SfuView { tiles })
+        Some(SfuView {
+            tiles,
+            pinned: None,
+        })
     }
 
     fn receive(&mut self, source: SocketAddr, datagram: &[u8]) {

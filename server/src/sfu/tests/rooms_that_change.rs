@@ -1,5 +1,7 @@
 //! Rooms over a long meeting: people who come and go, and more cameras than last-N.
 
+use noom_shared::SfuView;
+
 use super::*;
 
 #[test]
@@ -104,5 +106,29 @@ fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_ever
     assert_eq!(frames(&net, "eve"), eve_before, "eve's stopped");
     let resumed = camera_frames(&net, "ana", "ben")[ben_stopped_at];
     assert_eq!(resumed, VP8_KEYFRAME, "it starts again at a keyframe");
+
+    // Ana pins Cat, who never spoke: Cat's camera takes the first of Ana's places at once
+    // (within a step, not the next 500 ms round), Dan's the other; the others keep theirs.
+    let pin = SfuView {
+        tiles: Vec::new(),
+        pinned: Some(PeerId::new("cat").unwrap()),
+    };
+    net.forwarder
+        .view(&PeerId::new("ana").unwrap(), pin)
+        .unwrap();
+    net.step();
+    assert_eq!(
+        only(&net, "ana"),
+        ["ben", "cat"],
+        "cat pinned, then a latest speaker (ben before dan by id)"
+    );
+    assert_eq!(
+        only(&net, "eve"),
+        ["ben", "dan"],
+        "a pin is the pinner's own"
+    );
+    let cat_before = frames(&net, "cat");
+    net.run(Duration::from_secs(1));
+    assert!(frames(&net, "cat") > cat_before + 20, "cat's camera comes");
     assert!(net.errors.is_empty(), "{:?}", net.errors);
 }

@@ -1,7 +1,7 @@
 //! Simulcast: each viewer gets the layer that fits the tile it shows a camera in, and changes
 //! layer only at the new layer's keyframe.
 
-use noom_shared::SfuTile;
+use noom_shared::{SfuTile, SfuView};
 
 use super::*;
 
@@ -35,7 +35,11 @@ pub(super) fn show_ana_to_ben(net: &mut Net, width: u32, height: u32) {
         height,
     };
     let ben = PeerId::new("ben").unwrap();
-    net.forwarder.view(&ben, vec![tile]).unwrap();
+    let view = SfuView {
+        tiles: vec![tile],
+        pinned: None,
+    };
+    net.forwarder.view(&ben, view).unwrap();
 }
 
 /// The layers (by their marker byte) and keyframe flags of Ana's frames Ben got.
