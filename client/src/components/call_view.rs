@@ -54,12 +54,30 @@ pub fn CallView(
     let panel = RwSignal::new(wide.then_some(SidePanel::Chat));
     let help_open = RwSignal::new(false);
     let speaker_layout = RwSignal::new(false);
-    // In the speaker layout: the active speaker, or else the first other person.
-    let featured = Memo::new(move |_| {
+    // In the speaker layout: whom we pinned, else the active speaker, else the first other
+    // person.
+    let pinned = Memo::new(move |_| {
         session
-            .active_speaker()
+            .pinned()
             .get()
+            .filter(|id| participants.with(|l| l.iter().any(|p| p.id == *id)))
+    });
+    let featured = Memo::new(move |_| {
+        pinned
+            .get()
+            .or_else(|| session.active_speaker().get())
             .or_else(|| participants.with(|l| l.iter().find(|p| !p.is_self).map(|p| p.id.clone())))
+    });
+    // Pinning someone shows them large.
+    let toggle_pin = Callback::new(move |peer| {
+        if session.toggle_pin(peer) {
+            speaker_layout.set(true);
+        }
+    });
+    // A new layout reaches the SFU as soon as it is drawn.
+    Effect::new(move |_| {
+        speaker_layout.track();
+        session.report_view_soon();
     });
     // Everyone presenting, in the order they joined; the first one's screen is the large tile.
     let presenters = Memo::new(move |_| {
@@ -157,11 +175,24 @@ pub fn CallView(
                 <For each=move || participants.get() key=|p: &Participant| p.id.clone() let:participant>
                     {
                         let id = participant.id.clone();
+                        let is_pinned = {
+                            let id = id.clone();
+                            Signal::derive(move || pinned.with(|p| p.as_ref() == Some(&id)))
+                        };
                         let featured = Signal::derive(move || {
                             speaker_layout.get() && !presenting()
                                 && featured.with(|f| f.as_ref() == Some(&id))
                         });
-                        view! { <Tile participant featured has_relay=session.has_relay() host=session.host() /> }
+                        view! {
+                            <Tile
+                                participant
+                                featured
+                                pinned=is_pinned
+                                toggle_pin
+                                has_relay=session.has_relay()
+                                host=session.host()
+                            />
+                        }
                     }
                 </For>
             </main>

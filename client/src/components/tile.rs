@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::components::quality_indicator::QualityIndicator;
 use crate::components::stream_video::StreamVideo;
-use crate::i18n::{Texts, t};
+use crate::i18n::{Texts, fill, t};
 use crate::rtc::ice::unreachable_text;
 use crate::rtc::peer::LinkState;
 use crate::session::Participant;
@@ -15,6 +15,7 @@ struct TileStates {
     camera_off: bool,
     /// In a large SFU room: the server does not send us this camera now.
     camera_not_shown: bool,
+    pinned: bool,
     hand: bool,
     speaking: bool,
 }
@@ -29,6 +30,7 @@ fn tile_label(texts: &Texts, nickname: &str, states: TileStates) -> String {
         (states.muted, texts.state_muted),
         (states.camera_off, texts.state_camera_off),
         (states.camera_not_shown, texts.state_camera_not_shown),
+        (states.pinned, texts.state_pinned),
         (states.hand, texts.state_hand_raised),
         (states.speaking, texts.state_speaking),
     ] {
@@ -41,14 +43,19 @@ fn tile_label(texts: &Texts, nickname: &str, states: TileStates) -> String {
 }
 
 /// One participant in the grid: their video (or their initial when the camera is off), name,
-/// microphone state, a raised hand, connection state and quality, and a highlight while they
-/// speak.
+/// microphone state, a raised hand, connection state and quality, a highlight while they
+/// speak, and (for the others) a button that pins them.
 #[component]
 pub fn Tile(
     participant: Participant,
     /// Shown large, as the speaker layout's main tile.
     #[prop(into)]
     featured: Signal<bool>,
+    /// We pinned them.
+    #[prop(into)]
+    pinned: Signal<bool>,
+    /// Pins them, or unpins them if pinned.
+    toggle_pin: Callback<noom_shared::PeerId>,
     /// Whether the server offers a TURN relay, to explain a link that fails.
     has_relay: ReadSignal<bool>,
     /// The room's host.
@@ -56,6 +63,7 @@ pub fn Tile(
 ) -> impl IntoView {
     let p = participant;
     let id = p.id.clone();
+    let pin_id = p.id.clone();
     let is_host = move || host.with(|host| host.as_ref() == Some(&id));
     let (status, stream, nickname) = (p.status(), p.stream(), p.nickname());
     let (link, speaking, quality) = (p.link(), p.speaking(), p.quality());
@@ -92,6 +100,7 @@ pub fn Tile(
             data-hand=move || hand().to_string()
             data-camera-off=move || camera_off().to_string()
             data-camera-shown=move || (!no_picture()).to_string()
+            data-pinned=move || pinned.get().to_string()
             data-link=move || connection().map_or("connected", |(state, _)| state)
             aria-label=move || {
                 let states = TileStates {
@@ -99,6 +108,7 @@ pub fn Tile(
                     muted: muted(),
                     camera_off: camera_off(),
                     camera_not_shown: camera_not_shown(),
+                    pinned: pinned.get(),
                     hand: hand(),
                     speaking: speaking.get(),
                 };
@@ -110,6 +120,25 @@ pub fn Tile(
             <Show when=hand>
                 <span class="tile-hand" data-testid="tile-hand">{move || t().hand_raised}</span>
             </Show>
+            {(!p.is_self).then(|| {
+                let label = move || {
+                    let template = if pinned.get() { t().unpin } else { t().pin };
+                    nickname.with(|name| fill(template, &[("name", name)]))
+                };
+                view! {
+                    <button
+                        class="tile-pin"
+                        class:on=move || pinned.get()
+                        data-testid="tile-pin"
+                        aria-pressed=move || pinned.get().to_string()
+                        aria-label=label
+                        title=label
+                        on:click=move |_| toggle_pin.run(pin_id.clone())
+                    >
+                        "📌"
+                    </button>
+                }
+            })}
             <div class="tile-label">
                 <span class="tile-name" data-testid="tile-name">
                     {move || nickname.get()}

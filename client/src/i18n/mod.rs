@@ -100,6 +100,9 @@ texts! {
     more_options,
     speaker_view,
     grid_view,
+    /// A tile's pin button: `{name}` is the participant's.
+    pin,
+    unpin,
     presentation_large,
     devices,
     copy_invite,
@@ -177,6 +180,7 @@ texts! {
     state_muted,
     state_camera_off,
     state_camera_not_shown,
+    state_pinned,
     state_hand_raised,
     state_speaking,
     microphone_off,

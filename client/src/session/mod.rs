@@ -79,6 +79,9 @@ pub struct Session {
     hand_raised: RwSignal<bool>,
     /// The remote participant heard loudest most recently.
     active_speaker: RwSignal<Option<PeerId>>,
+    /// The remote participant we pinned: shown large, and in a large SFU room always sent
+    /// (see `view.rs`).
+    pinned: RwSignal<Option<PeerId>>,
     /// Files sent and received, oldest first.
     transfers: RwSignal<Vec<Transfer>>,
     /// The room's host (see `host.rs`).
@@ -112,8 +115,8 @@ struct Inner {
     /// Last-N in a large SFU room: the only others whose cameras the server sends us
     /// (`sfu_cameras`); `None`, everyone's.
     cameras_only: Option<Vec<PeerId>>,
-    /// The tile sizes last told the SFU (`sfu_view`), on the SFU link we have now.
-    view_sent: Option<Vec<noom_shared::SfuTile>>,
+    /// What we last told the SFU we show (`sfu_view`), on the SFU link we have now.
+    view_sent: Option<noom_shared::SfuView>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
     lease: Option<Lease>,
     meters: HashMap<PeerId, LevelMeter>,
@@ -141,6 +144,7 @@ impl Session {
             reconnecting: RwSignal::new(false),
             hand_raised: RwSignal::new(false),
             active_speaker: RwSignal::new(None),
+            pinned: RwSignal::new(None),
             transfers: RwSignal::new(Vec::new()),
             host: RwSignal::new(None),
             access: RwSignal::new(RoomAccess::default()),
@@ -208,6 +212,10 @@ impl Session {
 
     pub fn active_speaker(self) -> ReadSignal<Option<PeerId>> {
         self.active_speaker.read_only()
+    }
+
+    pub fn pinned(self) -> ReadSignal<Option<PeerId>> {
+        self.pinned.read_only()
     }
 
     pub fn transfers(self) -> ReadSignal<Vec<Transfer>> {

@@ -1,7 +1,9 @@
 //! In an SFU room, how large we show each remote video, told to the server (`sfu_view`) so
 //! that it sends each the simulcast layer that fits: a grid tile a small one, the speaker's or
 //! a presentation's the full one, a tile scrolled out of sight nothing. Measured from the page
-//! (the layout, the window's size and zoom all change it) and sent only when it changed.
+//! (the layout, the window's size and zoom all change it) and sent only when it changed, with
+//! the participant we pinned, whose camera the server then sends us even in a room larger
+//! than its last-N.
 
 use leptos::prelude::*;
 use noom_shared::{ClientMessage, PeerId, SfuTile, SfuTrackKind, SfuView};
@@ -10,23 +12,39 @@ use wasm_bindgen::JsCast;
 use super::Session;
 
 impl Session {
-    /// Measures the remote tiles and tells the SFU if their sizes changed.
+    /// Measures the remote tiles and tells the SFU if their sizes, or our pin, changed.
     pub fn report_view(self) {
         // Only an SFU room has an SFU link.
         if self.inner.try_with_value(|i| i.sfu.is_some()) != Some(true) {
             return;
         }
         let Some(tiles) = measure_tiles() else { return };
+        let pinned = self.pinned.try_get_untracked().flatten();
+        let view = SfuView { tiles, pinned };
         let changed = self.inner.try_update_value(|i| {
-            let changed = i.view_sent.as_ref() != Some(&tiles);
+            let changed = i.view_sent.as_ref() != Some(&view);
             if changed {
-                i.view_sent = Some(tiles.clone());
+                i.view_sent = Some(view.clone());
             }
             changed
         });
         if changed == Some(true) {
-            self.send(ClientMessage::SfuView(SfuView { tiles }));
+            self.send(ClientMessage::SfuView(view));
         }
+    }
+
+    /// Tells the SFU what we show once the page has laid out a change (of layout, of pin),
+    /// rather than at the next sampling.
+    pub fn report_view_soon(self) {
+        request_animation_frame(move || self.report_view());
+    }
+
+    /// Pins `peer`, or unpins it if it was pinned; true if it is pinned now.
+    pub fn toggle_pin(self, peer: PeerId) -> bool {
+        let pinned = self.pinned.get_untracked().as_ref() != Some(&peer);
+        self.pinned.set(pinned.then_some(peer));
+        self.report_view_soon();
+        pinned
     }
 }
 
