@@ -540,8 +540,45 @@ async fn people_dropping_in_and_out_renew_a_grown_sfu_connection_and_the_call_go
     browser.close().await;
 }
 
+/// Frames decoded on each video m-line of the page's SFU connection, by mid (the server's
+/// probing may open an inbound stream on an m-line that carries no video, so the order of
+/// the stats says nothing).
+const FRAMES_BY_MID: &str = "(async () => { const out = {}; \
+     (await window.__noom.sfu.getStats()).forEach(r => { \
+       if (r.type === 'inbound-rtp' && r.kind === 'video') out[r.mid] = r.framesDecoded || 0; }); \
+     return out; })()";
+
+/// The video m-lines that decoded a camera's worth of frames (at 10 frames/s, at least 3 in
+/// a second) between two `FRAMES_BY_MID`: a frame that was still on its way when the camera
+/// was stopped is not a camera coming.
+fn cameras_coming(before: &Value, after: &Value) -> Vec<String> {
+    let Some(after) = after.as_object() else {
+        return Vec::new();
+    };
+    after
+        .iter()
+        .filter(|(mid, frames)| {
+            let was = before[mid.as_str()].as_u64().unwrap_or(0);
+            frames.as_u64().unwrap_or(0) >= was + 3
+        })
+        .map(|(mid, _)| mid.clone())
+        .collect()
+}
+
+/// The video m-lines of `page` that a camera comes on, over a second.
+async fn cameras_coming_to(page: &Page) -> (Vec<String>, String) {
+    let before = page.eval(FRAMES_BY_MID).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = page.eval(FRAMES_BY_MID).await;
+    (
+        cameras_coming(&before, &after),
+        format!("{before} → {after}"),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn beyond_last_n_a_page_gets_the_latest_speakers_cameras_and_shows_the_others_by_name() {
+async fn beyond_last_n_a_page_gets_its_pinned_or_the_latest_speakers_cameras_and_shows_the_others_by_name()
+ {
     let _turn = ONE_AT_A_TIME.lock().await;
     // Each page gets one camera of the two others (--sfu-last-n 1), and both microphones'
     // packets.
@@ -582,19 +619,45 @@ async fn beyond_last_n_a_page_gets_the_latest_speakers_cameras_and_shows_the_oth
             CROWDED,
         )
         .await;
-        let before = page.eval(SFU_STATS).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let after = page.eval(SFU_STATS).await;
-        let rising = |i: usize| after["video"][i].as_u64() > before["video"][i].as_u64();
-        let cameras_rising = (0..2).filter(|i| rising(*i)).count();
-        assert_eq!(
-            cameras_rising, 1,
-            "{name}: one camera comes ({before} → {after})"
-        );
+        let (coming, frames) = cameras_coming_to(page).await;
+        assert_eq!(coming.len(), 1, "{name}: one camera comes ({frames})");
         println!(
             "{name} shows one camera and one name (waited {} ms once all had joined)",
             waited.as_millis()
         );
     }
+
+    // Ana pins the one whose camera she does not get: that camera takes her one place, its
+    // tile is featured, and the other one shows as a name instead.
+    let ana = &pages[0];
+    let (unpinned, _) = cameras_coming_to(ana).await;
+    const NOT_SHOWN: &str =
+        "[data-testid=\"tile\"][data-self=\"false\"][data-camera-shown=\"false\"]";
+    let pinned_peer = ana
+        .eval(&format!(
+            "document.querySelector('{NOT_SHOWN}').dataset.peer"
+        ))
+        .await;
+    let pinned_peer = pinned_peer.as_str().unwrap().to_owned();
+    let tile = format!("[data-testid=\"tile\"][data-peer=\"{pinned_peer}\"]");
+    ana.eval(&format!(
+        "document.querySelector('{tile} [data-testid=\"tile-pin\"]').click()"
+    ))
+    .await;
+    let waited = ana
+        .wait_for(
+            "Ana's pinned camera to come, large",
+            &format!(
+                "(() => {{ const t = document.querySelector('{tile}'); \
+                 return t.dataset.pinned === 'true' && t.classList.contains('featured') && \
+                 t.dataset.cameraShown === 'true' && {one_of_two}; }})()"
+            ),
+            CROWDED,
+        )
+        .await;
+    println!(
+        "Ana's pinned camera shown {} ms after the pin",
+        waited.as_millis()
+    );
     browser.close().await;
 }
