@@ -540,9 +540,8 @@ async fn people_dropping_in_and_out_renew_a_grown_sfu_connection_and_the_call_go
     browser.close().await;
 }
 
-/// Frames decoded on each video m-line of the page's SFU connection, by mid (the server's
-/// probing may open an inbound stream on an m-line that carries no video, so the order of
-/// the stats says nothing).
+/// Frames decoded on each video m-line of the page's SFU connection, by mid: the stats list
+/// only m-lines that received something, in no order an index could rely on.
 const FRAMES_BY_MID: &str = "(async () => { const out = {}; \
      (await window.__noom.sfu.getStats()).forEach(r => { \
        if (r.type === 'inbound-rtp' && r.kind === 'video') out[r.mid] = r.framesDecoded || 0; }); \

@@ -4,18 +4,16 @@
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use noom_shared::{PeerId, RoomName, SfuOffer, SfuTrack, SfuTrackKind, SfuView};
-use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use super::allocation::{self, Downlink, Wanted};
 use super::budget::Budget;
 use super::last_n;
 use super::line::Line;
@@ -97,8 +95,6 @@ pub(super) struct Member {
     viewing: Viewing,
     /// What it may still publish.
     budget: Budget,
-    /// What the server's bandwidth estimate says of its downlink (see `allocation.rs`).
-    downlink: Downlink,
     /// When its audio last sounded like speech (for last-N).
     pub(super) last_spoke: Option<Instant>,
     /// When its camera last sent a frame.
@@ -121,10 +117,6 @@ impl Member {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
-            // The estimate of what its downlink carries caps the layers it is sent. It
-            // starts where a grid of thumbnails and one speaker fit, and follows the
-            // browser's congestion feedback from there.
-            .enable_bwe(Some(Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
             .build(now);
         if let Ok(host) = Candidate::host(candidate, "udp") {
             rtc.add_local_candidate(host);
@@ -141,7 +133,6 @@ impl Member {
             screen_layers: Layers::default(),
             viewing: Viewing::default(),
             budget: Budget::new(max_kbps, now),
-            downlink: Downlink::default(),
             last_spoke: None,
             last_camera_frame: None,
             woken: true,
@@ -337,10 +328,6 @@ impl Member {
                         }
                     }
                 }
-                Ok(Output::Event(Event::EgressBitrateEstimate(BweKind::Twcc {
-                    estimate,
-                    can_probe,
-                }))) => self.downlink.estimate = can_probe.then(|| estimate.as_u64()),
                 Ok(Output::Event(Event::IceConnectionStateChange(state))) => {
                     tracing::debug!(?state, room = %self.room, "SFU ICE");
                 }
@@ -420,10 +407,7 @@ impl Member {
         };
         let target = if is_video(kind) {
             match self.viewing.showing(from, kind) {
-                Showing::Tile(shown) => {
-                    simulcast::fit(simulcast::at_most(live, line.ceiling), shown)
-                        .unwrap_or(data.rid)
-                }
+                Showing::Tile(shown) => simulcast::fit(live, shown).unwrap_or(data.rid),
                 Showing::Hidden => {
                     line.layer = None;
                     return Delivery::NOT_SENT;
@@ -456,63 +440,6 @@ impl Member {
             sent,
             keyframe_wanted,
         }
-    }
-
-    /// Caps the layer of each video it is sent so that together they fit its downlink, given
-    /// `live`, the layers each publisher's tracks arrive in now. Also tells the estimator
-    /// what it would like to send, so that it probes for that much.
-    pub(super) fn allocate(
-        &mut self,
-        live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
-        now: Instant,
-    ) {
-        let mut wanted = Vec::new();
-        let mut capped = Vec::new();
-        let mut audio_lines: u64 = 0;
-        let mut sent: u64 = 0;
-        for (index, line) in self.lines.iter_mut().enumerate() {
-            line.ceiling = None;
-            if !line.open || line.stopping {
-                continue;
-            }
-            if !is_video(line.kind) {
-                audio_lines += 1;
-                continue;
-            }
-            let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
-                continue;
-            };
-            let Showing::Tile(shown) = self.viewing.showing(&line.from, line.kind) else {
-                continue;
-            };
-            let fits = simulcast::fit(layers, shown)
-                .and_then(|rid| layers.iter().position(|layer| layer.rid == rid))
-                .unwrap_or(0);
-            let current = layers.iter().find(|layer| line.layer == Some(layer.rid));
-            sent += current.map_or(0, |layer| layer.bitrate);
-            wanted.push(Wanted {
-                bitrates: layers.iter().map(|layer| layer.bitrate).collect(),
-                fits,
-                priority: shown.map_or(u64::MAX, |s| u64::from(s.width) * u64::from(s.height)),
-            });
-            capped.push((index, layers));
-        }
-        let audio = audio_lines * AUDIO_BPS;
-        let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum::<u64>() + audio;
-        let desired = Bitrate::bps(desired.max(MIN_DESIRED_BPS));
-        let Some(budget) = self.downlink.budget(sent + audio, now) else {
-            self.rtc.bwe().set_bitrate(Bitrate::ZERO, desired);
-            return;
-        };
-        let allocation = allocation::within(budget.saturating_sub(audio), &wanted);
-        for ((index, layers), layer) in capped.into_iter().zip(allocation.layers) {
-            self.lines[index].ceiling = Some(layers[layer].rid);
-        }
-        // Padding up to the next layer lets the estimate grow to where it can be sent.
-        let next = allocation
-            .next
-            .map_or(Bitrate::ZERO, |next| Bitrate::bps(next + audio));
-        self.rtc.bwe().set_bitrate(next, desired);
     }
 
     /// The layers its `kind` track arrives in, now.
@@ -566,14 +493,6 @@ impl Member {
         Some(PUBLISHED[index])
     }
 }
-
-/// Where the estimate of a member's downlink starts: four thumbnails and a speaker at the
-/// client's middle layer (see `client/src/rtc/sfu.rs`) with their audio.
-const INITIAL_DOWNLINK_KBPS: u64 = 2_000;
-/// What each audio track it receives is taken to need (Opus voice is 30-50 kbit/s).
-const AUDIO_BPS: u64 = 40_000;
-/// The least the estimator is asked to probe for.
-const MIN_DESIRED_BPS: u64 = 300_000;
 
 /// How often a member whose connection died is looked at (it waits for `sfu_restart`).
 const IDLE_POLL: Duration = Duration::from_secs(1);
