@@ -315,8 +315,11 @@ impl Member {
                         if kind == SfuTrackKind::Camera {
                             self.last_camera_frame = Some(now);
                         }
-                        if let Some(layers) = self.layers_mut(kind) {
-                            layers.saw(&data, now);
+                        let size_unknown = self
+                            .layers_mut(kind)
+                            .is_some_and(|layers| layers.saw(&data, now));
+                        if size_unknown {
+                            self.request_keyframe(kind, data.rid, now);
                         }
                         heard.push(Heard::Media(kind, Box::new(data)));
                     }

@@ -56,12 +56,16 @@ pub(super) struct Layers {
 
 impl Layers {
     /// Notes a frame of the track.
-    pub(super) fn saw(&mut self, data: &MediaData, now: Instant) {
+    /// Notes a frame of layer `data.rid`. True when the size of a layer that is not the only
+    /// one is still unknown (its first keyframe was lost, or came before the server could
+    /// read it): its publisher should send a keyframe, or no viewer is ever given that layer.
+    pub(super) fn saw(&mut self, data: &MediaData, now: Instant) -> bool {
         let size = data.is_keyframe().then(|| vp8_size(&data.data)).flatten();
-        match self.seen.iter_mut().find(|layer| layer.rid == data.rid) {
+        let known = match self.seen.iter_mut().find(|layer| layer.rid == data.rid) {
             Some(layer) => {
                 layer.last_frame = now;
                 layer.size = size.or(layer.size);
+                layer.size.is_some()
             }
             None => {
                 self.seen.push(Layer {
@@ -70,8 +74,10 @@ impl Layers {
                     last_frame: now,
                 });
                 self.seen.sort_by_key(|layer| rank(layer.rid));
+                size.is_some()
             }
-        }
+        };
+        !known && self.seen.len() > 1
     }
 
     /// The layers that send now, smallest first.

@@ -51,6 +51,30 @@ fn layers_ben_got(net: &Net) -> Vec<(char, bool)> {
 }
 
 #[test]
+fn a_layer_whose_first_keyframe_was_missed_is_asked_for_one_and_then_sent() {
+    // Ana's small layer starts later than her full one, without a keyframe: its size is
+    // unknown, so no tile could be given it until the server asks for a keyframe.
+    let mut net = ana_on_camera_and_ben(Net::new(), 300);
+    net.clients[0].layers = vec![FULL];
+    show_ana_to_ben(&mut net, 240, 135);
+    net.run(Duration::from_secs(1));
+    assert!(layers_ben_got(&net).iter().all(|(layer, _)| *layer == 'f'));
+    let asked = net.client("ana").keyframe_requests;
+    net.clients[0].layers = vec![QUARTER, FULL];
+    net.clients[0].keyframe_due = false;
+    net.run(Duration::from_secs(1));
+    assert!(
+        net.client("ana").keyframe_requests > asked,
+        "the server asks for a keyframe"
+    );
+    let got = layers_ben_got(&net);
+    assert!(
+        got.iter().rev().take(10).all(|(layer, _)| *layer == 'q'),
+        "Ben gets the small layer: {got:?}"
+    );
+}
+
+#[test]
 fn a_small_tile_gets_the_small_layer_and_a_large_one_the_full_layer_from_its_keyframe() {
     let mut net = ana_in_two_layers_to_ben(240, 135);
     net.run(Duration::from_secs(2));
