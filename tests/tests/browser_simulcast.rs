@@ -1,7 +1,8 @@
 //! Simulcast in real browsers: in a five-page SFU room every camera (a 1280×720 fake one) is
 //! sent in layers, and each page gets the layer that fits the tile it shows: small grid tiles
 //! get a low layer; the speaker layout's large tile gets the larger layer that fits it within
-//! two seconds, while the strip's small tiles stay low.
+//! two seconds, while the strip's small tiles stay low. And a camera is captured at 1280×720
+//! while its room uses the SFU (the top layer needs it), at the usual 640×480 in the mesh.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -17,6 +18,18 @@ use serde_json::Value;
 const CROWDED: Duration = Duration::from_secs(90);
 
 const CAMERA: (usize, usize) = (1280, 720);
+
+/// The tests take turns: five pages encoding 720p leave no room for more.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn sfu_config() -> noom_server::Config {
+    noom_server::Config {
+        static_dir: Some(built_dist()),
+        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        mesh_max: 1,
+        ..noom_server::Config::default()
+    }
+}
 
 /// The frame widths of the video the page receives (`inbound`) and sends, per layer
 /// (`outbound`, widths of the layers that carry frames).
@@ -38,13 +51,8 @@ async fn widths(page: &Page) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grid_tiles_get_a_low_layer_and_the_speakers_tile_a_larger_one() {
-    let server = TestServer::with_config(noom_server::Config {
-        static_dir: Some(built_dist()),
-        sfu_udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        mesh_max: 1,
-        ..noom_server::Config::default()
-    })
-    .await;
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::with_config(sfu_config()).await;
     let browser = Browser::launch_with_camera(CAMERA.0, CAMERA.1).await;
     let room_url = format!("{}/room/layers", server.http_url());
     let names = ["Ana", "Ben", "Cy", "Dee", "Eve"];
@@ -124,4 +132,53 @@ async fn grid_tiles_get_a_low_layer_and_the_speakers_tile_a_larger_one() {
         took.as_millis()
     );
     browser.close().await;
+}
+
+/// The width of the page's own camera as captured now.
+const CAMERA_WIDTH: &str = "(() => { const v = document.querySelector(\
+    '[data-testid=\"tile\"][data-self=\"true\"] video'); \
+    const t = v && v.srcObject && v.srcObject.getVideoTracks()[0]; \
+    return t ? t.getSettings().width : 0; })()";
+
+async fn wait_for_camera_width(name: &str, page: &Page, width: u64) -> Duration {
+    page.wait_for(
+        &format!("{name}'s camera to be captured {width} wide"),
+        &format!("{CAMERA_WIDTH} === {width}"),
+        CROWDED,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_is_captured_at_720p_in_an_sfu_room_and_at_480p_in_the_mesh() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::with_config(sfu_config()).await;
+    // Chromium's own fake camera, which gives whatever size is asked of it; a browser each,
+    // as Chromium opens a camera once for all its pages, at the size the first one asked.
+    let (ana_browser, ben_browser) = (Browser::launch().await, Browser::launch().await);
+    let room_url = format!("{}/room/sizes", server.http_url());
+    let ana = ana_browser.open(&room_url).await;
+    join(&ana, Some("Ana")).await;
+    wait_for_camera_width("Ana, alone in the mesh,", &ana, 640).await;
+
+    let ben = ben_browser.open(&room_url).await;
+    let joined = Instant::now();
+    join(&ben, Some("Ben")).await;
+    for (name, page) in [("Ana", &ana), ("Ben", &ben)] {
+        wait_for_camera_width(name, page, 1280).await;
+    }
+    println!(
+        "in the SFU room both cameras are 1280 wide {} ms after Ben's join",
+        joined.elapsed().as_millis()
+    );
+
+    ben.click("leave").await;
+    let left = Instant::now();
+    wait_for_camera_width("Ana, back in the mesh,", &ana, 640).await;
+    println!(
+        "back in the mesh Ana's camera is 640 wide {} ms after Ben left",
+        left.elapsed().as_millis()
+    );
+    ana_browser.close().await;
+    ben_browser.close().await;
 }

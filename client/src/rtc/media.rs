@@ -114,7 +114,7 @@ pub async fn acquire(
         });
     }
     Ok(
-        match get_user_media(audio_device, video_device, true, true).await {
+        match get_user_media(audio_device, video_device, true, true, None).await {
             Ok(both) => {
                 for track in both.get_tracks().iter() {
                     stream.add_track(track.unchecked_ref());
@@ -139,13 +139,18 @@ pub async fn acquire(
     )
 }
 
-/// Opens one new track of `kind` from `device`, for switching devices mid-call.
-pub async fn open_track(kind: Kind, device: &str) -> Result<MediaStreamTrack, String> {
+/// Opens one new track of `kind` from `device` (a camera at `camera_size`), for switching
+/// devices, or the camera's size, mid-call.
+pub async fn open_track(
+    kind: Kind,
+    device: &str,
+    camera_size: (u32, u32),
+) -> Result<MediaStreamTrack, String> {
     let (audio, video) = match kind {
         Kind::Audio => (true, false),
         Kind::Video => (false, true),
     };
-    let stream = get_user_media(Some(device), Some(device), audio, video)
+    let stream = get_user_media(Some(device), Some(device), audio, video, Some(camera_size))
         .await
         .map_err(|err| {
             Access::from_error(&err)
@@ -193,16 +198,14 @@ pub async fn share_screen() -> Result<Option<MediaStream>, String> {
     let texts = t_now();
     let media = media_devices().ok_or(texts.screen_needs_https)?;
     let (width, height, frame_rate) = SCREEN_MAX;
-    let video = js_sys::Object::new();
-    for (key, max) in [
-        ("width", width),
-        ("height", height),
-        ("frameRate", frame_rate),
-    ] {
-        let limit = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&limit, &"max".into(), &max.into());
-        let _ = js_sys::Reflect::set(&video, &key.into(), &limit);
-    }
+    let video = video_bounds(
+        "max",
+        &[
+            ("width", width),
+            ("height", height),
+            ("frameRate", frame_rate),
+        ],
+    );
     let constraints = DisplayMediaStreamConstraints::new();
     constraints.set_video(&video);
     constraints.set_audio(&JsValue::FALSE);
@@ -310,7 +313,7 @@ async fn add_single(stream: &MediaStream, kind: Kind, device: Option<&str>) -> A
         Kind::Audio => (true, false),
         Kind::Video => (false, true),
     };
-    match get_user_media(device, device, audio, video).await {
+    match get_user_media(device, device, audio, video, None).await {
         Ok(single) => {
             if let Some(track) = first_track(&single, kind) {
                 stream.add_track(&track);
@@ -350,12 +353,14 @@ fn media_devices() -> Option<web_sys::MediaDevices> {
     web_sys::window()?.navigator().media_devices().ok()
 }
 
-/// `getUserMedia` for the kinds asked, each pinned to a device when one is given.
+/// `getUserMedia` for the kinds asked, each pinned to a device when one is given, the camera
+/// at `camera_size` when one is given.
 async fn get_user_media(
     audio_device: Option<&str>,
     video_device: Option<&str>,
     audio: bool,
     video: bool,
+    camera_size: Option<(u32, u32)>,
 ) -> Result<MediaStream, JsValue> {
     let media = media_devices().ok_or_else(|| {
         JsValue::from(js_sys::Error::new(
@@ -363,25 +368,50 @@ async fn get_user_media(
         ))
     })?;
     let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&kind_constraint(audio, audio_device));
-    constraints.set_video(&kind_constraint(video, video_device));
+    constraints.set_audio(&kind_constraint(audio, audio_device, None));
+    constraints.set_video(&kind_constraint(video, video_device, camera_size));
     let promise = media.get_user_media_with_constraints(&constraints)?;
     Ok(JsFuture::from(promise).await?.unchecked_into())
 }
 
-/// `false`, `true`, or `{deviceId: {exact: id}}`.
-fn kind_constraint(wanted: bool, device: Option<&str>) -> JsValue {
-    match (wanted, device) {
-        (false, _) => JsValue::FALSE,
-        (true, None) => JsValue::TRUE,
-        (true, Some(id)) => {
-            let exact = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &id.into());
-            let constraint = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&constraint, &"deviceId".into(), &exact);
-            constraint.into()
-        }
+/// `{width: {<bound>: w}, height: {<bound>: h}, ...}`: limits on a video track, `bound`
+/// being `max`, `ideal` and so on.
+fn video_bounds(bound: &str, values: &[(&str, u32)]) -> js_sys::Object {
+    let video = js_sys::Object::new();
+    for (key, value) in values {
+        let limit = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&limit, &bound.into(), &(*value).into());
+        let _ = js_sys::Reflect::set(&video, &(*key).into(), &limit);
     }
+    video
+}
+
+/// The camera size a mesh call asks for: each link encodes the camera once more, so the
+/// browser's usual default is enough.
+pub const MESH_CAMERA: (u32, u32) = (640, 480);
+/// The camera size an SFU call asks for: the camera is encoded once, in three simulcast
+/// layers, and Chromium sends the top one only from a 1280×720 capture.
+pub const SFU_CAMERA: (u32, u32) = (1280, 720);
+
+/// `false`, `true`, or `{deviceId: {exact: id}}` for a device, with `width` and `height`
+/// ideals for a `size` (a camera that cannot give it gives the nearest size it can).
+fn kind_constraint(wanted: bool, device: Option<&str>, size: Option<(u32, u32)>) -> JsValue {
+    if !wanted {
+        return JsValue::FALSE;
+    }
+    if device.is_none() && size.is_none() {
+        return JsValue::TRUE;
+    }
+    let constraint = match size {
+        Some((width, height)) => video_bounds("ideal", &[("width", width), ("height", height)]),
+        None => js_sys::Object::new(),
+    };
+    if let Some(id) = device {
+        let exact = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&exact, &"exact".into(), &id.into());
+        let _ = js_sys::Reflect::set(&constraint, &"deviceId".into(), &exact);
+    }
+    constraint.into()
 }
 
 #[cfg(test)]

@@ -208,40 +208,63 @@ impl Session {
     }
 
     pub fn switch_device(self, kind: Kind, device: String) {
-        spawn_local(async move {
-            let opened = media::open_track(kind, &device).await;
-            // The page may have gone meanwhile: `try_*` only from here.
-            let d = self.devices;
-            let track = match opened {
-                Ok(track) => track,
-                Err(err) => {
-                    d.problem.try_set(Some(err));
-                    return;
-                }
-            };
-            let Some(Some(stream)) = d.stream.try_get_untracked() else {
-                return track.stop();
-            };
-            self.inner.try_with_value(|i| {
-                for link in i.links.values() {
-                    link.replace_track(kind, &track);
-                }
-                if let Some(sfu) = &i.sfu {
-                    sfu.replace_track(kind, &track);
-                }
-            });
-            media::swap_track(&stream, kind, &track);
-            match kind {
-                Kind::Audio => d.microphone_id.try_set(Some(device)),
-                Kind::Video => d.camera_id.try_set(Some(device)),
-            };
-            d.problem.try_set(None);
-            self.apply_toggles();
-            let me = self.inner.try_with_value(|i| i.self_id.clone()).flatten();
-            if let (Kind::Audio, Some(me)) = (kind, me) {
-                self.watch_level(&me, &stream);
+        spawn_local(self.open_device(kind, device));
+    }
+
+    /// Opens the camera again at the size the room's media wants, unless it was opened at
+    /// that size already (a camera that cannot give it is not asked again and again).
+    pub(super) fn size_camera(self) {
+        let size = self.camera_size();
+        let asked = self.inner.try_update_value(|i| i.camera_size.replace(size));
+        let camera = self.devices.camera_id.try_get_untracked().flatten();
+        if let (Some(asked), Some(camera)) = (asked, camera)
+            && asked.unwrap_or(media::MESH_CAMERA) != size
+        {
+            // Chromium gives a camera that is open already at the size it has: it must be let
+            // go first (its picture pauses for as long as opening it again takes).
+            let old = self.devices.stream.get_untracked();
+            if let Some(track) = old.and_then(|s| media::first_track(&s, Kind::Video)) {
+                track.stop();
+            }
+            spawn_local(self.open_device(Kind::Video, camera));
+        }
+    }
+
+    /// Opens `device` for `kind` (a camera at the size the room's media wants, see
+    /// `media_mode.rs`) and sends its track in place of the old one.
+    pub(super) async fn open_device(self, kind: Kind, device: String) {
+        let opened = media::open_track(kind, &device, self.camera_size()).await;
+        // The page may have gone meanwhile: `try_*` only from here.
+        let d = self.devices;
+        let track = match opened {
+            Ok(track) => track,
+            Err(err) => {
+                d.problem.try_set(Some(err));
+                return;
+            }
+        };
+        let Some(Some(stream)) = d.stream.try_get_untracked() else {
+            return track.stop();
+        };
+        self.inner.try_with_value(|i| {
+            for link in i.links.values() {
+                link.replace_track(kind, &track);
+            }
+            if let Some(sfu) = &i.sfu {
+                sfu.replace_track(kind, &track);
             }
         });
+        media::swap_track(&stream, kind, &track);
+        match kind {
+            Kind::Audio => d.microphone_id.try_set(Some(device)),
+            Kind::Video => d.camera_id.try_set(Some(device)),
+        };
+        d.problem.try_set(None);
+        self.apply_toggles();
+        let me = self.inner.try_with_value(|i| i.self_id.clone()).flatten();
+        if let (Kind::Audio, Some(me)) = (kind, me) {
+            self.watch_level(&me, &stream);
+        }
     }
 
     /// Starts presenting a screen, window or tab (the browser asks which), or stops.

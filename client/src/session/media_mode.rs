@@ -8,6 +8,7 @@ use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuCameras, SfuOffer,
 use web_sys::MediaStream;
 
 use super::Session;
+use crate::rtc::media;
 use crate::rtc::peer::{LinkState, Role};
 use crate::rtc::sfu::{SfuEvents, SfuLink};
 
@@ -45,6 +46,7 @@ impl Session {
         match media {
             Media::Sfu => self.open_sfu(),
             Media::Mesh => {
+                self.size_camera();
                 // Back to the mesh: of each pair, the one with the greater id offers (both
                 // know both ids, so exactly one does); the other answers its offer.
                 let me = self.inner.with_value(|i| i.self_id.clone());
@@ -73,11 +75,21 @@ impl Session {
         }
     }
 
+    /// The camera size the room's media wants: larger through the SFU, whose top simulcast
+    /// layer needs it (see `media::SFU_CAMERA`).
+    pub(super) fn camera_size(self) -> (u32, u32) {
+        match self.media() {
+            Media::Sfu => media::SFU_CAMERA,
+            Media::Mesh => media::MESH_CAMERA,
+        }
+    }
+
     /// Opens our connection to the SFU; the server's offer follows.
     pub(super) fn open_sfu(self) {
         let Some(me) = self.inner.with_value(|i| i.self_id.clone()) else {
             return;
         };
+        self.size_camera();
         let ice = self.ice_setup();
         let local = self.devices.stream.get_untracked();
         let screen = self.devices.screen.get_untracked();

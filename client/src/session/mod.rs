@@ -115,6 +115,9 @@ struct Inner {
     /// Last-N in a large SFU room: the only others whose cameras the server sends us
     /// (`sfu_cameras`); `None`, everyone's.
     cameras_only: Option<Vec<PeerId>>,
+    /// The camera size it was last opened at (`media_mode.rs`); `None`, the browser's
+    /// default (as `media::MESH_CAMERA`).
+    camera_size: Option<(u32, u32)>,
     /// What we last told the SFU we show (`sfu_view`), on the SFU link we have now.
     view_sent: Option<noom_shared::SfuView>,
     /// The latest `session`: the token that takes the seat back after a dropped socket.
