@@ -211,23 +211,30 @@ impl Session {
         spawn_local(self.open_device(kind, device));
     }
 
-    /// Opens the camera again at the size the room's media wants, unless it was opened at
-    /// that size already (a camera that cannot give it is not asked again and again).
+    /// Opens the camera again at the size the room's media wants, unless it has that width
+    /// already or was asked for that size last time (a camera that cannot give it is not
+    /// asked again and again).
     pub(super) fn size_camera(self) {
         let size = self.camera_size();
         let asked = self.inner.try_update_value(|i| i.camera_size.replace(size));
         let camera = self.devices.camera_id.try_get_untracked().flatten();
-        if let (Some(asked), Some(camera)) = (asked, camera)
-            && asked.unwrap_or(media::MESH_CAMERA) != size
-        {
-            // Chromium gives a camera that is open already at the size it has: it must be let
-            // go first (its picture pauses for as long as opening it again takes).
-            let old = self.devices.stream.get_untracked();
-            if let Some(track) = old.and_then(|s| media::first_track(&s, Kind::Video)) {
-                track.stop();
-            }
-            spawn_local(self.open_device(Kind::Video, camera));
+        let old = self
+            .devices
+            .stream
+            .try_get_untracked()
+            .flatten()
+            .and_then(|s| media::first_track(&s, Kind::Video));
+        let (Some(asked), Some(camera), Some(old)) = (asked, camera, old) else {
+            return;
+        };
+        let width = old.get_settings().get_width();
+        if asked.unwrap_or(media::MESH_CAMERA) == size || width == i32::try_from(size.0).ok() {
+            return;
         }
+        // Chromium gives a camera that is open already at the size it has: it must be let go
+        // first (its picture pauses for as long as opening it again takes).
+        old.stop();
+        spawn_local(self.open_device(Kind::Video, camera));
     }
 
     /// Opens `device` for `kind` (a camera at the size the room's media wants, see
