@@ -120,25 +120,6 @@ pub fn Tile(
             <Show when=hand>
                 <span class="tile-hand" data-testid="tile-hand">{move || t().hand_raised}</span>
             </Show>
-            {(!p.is_self).then(|| {
-                let label = move || {
-                    let template = if pinned.get() { t().unpin } else { t().pin };
-                    nickname.with(|name| fill(template, &[("name", name)]))
-                };
-                view! {
-                    <button
-                        class="tile-pin"
-                        class:on=move || pinned.get()
-                        data-testid="tile-pin"
-                        aria-pressed=move || pinned.get().to_string()
-                        aria-label=label
-                        title=label
-                        on:click=move |_| toggle_pin.run(pin_id.clone())
-                    >
-                        "📌"
-                    </button>
-                }
-            })}
             <div class="tile-label">
                 <span class="tile-name" data-testid="tile-name">
                     {move || nickname.get()}
@@ -156,6 +137,25 @@ pub fn Tile(
                         {move || t().muted}
                     </span>
                 </Show>
+                {(!p.is_self).then(|| {
+                    let label = move || {
+                        let template = if pinned.get() { t().unpin } else { t().pin };
+                        nickname.with(|name| fill(template, &[("name", name)]))
+                    };
+                    view! {
+                        <button
+                            class="tile-pin"
+                            class:on=move || pinned.get()
+                            data-testid="tile-pin"
+                            aria-pressed=move || pinned.get().to_string()
+                            aria-label=label
+                            title=label
+                            on:click=move |_| toggle_pin.run(pin_id.clone())
+                        >
+                            "📌"
+                        </button>
+                    }
+                })}
             </div>
             {move || {
                 connection()
