@@ -658,5 +658,10 @@ async fn beyond_last_n_a_page_gets_its_pinned_or_the_latest_speakers_cameras_and
         "Ana's pinned camera shown {} ms after the pin",
         waited.as_millis()
     );
+    let (pinned, frames) = cameras_coming_to(ana).await;
+    assert!(
+        pinned.len() == 1 && pinned != unpinned,
+        "Ana: the pinned camera comes instead of {unpinned:?} ({frames})"
+    );
     browser.close().await;
 }
