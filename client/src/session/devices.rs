@@ -200,13 +200,13 @@ impl Session {
         }
     }
 
-    /// Switches to another camera or microphone; in a call, every link sends the new track
-    /// through `RTCRtpSender.replaceTrack`, with no renegotiation.
     /// Plays everyone else on the speaker `device`.
     pub fn choose_speaker(self, device: String) {
         self.devices.speaker_id.set(Some(device));
     }
 
+    /// Switches to another camera or microphone; in a call, every link sends the new track
+    /// through `RTCRtpSender.replaceTrack`, with no renegotiation.
     pub fn switch_device(self, kind: Kind, device: String) {
         spawn_local(self.open_device(kind, device));
     }

@@ -115,7 +115,7 @@ struct Inner {
     /// Last-N in a large SFU room: the only others whose cameras the server sends us
     /// (`sfu_cameras`); `None`, everyone's.
     cameras_only: Option<Vec<PeerId>>,
-    /// The camera size it was last opened at (`media_mode.rs`); `None`, the browser's
+    /// The camera size it was last opened at (`devices.rs`); `None`, the browser's
     /// default (as `media::MESH_CAMERA`).
     camera_size: Option<(u32, u32)>,
     /// What we last told the SFU we show (`sfu_view`), on the SFU link we have now.
