@@ -184,6 +184,7 @@ impl Forwarder {
             .is_none_or(|at| now.saturating_duration_since(at) >= last_n::CHOOSE_EVERY);
         if negotiated || due {
             self.choose_cameras(now, out);
+            self.fit_downlinks(now);
             self.cameras_chosen = Some(now);
         }
         let mut next = now + std::time::Duration::from_secs(1);
@@ -320,6 +321,24 @@ impl Forwarder {
                 let told = ServerMessage::SfuCameras(SfuCameras { only });
                 out.messages.push((id.clone(), told));
             }
+        }
+    }
+}
+
+impl Forwarder {
+    /// Caps the layers each member is sent to what its downlink carries (`allocation.rs`).
+    fn fit_downlinks(&mut self, now: Instant) {
+        let mut live = HashMap::new();
+        for (id, member) in &self.members {
+            for kind in [SfuTrackKind::Camera, SfuTrackKind::Screen] {
+                let layers = member.live_layers(kind, now);
+                if !layers.is_empty() {
+                    live.insert((id.clone(), kind), layers);
+                }
+            }
+        }
+        for member in self.members.values_mut() {
+            member.allocate(&live, now);
         }
     }
 }

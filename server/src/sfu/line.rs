@@ -20,6 +20,8 @@ pub(super) struct Line {
     /// The publisher's layer it forwards now; `None` while it waits for a keyframe: frames
     /// that depend on earlier ones the receiver never got would only show as garbage.
     pub(super) layer: Option<Option<Rid>>,
+    /// The largest layer the member's downlink leaves room for (`None`: no cap).
+    pub(super) ceiling: Option<Option<Rid>>,
     splice: Splice,
 }
 
@@ -41,6 +43,7 @@ impl Line {
             open: false,
             stopping: false,
             layer: None,
+            ceiling: None,
             splice: Splice::default(),
         }
     }

@@ -4,7 +4,7 @@
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Ri
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use super::allocation::{self, Downlink, Wanted};
 use super::budget::Budget;
 use super::last_n;
 use super::line::Line;
@@ -95,6 +96,10 @@ pub(super) struct Member {
     viewing: Viewing,
     /// What it may still publish.
     budget: Budget,
+    /// What its downlink has been seen to carry (see `allocation.rs`).
+    downlink: Downlink,
+    /// The worst loss its receiver reports gave since the layers were last fitted.
+    loss_heard: Option<f32>,
     /// When its audio last sounded like speech (for last-N).
     pub(super) last_spoke: Option<Instant>,
     /// When its camera last sent a frame.
@@ -117,6 +122,8 @@ impl Member {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
+            // Loss from the browser's receiver reports fits the layers to its downlink.
+            .set_stats_interval(Some(STATS_EVERY))
             .build(now);
         if let Ok(host) = Candidate::host(candidate, "udp") {
             rtc.add_local_candidate(host);
@@ -133,6 +140,8 @@ impl Member {
             screen_layers: Layers::default(),
             viewing: Viewing::default(),
             budget: Budget::new(max_kbps, now),
+            downlink: Downlink::default(),
+            loss_heard: None,
             last_spoke: None,
             last_camera_frame: None,
             woken: true,
@@ -331,6 +340,15 @@ impl Member {
                         }
                     }
                 }
+                Ok(Output::Event(Event::MediaEgressStats(stats))) => {
+                    let video = self
+                        .lines
+                        .iter()
+                        .any(|l| l.mid == stats.mid && is_video(l.kind));
+                    if let (true, Some(loss)) = (video, stats.loss) {
+                        self.loss_heard = Some(self.loss_heard.map_or(loss, |l| l.max(loss)));
+                    }
+                }
                 Ok(Output::Event(Event::IceConnectionStateChange(state))) => {
                     tracing::debug!(?state, room = %self.room, "SFU ICE");
                 }
@@ -410,7 +428,10 @@ impl Member {
         };
         let target = if is_video(kind) {
             match self.viewing.showing(from, kind) {
-                Showing::Tile(shown) => simulcast::fit(live, shown).unwrap_or(data.rid),
+                Showing::Tile(shown) => {
+                    simulcast::fit(simulcast::at_most(live, line.ceiling), shown)
+                        .unwrap_or(data.rid)
+                }
                 Showing::Hidden => {
                     line.layer = None;
                     return Delivery::NOT_SENT;
@@ -442,6 +463,59 @@ impl Member {
         Delivery {
             sent,
             keyframe_wanted,
+        }
+    }
+
+    /// Caps the layer of each video it is sent so that together they fit what its downlink
+    /// was seen to carry, given `live`, the layers each publisher's tracks arrive in now.
+    pub(super) fn allocate(
+        &mut self,
+        live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
+        now: Instant,
+    ) {
+        let mut wanted = Vec::new();
+        let mut capped = Vec::new();
+        let mut audio_lines: u64 = 0;
+        let mut sent: u64 = 0;
+        for (index, line) in self.lines.iter_mut().enumerate() {
+            line.ceiling = None;
+            if !line.open || line.stopping {
+                continue;
+            }
+            if !is_video(line.kind) {
+                audio_lines += 1;
+                continue;
+            }
+            let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
+                continue;
+            };
+            let Showing::Tile(shown) = self.viewing.showing(&line.from, line.kind) else {
+                continue;
+            };
+            let fits = simulcast::fit(layers, shown)
+                .and_then(|rid| layers.iter().position(|layer| layer.rid == rid))
+                .unwrap_or(0);
+            let current = layers.iter().find(|layer| line.layer == Some(layer.rid));
+            sent += current.map_or(0, |layer| layer.bitrate);
+            wanted.push(Wanted {
+                bitrates: layers.iter().map(|layer| layer.bitrate).collect(),
+                fits,
+                priority: shown.map_or(u64::MAX, |s| u64::from(s.width) * u64::from(s.height)),
+            });
+            capped.push((index, layers));
+        }
+        let audio = audio_lines * AUDIO_BPS;
+        if let Some(loss) = self.loss_heard.take() {
+            let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum();
+            self.downlink
+                .report(loss, sent + audio, desired + audio, now);
+        }
+        let Some(cap) = self.downlink.cap() else {
+            return;
+        };
+        let layers = allocation::within(cap.saturating_sub(audio), &wanted);
+        for ((index, live), layer) in capped.into_iter().zip(layers) {
+            self.lines[index].ceiling = Some(live[layer].rid);
         }
     }
 
@@ -496,6 +570,11 @@ impl Member {
         Some(PUBLISHED[index])
     }
 }
+
+/// What each audio track a member receives is taken to need (Opus voice is 30-50 kbit/s).
+const AUDIO_BPS: u64 = 40_000;
+/// How often its connection reports what the browser's receiver reports said (loss).
+const STATS_EVERY: Duration = Duration::from_secs(1);
 
 /// How often a member whose connection died is looked at (it waits for `sfu_restart`).
 const IDLE_POLL: Duration = Duration::from_secs(1);

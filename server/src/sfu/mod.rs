@@ -12,6 +12,7 @@
 //! messages, or a join or leave), so it never waits on media. See docs/protocol.md for the
 //! offer/answer exchange.
 
+mod allocation;
 mod budget;
 mod forwarder;
 mod last_n;

@@ -45,7 +45,35 @@ pub(super) struct Layer {
     pub(super) rid: Option<Rid>,
     /// From its latest keyframe; unknown until one came.
     pub(super) size: Option<Size>,
+    /// Bits/s over the last [`RATE_WINDOW`]; until one has passed, over the time so far.
+    pub(super) bitrate: u64,
     last_frame: Instant,
+    /// When the window being measured began, and the bytes in it so far.
+    window: (Instant, u64),
+    /// A whole window has been measured.
+    measured: bool,
+}
+
+/// How long a layer's bitrate is measured over.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// A layer's first bitrate is taken from at least this long, not from one frame.
+const RATE_FIRST_WINDOW: Duration = Duration::from_millis(100);
+
+impl Layer {
+    fn count(&mut self, bytes: usize, now: Instant) {
+        let (start, counted) = &mut self.window;
+        *counted += bytes as u64;
+        let elapsed = now.saturating_duration_since(*start);
+        let whole = elapsed >= RATE_WINDOW;
+        if whole || (!self.measured && elapsed >= RATE_FIRST_WINDOW) {
+            let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            self.bitrate = counted.saturating_mul(1_000_000 * 8) / micros.max(1);
+        }
+        if whole {
+            self.window = (now, 0);
+            self.measured = true;
+        }
+    }
 }
 
 /// The layers one publisher's video track arrives in.
@@ -55,7 +83,6 @@ pub(super) struct Layers {
 }
 
 impl Layers {
-    /// Notes a frame of the track.
     /// Notes a frame of layer `data.rid`. True when the size of a layer that is not the only
     /// one is still unknown (its first keyframe was lost, or came before the server could
     /// read it): its publisher should send a keyframe, or no viewer is ever given that layer.
@@ -65,13 +92,17 @@ impl Layers {
             Some(layer) => {
                 layer.last_frame = now;
                 layer.size = size.or(layer.size);
+                layer.count(data.data.len(), now);
                 layer.size.is_some()
             }
             None => {
                 self.seen.push(Layer {
                     rid: data.rid,
                     size,
+                    bitrate: 0,
                     last_frame: now,
+                    window: (now, data.data.len() as u64),
+                    measured: false,
                 });
                 self.seen.sort_by_key(|layer| rank(layer.rid));
                 size.is_some()
@@ -110,6 +141,19 @@ pub(super) fn fit(live: &[Layer], shown: Option<Size>) -> Option<Option<Rid>> {
         .iter()
         .find(|layer| layer.size.is_some_and(|size| size.covers(shown)));
     Some(fitting.unwrap_or(largest).rid)
+}
+
+/// The layers of `live` (smallest first) no larger than `ceiling`, the largest a viewer's
+/// downlink carries (see `allocation.rs`; `None`: no cap); the smallest if all are larger.
+pub(super) fn at_most(live: &[Layer], ceiling: Option<Option<Rid>>) -> &[Layer] {
+    let Some(ceiling) = ceiling else {
+        return live;
+    };
+    let below = live
+        .iter()
+        .take_while(|layer| rank(layer.rid) <= rank(ceiling))
+        .count();
+    &live[..below.max(1).min(live.len())]
 }
 
 /// The width and height in a VP8 keyframe's header (RFC 6386, section 9.1): a 3-byte frame
@@ -168,7 +212,10 @@ mod tests {
         Layer {
             rid: Some(Rid::from(rid)),
             size: Some(Size { width, height }),
+            bitrate: 0,
             last_frame: now,
+            window: (now, 0),
+            measured: false,
         }
     }
 
@@ -192,6 +239,53 @@ mod tests {
         assert_eq!(fit(&live, None), rid("f"), "a viewer that did not say");
         assert_eq!(fit(&live[..2], tile(1200, 700)), rid("h"), "f is gone");
         assert_eq!(fit(&[], tile(10, 10)), None);
+    }
+
+    #[test]
+    fn a_cap_keeps_the_layers_up_to_it_and_always_the_smallest() {
+        let now = Instant::now();
+        let live = [
+            layer("q", 320, 180, now),
+            layer("h", 640, 360, now),
+            layer("f", 1280, 720, now),
+        ];
+        let rids =
+            |layers: &[Layer]| -> Vec<Option<Rid>> { layers.iter().map(|l| l.rid).collect() };
+        assert_eq!(rids(at_most(&live, None)).len(), 3, "no cap");
+        assert_eq!(
+            rids(at_most(&live, rid("h"))),
+            [Some(Rid::from("q")), Some(Rid::from("h"))]
+        );
+        assert_eq!(
+            rids(at_most(&live[1..], rid("q"))),
+            [Some(Rid::from("h"))],
+            "q is gone"
+        );
+        assert_eq!(at_most(&[], rid("q")), []);
+    }
+
+    #[test]
+    fn a_layers_bitrate_is_measured_over_a_second_and_guessed_before() {
+        let start = Instant::now();
+        let mut layer = layer("q", 320, 180, start);
+        // 1,000 bytes every 20 ms: 400 kbit/s.
+        for step in 1..=4 {
+            layer.count(1_000, start + Duration::from_millis(20 * step));
+        }
+        assert_eq!(layer.bitrate, 0, "one frame is no measure");
+        for step in 5..=20 {
+            layer.count(1_000, start + Duration::from_millis(20 * step));
+        }
+        assert_eq!(layer.bitrate, 400_000, "from the first 400 ms");
+        for step in 21..=50 {
+            layer.count(1_000, start + Duration::from_millis(20 * step));
+        }
+        assert_eq!(layer.bitrate, 400_000, "the whole first second");
+        // Halved: the next second says so.
+        for step in 1..=25 {
+            layer.count(1_000, start + Duration::from_millis(1_000 + 40 * step));
+        }
+        assert_eq!(layer.bitrate, 200_000);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuCameras, SfuOff
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
 use str0m::media::{MediaTime, Mid, Rid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, Transmit};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 use super::forwarder::{Forwarder, Limits, Outbox};
@@ -42,14 +42,18 @@ struct Client {
     most_m_lines: usize,
     /// The simulcast layers its camera sends, smallest first; none: one layer, no rid.
     layers: Vec<TestLayer>,
+    /// A bottleneck on what the server sends it; none: everything arrives at once.
+    downlink: Option<Link>,
 }
 
-/// A simulcast layer a test client sends: its rid and picture size.
+/// A simulcast layer a test client sends: its rid, picture size and frame size (each frame
+/// a step: 375 bytes are 150 kbit/s).
 #[derive(Debug, Clone, Copy)]
 struct TestLayer {
     rid: &'static str,
     width: u16,
     height: u16,
+    frame_bytes: usize,
 }
 
 impl Client {
@@ -71,6 +75,7 @@ impl Client {
             speaking: false,
             cameras: None,
             layers: Vec::new(),
+            downlink: None,
         }
     }
 
@@ -102,6 +107,20 @@ impl Client {
         Some((track.peer_id.clone(), track.kind))
     }
 
+    /// Hands it a datagram the server sent.
+    fn deliver(&mut self, transmit: &Transmit, now: Instant) {
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source: transmit.source,
+                destination: transmit.destination,
+                contents: (&transmit.contents[..]).try_into().unwrap(),
+            },
+        );
+        self.rtc.handle_input(input).unwrap();
+    }
+
     fn heard_from(&self, peer: &PeerId) -> usize {
         self.heard
             .iter()
@@ -109,6 +128,12 @@ impl Client {
             .count()
     }
 }
+
+/// A frame's time: each publisher sends audio, and video if on, once a step.
+const STEP: Duration = Duration::from_millis(20);
+/// The network's time resolution: a slow link (`link.rs`) lets packets out at its rate in
+/// ticks this long, not in one burst a step.
+const TICK: Duration = Duration::from_millis(1);
 
 /// The forwarder and its clients on a pretend network.
 struct Net {
@@ -174,34 +199,45 @@ impl Net {
         }
     }
 
+    /// 20 ms: each publisher sends a frame, and the network runs in steps of [`TICK`].
     fn step(&mut self) {
+        for tick in 0..STEP.as_millis() / TICK.as_millis() {
+            self.exchange(tick == 0);
+            self.now += TICK;
+        }
+    }
+
+    /// Everything sent is delivered; `send_media`: each client sends its audio and video.
+    fn exchange(&mut self, send_media: bool) {
         let mut out = Outbox::default();
         self.forwarder.poll(self.now, &mut out);
         for (peer, message) in out.messages {
             self.tell(&peer, message);
         }
+        let now = self.now;
         for transmit in out.transmits {
             if let Some(client) = self
                 .clients
                 .iter_mut()
                 .find(|c| c.addr == transmit.destination)
             {
-                let input = Input::Receive(
-                    self.now,
-                    Receive {
-                        proto: Protocol::Udp,
-                        source: transmit.source,
-                        destination: transmit.destination,
-                        contents: (&transmit.contents[..]).try_into().unwrap(),
-                    },
-                );
-                client.rtc.handle_input(input).unwrap();
+                match &mut client.downlink {
+                    Some(link) => link.enqueue(transmit),
+                    None => client.deliver(&transmit, now),
+                }
             }
         }
-        let now = self.now;
         for client in &mut self.clients {
-            send_audio(client, now);
-            send_video(client, now);
+            let arrived = client.downlink.as_mut().map(|l| l.release(TICK));
+            for transmit in arrived.unwrap_or_default() {
+                client.deliver(&transmit, now);
+            }
+        }
+        for client in &mut self.clients {
+            if send_media {
+                send_audio(client, now);
+                send_video(client, now);
+            }
             client.rtc.handle_input(Input::Timeout(now)).unwrap();
             loop {
                 match client.rtc.poll_output().unwrap() {
@@ -220,7 +256,6 @@ impl Net {
                 }
             }
         }
-        self.now += Duration::from_millis(20);
     }
 
     fn tell(&mut self, peer: &PeerId, message: ServerMessage) {
@@ -294,7 +329,7 @@ fn send_video(client: &mut Client, now: Instant) {
     for layer in layers {
         let frame = match layer {
             None => vec![first; client.video_frame_bytes],
-            Some(layer) => layer_frame(layer, first == VP8_KEYFRAME, client.video_frame_bytes),
+            Some(layer) => layer_frame(layer, first == VP8_KEYFRAME),
         };
         let rid = layer.map(|l| Rid::from(l.rid));
         sent |= write_own_layer(client, SfuTrackKind::Camera, Codec::Vp8, now, frame, rid);
@@ -306,7 +341,7 @@ fn send_video(client: &mut Client, now: Instant) {
 
 /// A pretend VP8 frame of `layer`: a keyframe carries the layer's size in its header (RFC
 /// 6386 9.1); the byte after the header names the layer.
-fn layer_frame(layer: TestLayer, keyframe: bool, bytes: usize) -> Vec<u8> {
+fn layer_frame(layer: TestLayer, keyframe: bool) -> Vec<u8> {
     let mut frame = vec![VP8_DELTA, 0, 0, 0x9d, 0x01, 0x2a];
     if keyframe {
         frame[0] = VP8_KEYFRAME;
@@ -314,7 +349,7 @@ fn layer_frame(layer: TestLayer, keyframe: bool, bytes: usize) -> Vec<u8> {
     frame.extend(layer.width.to_le_bytes());
     frame.extend(layer.height.to_le_bytes());
     frame.push(layer.rid.as_bytes()[0]);
-    frame.resize(bytes.max(frame.len()), 0);
+    frame.resize(layer.frame_bytes.max(frame.len()), 0);
     frame
 }
 
@@ -599,5 +634,9 @@ fn a_paused_viewer_gets_audio_only_and_video_again_from_a_keyframe() {
     assert!(net.forwarder.pause_video(&stranger, true).is_err());
 }
 
+mod downlink;
+mod link;
 mod rooms_that_change;
 mod simulcast;
+
+use link::Link;

@@ -5,15 +5,18 @@ use noom_shared::{SfuTile, SfuView};
 
 use super::*;
 
-const QUARTER: TestLayer = TestLayer {
+/// 150 kbit/s and 1.5 Mbit/s, as the browser sends its smallest and largest layers.
+pub(super) const QUARTER: TestLayer = TestLayer {
     rid: "q",
     width: 320,
     height: 180,
+    frame_bytes: 375,
 };
-const FULL: TestLayer = TestLayer {
+pub(super) const FULL: TestLayer = TestLayer {
     rid: "f",
     width: 1280,
     height: 720,
+    frame_bytes: 3_750,
 };
 
 /// Ana sends her camera in two layers to Ben, who shows it at `width`×`height`.
@@ -24,7 +27,7 @@ fn ana_in_two_layers_to_ben(width: u32, height: u32) -> Net {
     net
 }
 
-fn show_ana_to_ben(net: &mut Net, width: u32, height: u32) {
+pub(super) fn show_ana_to_ben(net: &mut Net, width: u32, height: u32) {
     let tile = SfuTile {
         peer_id: PeerId::new("ana").unwrap(),
         kind: SfuTrackKind::Camera,
@@ -40,7 +43,7 @@ fn show_ana_to_ben(net: &mut Net, width: u32, height: u32) {
 }
 
 /// The layers (by their marker byte) and keyframe flags of Ana's frames Ben got.
-fn layers_ben_got(net: &Net) -> Vec<(char, bool)> {
+pub(super) fn layers_ben_got(net: &Net) -> Vec<(char, bool)> {
     let ana = PeerId::new("ana").unwrap();
     let ben = net.client("ben");
     ben.heard

@@ -1,0 +1,171 @@
+//! Fitting the videos a viewer gets into its downlink: the layer each tile asks for (see
+//! `simulcast.rs`) is capped so that, together, they stay within what the viewer's connection
+//! has been seen to carry.
+//!
+//! The estimate is loss-based, from the receiver reports every browser sends (RTCP, RFC 3550):
+//! a downlink that loses more than [`LOSSY`] of what it is sent is cut to what got through,
+//! and one that loses less than [`CALM`] for [`RAISE_AFTER`] is given a little more each round
+//! until nothing is capped. (str0m's delay-based estimator is not used: it paces every packet
+//! at its estimate, which stalled video in rooms of five; see docs/benchmarks.md.)
+//!
+//! Within the cap, every video starts at its smallest layer; then, largest tile first, each is
+//! raised as far towards the layer its tile asks for as the cap allows. So the speaker's tile
+//! keeps its quality longest and a grid of thumbnails stays whole, as Jitsi and LiveKit
+//! allocate.
+
+use std::time::{Duration, Instant};
+
+/// A loss fraction above this is congestion.
+pub(super) const LOSSY: f32 = 0.10;
+/// A loss fraction below this is a link with room to spare.
+pub(super) const CALM: f32 = 0.02;
+/// How long a capped downlink must stay calm before the cap rises.
+pub(super) const RAISE_AFTER: Duration = Duration::from_secs(2);
+
+/// What is known of a viewer's downlink.
+#[derive(Debug, Default)]
+pub(super) struct Downlink {
+    /// The most its videos and audio may take, bits/s; `None`: no cap.
+    cap: Option<u64>,
+    /// Since when its loss has stayed under [`CALM`].
+    calm_since: Option<Instant>,
+}
+
+impl Downlink {
+    /// Takes in the worst `loss` its receiver reports gave since the last call, while it was
+    /// sent `sent` bits/s, and `wanted`, what every tile's own layer would take.
+    pub(super) fn report(&mut self, loss: f32, sent: u64, wanted: u64, now: Instant) {
+        if loss > LOSSY {
+            // What got through, less a margin for the queue it built (as libwebrtc's
+            // loss-based controller cuts by half the loss).
+            // Half the loss, in thousandths (the cast truncates a fraction in 0..=1).
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let kept = 1_000 - (loss.min(1.0) * 500.0) as u64;
+            let through = sent * kept / 1_000;
+            self.cap = Some(self.cap.map_or(through, |cap| cap.min(through)));
+            self.calm_since = None;
+        } else if loss < CALM {
+            let since = *self.calm_since.get_or_insert(now);
+            if let Some(cap) = self.cap
+                && now.saturating_duration_since(since) >= RAISE_AFTER
+            {
+                // About 8 % a report, as libwebrtc raises; gone once nothing is held back.
+                let raised = cap + cap / 12;
+                self.cap = (raised < wanted).then_some(raised);
+            }
+        } else {
+            self.calm_since = None;
+        }
+    }
+
+    pub(super) fn cap(&self) -> Option<u64> {
+        self.cap
+    }
+}
+
+/// One video a viewer is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Wanted {
+    /// The bitrates of the track's live layers, bits/s, smallest layer first (never empty).
+    pub(super) bitrates: Vec<u64>,
+    /// The layer its tile asks for: an index into `bitrates`.
+    pub(super) fits: usize,
+    /// Larger is served first: the tile's area in pixels.
+    pub(super) priority: u64,
+}
+
+/// The layer every one of `wanted` gets within `budget` bits/s (an index into its
+/// `bitrates`). None goes below its smallest layer, even when those alone exceed the budget.
+pub(super) fn within(budget: u64, wanted: &[Wanted]) -> Vec<usize> {
+    let smallest = |w: &Wanted| w.bitrates.first().copied().unwrap_or(0);
+    let mut chosen = vec![0; wanted.len()];
+    let mut total: u64 = wanted.iter().map(smallest).sum();
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    // Stable: equal tiles are served in the order given.
+    order.sort_by_key(|&i| std::cmp::Reverse(wanted[i].priority));
+    for i in order {
+        let w = &wanted[i];
+        let base = total - smallest(w);
+        let top = w.fits.min(w.bitrates.len().saturating_sub(1));
+        if let Some(layer) = (1..=top)
+            .rev()
+            .find(|&layer| base + w.bitrates[layer] <= budget)
+        {
+            chosen[i] = layer;
+            total = base + w.bitrates[layer];
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A camera in three layers of 150, 500 and 1,500 kbit/s whose tile asks for `fits`.
+    fn camera(fits: usize, priority: u64) -> Wanted {
+        Wanted {
+            bitrates: vec![150_000, 500_000, 1_500_000],
+            fits,
+            priority,
+        }
+    }
+
+    #[test]
+    fn a_downlink_that_carries_everything_gets_what_each_tile_asks_for() {
+        let wanted = [camera(2, 900), camera(0, 100), camera(1, 400)];
+        assert_eq!(within(10_000_000, &wanted), [2, 0, 1]);
+    }
+
+    #[test]
+    fn the_largest_tile_keeps_its_layer_longest_and_the_rest_go_down_first() {
+        let wanted = [camera(1, 100), camera(2, 900), camera(1, 100)];
+        // 1.5M + 150k + 150k fits 1.9M; a thumbnail's 500k would not.
+        assert_eq!(within(1_900_000, &wanted), [0, 2, 0]);
+        // 800k: the speaker drops to its middle layer, the others to their smallest.
+        assert_eq!(within(800_000, &wanted), [0, 1, 0]);
+        // Then thumbnails rise in order while the budget lasts.
+        assert_eq!(within(2_300_000, &wanted), [1, 2, 0]);
+    }
+
+    #[test]
+    fn no_video_goes_below_its_smallest_layer_or_above_its_tile() {
+        let wanted = [camera(2, 900), camera(2, 900)];
+        assert_eq!(within(100_000, &wanted), [0, 0]);
+        assert_eq!(within(0, &[]), Vec::<usize>::new());
+        let one_layer = Wanted {
+            bitrates: vec![300_000],
+            fits: 2,
+            priority: 1,
+        };
+        assert_eq!(within(10_000_000, &[camera(0, 9), one_layer]), [0, 0]);
+    }
+
+    #[test]
+    fn heavy_loss_cuts_to_what_got_through_and_calm_raises_it_back() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut link = Downlink::default();
+        link.report(0.05, 2_000_000, 2_000_000, at(0));
+        assert_eq!(link.cap(), None, "some loss is no congestion");
+        link.report(0.40, 2_000_000, 2_000_000, at(500));
+        assert_eq!(link.cap(), Some(1_600_000), "2 Mbit/s less half of 40 %");
+        link.report(0.20, 1_600_000, 2_000_000, at(1_000));
+        assert_eq!(link.cap(), Some(1_440_000));
+        // Calm: nothing for two seconds, then about 8 % a report.
+        link.report(0.0, 1_000_000, 2_000_000, at(1_500));
+        link.report(0.0, 1_000_000, 2_000_000, at(3_000));
+        assert_eq!(link.cap(), Some(1_440_000));
+        link.report(0.0, 1_000_000, 2_000_000, at(3_500));
+        assert_eq!(link.cap(), Some(1_560_000));
+        // A report in between interrupts the calm.
+        link.report(0.05, 1_000_000, 2_000_000, at(4_000));
+        link.report(0.0, 1_000_000, 2_000_000, at(4_500));
+        assert_eq!(link.cap(), Some(1_560_000));
+        // Once the cap would hold everything the tiles want, there is none.
+        for step in 0..20 {
+            link.report(0.0, 1_000_000, 2_000_000, at(7_000 + 500 * step));
+        }
+        assert_eq!(link.cap(), None);
+    }
+}
