@@ -119,6 +119,7 @@ pub(crate) struct Metrics {
     sfu_frames_over_budget: AtomicU64,
     sfu_datagrams_unclaimed: AtomicU64,
     sfu_connections_renewed: AtomicU64,
+    sfu_downlink_cuts: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -136,6 +137,7 @@ impl Default for Metrics {
             sfu_frames_over_budget: AtomicU64::new(0),
             sfu_datagrams_unclaimed: AtomicU64::new(0),
             sfu_connections_renewed: AtomicU64::new(0),
+            sfu_downlink_cuts: AtomicU64::new(0),
         }
     }
 }
@@ -189,6 +191,8 @@ impl Metrics {
             .fetch_add(tally.datagrams_unclaimed, Relaxed);
         self.sfu_connections_renewed
             .fetch_add(tally.connections_renewed, Relaxed);
+        self.sfu_downlink_cuts
+            .fetch_add(tally.downlink_cuts, Relaxed);
     }
 }
 
@@ -327,6 +331,11 @@ pub(crate) fn render(metrics: &Metrics, gauges: &Gauges) -> String {
             "noom_sfu_connections_renewed_total",
             "SFU connections replaced because the m-lines of people who left had grown them.",
             &metrics.sfu_connections_renewed,
+        ),
+        (
+            "noom_sfu_downlink_cuts_total",
+            "Times a participant's video was capped lower for losing over 10 % on its downlink.",
+            &metrics.sfu_downlink_cuts,
         ),
     ] {
         single(out, name, "counter", help, count.load(Relaxed));

@@ -202,6 +202,7 @@ async fn sfu_counts_show_forwarded_frames_and_stray_datagrams() {
         counted.get("noom_sfu_frames_forwarded_total")
     );
     assert_eq!(counted["noom_sfu_frames_over_budget_total"], 0.0);
+    assert_eq!(counted["noom_sfu_downlink_cuts_total"], 0.0);
     let (text, _) = scrape(metrics).await;
     assert_promtool_accepts(&text);
 }

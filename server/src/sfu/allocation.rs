@@ -33,8 +33,9 @@ pub(super) struct Downlink {
 
 impl Downlink {
     /// Takes in the worst `loss` its receiver reports gave since the last call, while it was
-    /// sent `sent` bits/s, and `wanted`, what every tile's own layer would take.
-    pub(super) fn report(&mut self, loss: f32, sent: u64, wanted: u64, now: Instant) {
+    /// sent `sent` bits/s, and `wanted`, what every tile's own layer would take. True if that
+    /// cut the cap.
+    pub(super) fn report(&mut self, loss: f32, sent: u64, wanted: u64, now: Instant) -> bool {
         if loss > LOSSY {
             // What got through, less a margin for the queue it built (as libwebrtc's
             // loss-based controller cuts by half the loss).
@@ -44,7 +45,9 @@ impl Downlink {
             let through = sent * kept / 1_000;
             self.cap = Some(self.cap.map_or(through, |cap| cap.min(through)));
             self.calm_since = None;
-        } else if loss < CALM {
+            return true;
+        }
+        if loss < CALM {
             let since = *self.calm_since.get_or_insert(now);
             if let Some(cap) = self.cap
                 && now.saturating_duration_since(since) >= RAISE_AFTER
@@ -56,6 +59,7 @@ impl Downlink {
         } else {
             self.calm_since = None;
         }
+        false
     }
 
     pub(super) fn cap(&self) -> Option<u64> {
@@ -146,9 +150,9 @@ mod tests {
         let start = Instant::now();
         let at = |ms: u64| start + Duration::from_millis(ms);
         let mut link = Downlink::default();
-        link.report(0.05, 2_000_000, 2_000_000, at(0));
+        assert!(!link.report(0.05, 2_000_000, 2_000_000, at(0)));
         assert_eq!(link.cap(), None, "some loss is no congestion");
-        link.report(0.40, 2_000_000, 2_000_000, at(500));
+        assert!(link.report(0.40, 2_000_000, 2_000_000, at(500)));
         assert_eq!(link.cap(), Some(1_600_000), "2 Mbit/s less half of 40 %");
         link.report(0.20, 1_600_000, 2_000_000, at(1_000));
         assert_eq!(link.cap(), Some(1_440_000));

@@ -338,7 +338,9 @@ impl Forwarder {
             }
         }
         for member in self.members.values_mut() {
-            member.allocate(&live, now);
+            if member.allocate(&live, now) {
+                self.tally.downlink_cuts += 1;
+            }
         }
     }
 }

@@ -467,12 +467,13 @@ impl Member {
     }
 
     /// Caps the layer of each video it is sent so that together they fit what its downlink
-    /// was seen to carry, given `live`, the layers each publisher's tracks arrive in now.
+    /// was seen to carry, given `live`, the layers each publisher's tracks arrive in now. True
+    /// if its receiver reports cut the cap.
     pub(super) fn allocate(
         &mut self,
         live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
         now: Instant,
-    ) {
+    ) -> bool {
         let mut wanted = Vec::new();
         let mut capped = Vec::new();
         let mut audio_lines: u64 = 0;
@@ -505,18 +506,18 @@ impl Member {
             capped.push((index, layers));
         }
         let audio = audio_lines * AUDIO_BPS;
-        if let Some(loss) = self.loss_heard.take() {
+        let cut = self.loss_heard.take().is_some_and(|loss| {
             let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum();
             self.downlink
-                .report(loss, sent + audio, desired + audio, now);
+                .report(loss, sent + audio, desired + audio, now)
+        });
+        if let Some(cap) = self.downlink.cap() {
+            let layers = allocation::within(cap.saturating_sub(audio), &wanted);
+            for ((index, live), layer) in capped.into_iter().zip(layers) {
+                self.lines[index].ceiling = Some(live[layer].rid);
+            }
         }
-        let Some(cap) = self.downlink.cap() else {
-            return;
-        };
-        let layers = allocation::within(cap.saturating_sub(audio), &wanted);
-        for ((index, live), layer) in capped.into_iter().zip(layers) {
-            self.lines[index].ceiling = Some(live[layer].rid);
-        }
+        cut
     }
 
     /// The layers its `kind` track arrives in, now.

@@ -87,6 +87,8 @@ pub(crate) struct Tally {
     pub(crate) datagrams_unclaimed: u64,
     /// Connections replaced because people who left had grown them (see `Forwarder`).
     pub(crate) connections_renewed: u64,
+    /// Times a member's downlink cap was cut for losing video (see `allocation.rs`).
+    pub(crate) downlink_cuts: u64,
 }
 
 /// How the media task reaches participants: by seat, through the switchboard.

@@ -37,6 +37,10 @@ fn a_slow_downlink_gets_the_small_layer_and_the_large_one_when_it_widens() {
     );
     let dropped = net.client("ben").downlink.as_ref().unwrap().dropped;
     println!("packets lost on the slow link before the cap held: {dropped}");
+    assert!(
+        net.forwarder.tally.downlink_cuts > 0,
+        "counted for /metrics"
+    );
 
     net.clients[1].downlink.as_mut().unwrap().set_kbps(20_000);
     let mut waited = Duration::ZERO;
