@@ -243,3 +243,16 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Report> {
     report.expect_zero("errors from the server", shared.errors.load(Relaxed));
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_is_width_x_height() {
+        assert_eq!(parse_tile("320x180"), Ok((320, 180)));
+        assert!(parse_tile("320").is_err(), "no height");
+        assert!(parse_tile("wide x 180").is_err());
+        assert!(parse_tile("-1x180").is_err());
+    }
+}
