@@ -5,7 +5,9 @@
 //! The estimate is loss-based, from the receiver reports every browser sends (RTCP, RFC 3550):
 //! a downlink that loses more than [`LOSSY`] of what it is sent is cut to what got through,
 //! and one that loses less than [`CALM`] for [`RAISE_AFTER`] is given a little more each round
-//! until nothing is capped. (str0m's delay-based estimator is not used: it paces every packet
+//! until nothing is capped. The rate that was lost is not tried again for a while, twice as
+//! long each time it is lost again (from [`HOLD_FIRST`] to [`HOLD_MOST`]), so that a link that
+//! stays slow does not lose a burst of video every few seconds. (str0m's delay-based estimator is not used: it paces every packet
 //! at its estimate, which stalled video in rooms of five; see docs/benchmarks.md.)
 //!
 //! Within the cap, every video starts at its smallest layer; then, largest tile first, each is
@@ -21,6 +23,12 @@ pub(super) const LOSSY: f32 = 0.10;
 pub(super) const CALM: f32 = 0.02;
 /// How long a capped downlink must stay calm before the cap rises.
 pub(super) const RAISE_AFTER: Duration = Duration::from_secs(2);
+/// How long the cap stays below a rate that was lost, the first time.
+pub(super) const HOLD_FIRST: Duration = Duration::from_secs(8);
+/// The longest the cap stays below a rate that was lost again and again.
+pub(super) const HOLD_MOST: Duration = Duration::from_secs(64);
+/// A loss this long after the last hold ended is a new episode: the hold starts again short.
+const REMEMBER: Duration = Duration::from_secs(30);
 
 /// What is known of a viewer's downlink.
 #[derive(Debug, Default)]
@@ -29,6 +37,10 @@ pub(super) struct Downlink {
     cap: Option<u64>,
     /// Since when its loss has stayed under [`CALM`].
     calm_since: Option<Instant>,
+    /// The rate it last lost at, and until when the cap stays below it.
+    lossy: Option<(u64, Instant)>,
+    /// How long the latest hold below a lost rate lasts.
+    hold: Duration,
 }
 
 impl Downlink {
@@ -45,6 +57,13 @@ impl Downlink {
             let through = sent * kept / 1_000;
             self.cap = Some(self.cap.map_or(through, |cap| cap.min(through)));
             self.calm_since = None;
+            let again = self.lossy.is_some_and(|(_, until)| now < until + REMEMBER);
+            self.hold = if again {
+                (self.hold * 2).clamp(HOLD_FIRST, HOLD_MOST)
+            } else {
+                HOLD_FIRST
+            };
+            self.lossy = Some((sent, now + self.hold));
             return true;
         }
         if loss < CALM {
@@ -52,8 +71,14 @@ impl Downlink {
             if let Some(cap) = self.cap
                 && now.saturating_duration_since(since) >= RAISE_AFTER
             {
-                // About 8 % a report, as libwebrtc raises; gone once nothing is held back.
-                let raised = cap + cap / 12;
+                // About 8 % a report, as libwebrtc raises, but short of a rate that was
+                // lost until its hold ends; gone once nothing is held back.
+                let mut raised = cap + cap / 12;
+                if let Some((lost_at, until)) = self.lossy
+                    && now < until
+                {
+                    raised = raised.min(lost_at.saturating_sub(1)).max(cap);
+                }
                 self.cap = (raised < wanted).then_some(raised);
             }
         } else {
@@ -166,10 +191,38 @@ mod tests {
         link.report(0.05, 1_000_000, 2_000_000, at(4_000));
         link.report(0.0, 1_000_000, 2_000_000, at(4_500));
         assert_eq!(link.cap(), Some(1_560_000));
-        // Once the cap would hold everything the tiles want, there is none.
+        // Lost at 1.6 Mbit/s twice in a row: the cap stays under it for 16 s.
         for step in 0..20 {
-            link.report(0.0, 1_000_000, 2_000_000, at(7_000 + 500 * step));
+            link.report(0.0, 1_000_000, 2_000_000, at(5_000 + 500 * step));
+        }
+        assert_eq!(
+            link.cap(),
+            Some(1_599_999),
+            "held below the rate that was lost"
+        );
+        // Once the cap would hold everything the tiles want, there is none.
+        for step in 0..10 {
+            link.report(0.0, 1_000_000, 2_000_000, at(17_000 + 500 * step));
         }
         assert_eq!(link.cap(), None);
+    }
+
+    #[test]
+    fn a_rate_lost_again_and_again_is_held_off_longer_each_time() {
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        let mut link = Downlink::default();
+        let hold = |link: &Downlink| link.hold;
+        link.report(0.5, 1_000_000, 2_000_000, at(0));
+        assert_eq!(hold(&link), HOLD_FIRST);
+        link.report(0.5, 1_000_000, 2_000_000, at(10));
+        assert_eq!(hold(&link), HOLD_FIRST * 2);
+        for s in [30, 60, 90, 120] {
+            link.report(0.5, 1_000_000, 2_000_000, at(s));
+        }
+        assert_eq!(hold(&link), HOLD_MOST);
+        // Long after the last hold ended, a loss is a new episode.
+        link.report(0.5, 1_000_000, 2_000_000, at(1_000));
+        assert_eq!(hold(&link), HOLD_FIRST);
     }
 }
