@@ -1,5 +1,6 @@
-//! Packets to chosen local ports dropped, as by a network that stops carrying a connection
-//! (nftables; needs root and the `nft` command, which `scripts/setup.sh` installs).
+//! Packets to chosen local ports dropped, as by a network that stops carrying a connection, or
+//! that carries only so much (nftables; needs root and the `nft` command, which
+//! `scripts/setup.sh` installs).
 
 use std::process::Command;
 
@@ -11,6 +12,20 @@ pub struct PortBlock {
 
 impl PortBlock {
     pub fn new(ports: &[u16]) -> Self {
+        Self::with_rule(ports, "drop")
+    }
+
+    /// Like [`PortBlock::new`], but only what is over `kbit_per_s` is dropped, as on a slow
+    /// link with no room to queue.
+    pub fn slow(ports: &[u16], kbit_per_s: u32) -> Self {
+        let kbytes = kbit_per_s / 8;
+        Self::with_rule(
+            ports,
+            &format!("limit rate over {kbytes} kbytes/second drop"),
+        )
+    }
+
+    fn with_rule(ports: &[u16], verdict: &str) -> Self {
         assert!(!ports.is_empty(), "no ports to block");
         let table = format!("noom_test_{}", std::process::id());
         let ports = ports
@@ -20,7 +35,7 @@ impl PortBlock {
             .join(", ");
         let rules = format!(
             "table inet {table} {{\n chain input {{\n  type filter hook input priority 0\n  \
-             meta l4proto {{ tcp, udp }} th dport {{ {ports} }} drop\n }}\n}}\n"
+             meta l4proto {{ tcp, udp }} th dport {{ {ports} }} {verdict}\n }}\n}}\n"
         );
         nft(&["-f", "-"], Some(&rules));
         Self { table }

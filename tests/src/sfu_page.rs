@@ -7,6 +7,27 @@ use serde_json::Value;
 
 use crate::browser::{Page, WAIT};
 
+/// The local ports of every candidate of `page`'s SFU connection: where the SFU sends it.
+pub async fn sfu_ports(page: &Page) -> Vec<u16> {
+    const PORTS: &str = "(async () => { const ports = new Set(); \
+         (await window.__noom.sfu.getStats()).forEach(r => { \
+           if (r.type === 'local-candidate' && r.port) ports.add(r.port); }); \
+         return [...ports]; })()";
+    let ports: Vec<u16> = page
+        .eval(PORTS)
+        .await
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| u16::try_from(p.as_u64()?).ok())
+        .collect();
+    assert!(
+        !ports.is_empty(),
+        "the page's SFU connection has no candidates"
+    );
+    ports
+}
+
 /// The SFU connection's inbound tracks: `{video: [framesDecoded], audio: [packetsReceived],
 /// sendsVideo}`, or `null` without one.
 pub const SFU_STATS: &str = r#"(async () => {

@@ -24,16 +24,10 @@ use noom_tests::files::{TestFile, file_state};
 use noom_tests::firewall::PortBlock;
 use noom_tests::proxy::CutProxy;
 use noom_tests::sfu_page::{
-    SFU_STATS, assert_new_sfu_connection, assert_sfu_media, note_sfu_connection, total,
+    SFU_STATS, assert_new_sfu_connection, assert_sfu_media, note_sfu_connection, sfu_ports, total,
 };
 use noom_tests::{TestClient, TestServer};
 use serde_json::Value;
-
-/// The local ports of every candidate of the page's SFU connection.
-const SFU_CANDIDATE_PORTS: &str = "(async () => { const ports = new Set(); \
-     (await window.__noom.sfu.getStats()).forEach(r => { \
-       if (r.type === 'local-candidate' && r.port) ports.add(r.port); }); \
-     return [...ports]; })()";
 
 /// The length of the page's latest answer to the SFU.
 const ANSWER_BYTES: &str = "window.__noom.sfu.localDescription.sdp.length";
@@ -217,14 +211,7 @@ async fn a_third_member_moves_the_call_to_the_sfu_and_a_leave_moves_it_back() {
     // Cy's network path dies: her SFU connection is replaced by a new one (new ports), and
     // everyone's media flows again without anyone leaving.
     cy.eval("window.__noom.sfu.__replaced = true").await;
-    let Value::Array(ports) = cy.eval(SFU_CANDIDATE_PORTS).await else {
-        panic!("Cy's SFU connection has no candidates");
-    };
-    let ports: Vec<u16> = ports
-        .iter()
-        .filter_map(|p| u16::try_from(p.as_u64()?).ok())
-        .collect();
-    let block = PortBlock::new(&ports);
+    let block = PortBlock::new(&sfu_ports(&cy).await);
     let cut = Instant::now();
     let replaced = cy
         .wait_for(

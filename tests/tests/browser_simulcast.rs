@@ -1,8 +1,9 @@
 //! Simulcast in real browsers: in a five-page SFU room every camera (a 1280×720 fake one) is
 //! sent in layers, and each page gets the layer that fits the tile it shows: small grid tiles
 //! get a low layer; the speaker layout's large tile gets the larger layer that fits it within
-//! two seconds, while the strip's small tiles stay low. And a camera is captured at 1280×720
-//! while its room uses the SFU (the top layer needs it), at the usual 640×480 in the mesh.
+//! two seconds, while the strip's small tiles stay low. A page behind a slow downlink gets a
+//! smaller layer until the link widens. And a camera is captured at 1280×720 while its room
+//! uses the SFU (the top layer needs it), at the usual 640×480 in the mesh.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use noom_tests::TestServer;
 use noom_tests::browser::{Browser, Page, built_dist, join};
-use noom_tests::sfu_page::assert_sfu_media;
+use noom_tests::firewall::PortBlock;
+use noom_tests::sfu_page::{assert_sfu_media, sfu_ports};
 use serde_json::Value;
 
 /// How long five pages encoding 720p on a loaded two-core machine may take to get going.
@@ -182,4 +184,74 @@ async fn a_camera_is_captured_at_720p_in_an_sfu_room_and_at_480p_in_the_mesh() {
     );
     ana_browser.close().await;
     ben_browser.close().await;
+}
+
+/// Whether every video the page receives is at most `width` wide (`at_most`), or one is
+/// wider.
+fn inbound(at_most: bool, width: u64) -> String {
+    let test = if at_most {
+        format!("w.inbound.every(x => x <= {width})")
+    } else {
+        format!("w.inbound.some(x => x > {width})")
+    };
+    format!("{VIDEO_WIDTHS}.then(w => w !== null && w.inbound.length > 0 && {test})")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_downlink_gets_the_small_layer_until_it_widens() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::with_config(sfu_config()).await;
+    let browser = Browser::launch_with_camera(CAMERA.0, CAMERA.1).await;
+    let room_url = format!("{}/room/slow", server.http_url());
+    let mut pages = Vec::new();
+    for name in ["Ana", "Ben"] {
+        let page = browser.open(&room_url).await;
+        join(&page, Some(name)).await;
+        pages.push(page);
+    }
+    for (name, page) in ["Ana", "Ben"].iter().zip(&pages) {
+        assert_sfu_media(name, page, 1, CROWDED).await;
+    }
+    let ana = &pages[0];
+    // Ben large: Ana's tile asks for more than the smallest layer.
+    ana.click("toggle-layout").await;
+    ana.wait_for(
+        "Ben's large tile to get a larger layer",
+        &inbound(false, 320),
+        CROWDED,
+    )
+    .await;
+    let wide = widths(ana).await["inbound"].clone();
+
+    // 250 kbit/s to Ana: the small layer (150) and Ben's audio fit, nothing larger does.
+    let slow = PortBlock::slow(&sfu_ports(ana).await, 250);
+    let cut = Instant::now();
+    ana.wait_for(
+        "the small layer behind the slow link",
+        &inbound(true, 320),
+        CROWDED,
+    )
+    .await;
+    println!(
+        "behind 250 kbit/s Ana gets the 320-wide layer {} ms after the link slowed (was {wide})",
+        cut.elapsed().as_millis()
+    );
+    // Still so a while later: the cap holds (a larger layer would be lost again).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(widths(ana).await["inbound"], serde_json::json!([320]));
+
+    drop(slow);
+    let widened = Instant::now();
+    ana.wait_for(
+        "a larger layer once the link widens",
+        &inbound(false, 320),
+        CROWDED,
+    )
+    .await;
+    println!(
+        "the link widened: Ana gets {} after {} ms",
+        widths(ana).await["inbound"],
+        widened.elapsed().as_millis()
+    );
+    browser.close().await;
 }
