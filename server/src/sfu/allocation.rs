@@ -15,7 +15,15 @@
 //! keeps its quality longest and a grid of thumbnails stays whole, as Jitsi and LiveKit
 //! allocate.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use noom_shared::{PeerId, SfuTrackKind};
+
+use super::line::Line;
+use super::member::is_video;
+use super::simulcast::{self, Layer};
+use super::viewing::{Showing, Viewing};
 
 /// A loss fraction above this is congestion.
 pub(super) const LOSSY: f32 = 0.10;
@@ -90,6 +98,66 @@ impl Downlink {
     pub(super) fn cap(&self) -> Option<u64> {
         self.cap
     }
+}
+
+/// What each audio track a member receives is taken to need (Opus voice is 30-50 kbit/s).
+const AUDIO_BPS: u64 = 40_000;
+
+/// Sets the ceiling of each of a member's `lines`: the largest layer that, with the others',
+/// fits its `downlink` (none while it has no cap), once `loss` (the worst its receiver reports
+/// gave since the last call) is taken in. `viewing` says how large each video is shown;
+/// `live`, the layers each publisher's tracks arrive in now. True if `loss` cut the cap.
+pub(super) fn cap_lines(
+    lines: &mut [Line],
+    viewing: &Viewing,
+    live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
+    downlink: &mut Downlink,
+    loss: Option<f32>,
+    now: Instant,
+) -> bool {
+    let mut wanted = Vec::new();
+    let mut capped = Vec::new();
+    let mut audio_lines: u64 = 0;
+    let mut sent: u64 = 0;
+    for (index, line) in lines.iter_mut().enumerate() {
+        line.ceiling = None;
+        if !line.open || line.stopping {
+            continue;
+        }
+        if !is_video(line.kind) {
+            audio_lines += 1;
+            continue;
+        }
+        let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
+            continue;
+        };
+        let Showing::Tile(shown) = viewing.showing(&line.from, line.kind) else {
+            continue;
+        };
+        let fits = simulcast::fit(layers, shown)
+            .and_then(|rid| layers.iter().position(|layer| layer.rid == rid))
+            .unwrap_or(0);
+        let current = layers.iter().find(|layer| line.layer == Some(layer.rid));
+        sent += current.map_or(0, |layer| layer.bitrate);
+        wanted.push(Wanted {
+            bitrates: layers.iter().map(|layer| layer.bitrate).collect(),
+            fits,
+            priority: shown.map_or(u64::MAX, |s| u64::from(s.width) * u64::from(s.height)),
+        });
+        capped.push((index, layers));
+    }
+    let audio = audio_lines * AUDIO_BPS;
+    let cut = loss.is_some_and(|loss| {
+        let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum();
+        downlink.report(loss, sent + audio, desired + audio, now)
+    });
+    if let Some(cap) = downlink.cap() {
+        let chosen = within(cap.saturating_sub(audio), &wanted);
+        for ((index, layers), layer) in capped.into_iter().zip(chosen) {
+            lines[index].ceiling = Some(layers[layer].rid);
+        }
+    }
+    cut
 }
 
 /// One video a viewer is sent.

@@ -14,7 +14,7 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Ri
 use str0m::net::Transmit;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use super::allocation::{self, Downlink, Wanted};
+use super::allocation::{self, Downlink};
 use super::budget::Budget;
 use super::last_n;
 use super::line::Line;
@@ -467,57 +467,16 @@ impl Member {
     }
 
     /// Caps the layer of each video it is sent so that together they fit what its downlink
-    /// was seen to carry, given `live`, the layers each publisher's tracks arrive in now. True
-    /// if its receiver reports cut the cap.
+    /// was seen to carry (see `allocation.rs`), given `live`, the layers each publisher's
+    /// tracks arrive in now. True if its receiver reports cut the cap.
     pub(super) fn allocate(
         &mut self,
         live: &HashMap<(PeerId, SfuTrackKind), Vec<Layer>>,
         now: Instant,
     ) -> bool {
-        let mut wanted = Vec::new();
-        let mut capped = Vec::new();
-        let mut audio_lines: u64 = 0;
-        let mut sent: u64 = 0;
-        for (index, line) in self.lines.iter_mut().enumerate() {
-            line.ceiling = None;
-            if !line.open || line.stopping {
-                continue;
-            }
-            if !is_video(line.kind) {
-                audio_lines += 1;
-                continue;
-            }
-            let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
-                continue;
-            };
-            let Showing::Tile(shown) = self.viewing.showing(&line.from, line.kind) else {
-                continue;
-            };
-            let fits = simulcast::fit(layers, shown)
-                .and_then(|rid| layers.iter().position(|layer| layer.rid == rid))
-                .unwrap_or(0);
-            let current = layers.iter().find(|layer| line.layer == Some(layer.rid));
-            sent += current.map_or(0, |layer| layer.bitrate);
-            wanted.push(Wanted {
-                bitrates: layers.iter().map(|layer| layer.bitrate).collect(),
-                fits,
-                priority: shown.map_or(u64::MAX, |s| u64::from(s.width) * u64::from(s.height)),
-            });
-            capped.push((index, layers));
-        }
-        let audio = audio_lines * AUDIO_BPS;
-        let cut = self.loss_heard.take().is_some_and(|loss| {
-            let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum();
-            self.downlink
-                .report(loss, sent + audio, desired + audio, now)
-        });
-        if let Some(cap) = self.downlink.cap() {
-            let layers = allocation::within(cap.saturating_sub(audio), &wanted);
-            for ((index, live), layer) in capped.into_iter().zip(layers) {
-                self.lines[index].ceiling = Some(live[layer].rid);
-            }
-        }
-        cut
+        let loss = self.loss_heard.take();
+        let downlink = &mut self.downlink;
+        allocation::cap_lines(&mut self.lines, &self.viewing, live, downlink, loss, now)
     }
 
     /// The layers its `kind` track arrives in, now.
@@ -572,8 +531,6 @@ impl Member {
     }
 }
 
-/// What each audio track a member receives is taken to need (Opus voice is 30-50 kbit/s).
-const AUDIO_BPS: u64 = 40_000;
 /// How often its connection reports what the browser's receiver reports said (loss).
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
@@ -589,7 +546,7 @@ fn stream_id(from: &PeerId, kind: SfuTrackKind) -> String {
     }
 }
 
-fn is_video(kind: SfuTrackKind) -> bool {
+pub(super) fn is_video(kind: SfuTrackKind) -> bool {
     media_kind(kind) == MediaKind::Video
 }
 
