@@ -296,6 +296,17 @@ fn server_messages() {
         r#"{"type":"sfu_cameras","payload":{"only":null}}"#,
     );
     golden(
+        ServerMessage::SfuSlots(SfuSlots {
+            tracks: vec![SfuTrack {
+                mid: "4".into(),
+                peer_id: peer("p3"),
+                kind: SfuTrackKind::Camera,
+            }],
+        }),
+        None,
+        r#"{"type":"sfu_slots","payload":{"tracks":[{"mid":"4","peer_id":"p3","kind":"camera"}]}}"#,
+    );
+    golden(
         ServerMessage::HostChanged(PeerTarget {
             peer_id: peer("p2"),
         }),

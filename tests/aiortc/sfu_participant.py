@@ -7,7 +7,7 @@ Usage: sfu_participant.py WS_URL ROOM NICKNAME
 
 Prints one JSON object a line: {"event": "joined", ...} once, then a {"event": "report", ...}
 twice a second with the frames it has decoded from each other participant, by peer id, and
-whose tracks the latest offer brings.
+whose tracks the latest offer (and `sfu_slots` since) brings.
 It exits when its socket closes, on stdin's end, or after LIFETIME seconds.
 """
 
@@ -141,6 +141,15 @@ class Participant:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.send("sfu_answer", {"sdp": self.pc.localDescription.sdp})
 
+    def move_slots(self, cameras):
+        """`sfu_slots`: our camera slots carry these cameras now, and no others."""
+        self.tracks = {
+            mid: t
+            for mid, t in self.tracks.items()
+            if t["kind"] != "camera" or t["peer_id"] == self.peer_id
+        }
+        self.tracks.update({t["mid"]: t for t in cameras})
+
     async def run(self, room, nickname):
         await self.send("join", {"room": room, "nickname": nickname})
         async for text in self.socket:
@@ -155,6 +164,8 @@ class Participant:
                 self.media = payload["media"]
             elif kind == "sfu_offer":
                 await self.answer(payload)
+            elif kind == "sfu_slots":
+                self.move_slots(payload["tracks"])
             elif kind == "error":
                 self.errors.append(payload.get("code"))
 

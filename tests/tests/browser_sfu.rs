@@ -645,10 +645,29 @@ async fn beyond_last_n_a_page_gets_its_pinned_or_the_latest_speakers_cameras_and
         "Ana's pinned camera shown {} ms after the pin",
         waited.as_millis()
     );
+    // Her one camera slot now carries the pinned camera: the same m-line, its track moved
+    // from the other's tile to the pinned one.
     let (pinned, frames) = cameras_coming_to(ana).await;
     assert!(
-        pinned.len() == 1 && pinned != unpinned,
-        "Ana: the pinned camera comes instead of {unpinned:?} ({frames})"
+        pinned.len() == 1 && pinned == unpinned,
+        "Ana: the pinned camera comes on the slot that carried {unpinned:?} ({frames})"
     );
+    let slot_track_shown = format!(
+        "(() => {{ const t = window.__noom.sfu.getTransceivers().find(t => t.mid === '{}'); \
+         const v = document.querySelector('{tile} video'); \
+         const shown = v && v.srcObject ? v.srcObject.getVideoTracks() : []; \
+         const elsewhere = [...document.querySelectorAll('[data-testid=\"tile\"] video')] \
+           .filter(o => o !== v && o.srcObject && \
+             o.srcObject.getVideoTracks().some(x => x.id === t.receiver.track.id)); \
+         return shown.length === 1 && shown[0].id === t.receiver.track.id && \
+           elsewhere.length === 0 && v.videoWidth > 0; }})()",
+        pinned[0]
+    );
+    ana.wait_for(
+        "the slot's track in the pinned tile only",
+        &slot_track_shown,
+        CROWDED,
+    )
+    .await;
     browser.close().await;
 }

@@ -4,8 +4,10 @@
 //! time, so nothing here needs perfect negotiation. Each offer lists which participant's track
 //! every m-line carries: on our own three (`audio`, `camera`, `screen`) we send, by
 //! `replaceTrack` (so switching a device or presenting needs no new offer); every other one
-//! brings a remote participant's microphone, camera or screen. Those are gathered per
-//! participant into a camera stream (microphone and camera) and a screen stream.
+//! brings a remote participant's microphone, camera or screen. Cameras come on slots, m-lines
+//! that the server hands from one participant's camera to another's (`sfu_slots`) as last-N
+//! chooses. Tracks are gathered per participant into a camera stream (microphone and camera)
+//! and a screen stream.
 //!
 //! A connection that fails is not repaired in place: the owner closes it, opens another and
 //! asks the server for a fresh offer (`sfu_restart`).
@@ -16,7 +18,7 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
-use noom_shared::{CAMERA_LAYER_RIDS, PeerId, SfuOffer, SfuTrack, SfuTrackKind};
+use noom_shared::{CAMERA_LAYER_RIDS, PeerId, SfuOffer, SfuSlots, SfuTrack, SfuTrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
@@ -52,10 +54,17 @@ pub struct SfuEvents {
 pub struct SfuLink {
     pc: RtcPeerConnection,
     stats: StatsProbe,
-    inbox: UnboundedSender<SfuOffer>,
+    inbox: UnboundedSender<Update>,
     shared: Rc<Shared>,
     _track: Closure<dyn FnMut(RtcTrackEvent)>,
     _state: Closure<dyn FnMut()>,
+}
+
+/// What the server says of the connection, taken in the order it came: a slot change told
+/// after an offer applies to that offer's m-lines.
+enum Update {
+    Offer(SfuOffer),
+    Slots(SfuSlots),
 }
 
 struct Shared {
@@ -114,12 +123,17 @@ impl SfuLink {
         });
         pc.set_onconnectionstatechange(Some(state.as_ref().unchecked_ref()));
 
-        let (inbox, mut offers) = unbounded::<SfuOffer>();
+        let (inbox, mut updates) = unbounded::<Update>();
         let answering = Rc::clone(&shared);
         spawn_local(async move {
-            while let Some(offer) = offers.next().await {
-                if let Err(err) = answering.answer(offer).await {
-                    leptos::logging::warn!("SFU offer not applied: {err:?}");
+            while let Some(update) = updates.next().await {
+                match update {
+                    Update::Offer(offer) => {
+                        if let Err(err) = answering.answer(offer).await {
+                            leptos::logging::warn!("SFU offer not applied: {err:?}");
+                        }
+                    }
+                    Update::Slots(slots) => answering.slots(slots),
                 }
             }
         });
@@ -136,7 +150,12 @@ impl SfuLink {
 
     /// Applies an `sfu_offer` (in order, after those before it) and answers it.
     pub fn receive(&self, offer: SfuOffer) {
-        let _ = self.inbox.unbounded_send(offer);
+        let _ = self.inbox.unbounded_send(Update::Offer(offer));
+    }
+
+    /// Applies an `sfu_slots` (after any offer before it).
+    pub fn slots(&self, slots: SfuSlots) {
+        let _ = self.inbox.unbounded_send(Update::Slots(slots));
     }
 
     /// Sends `track` in place of our current camera or microphone track.
@@ -198,10 +217,11 @@ impl Shared {
     /// Applies `offer`, puts our tracks on our own m-lines, and sends the answer.
     async fn answer(&self, offer: SfuOffer) -> Result<(), JsValue> {
         // Known before the tracks arrive, which happens while the offer is applied.
-        *self.tracks.borrow_mut() = offer.tracks;
+        let before = self.tracks.replace(offer.tracks);
         let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         init.set_sdp(&offer.sdp);
         JsFuture::from(self.pc.set_remote_description(&init)).await?;
+        self.move_slots(&before);
         let local = self.local.borrow().clone();
         let screen = self.screen.borrow().clone();
         let camera = local.as_ref().and_then(|s| first_track(s, Kind::Video));
@@ -276,6 +296,47 @@ impl Shared {
             .find(|t| t.mid().as_deref() == Some(mid.as_str()))
     }
 
+    /// `sfu_slots`: our camera slots carry these cameras now, and no others.
+    fn slots(&self, slots: SfuSlots) {
+        let before = self.tracks.borrow().clone();
+        self.tracks.borrow_mut().retain(|t| !self.is_slot(t));
+        self.tracks.borrow_mut().extend(slots.tracks);
+        self.move_slots(&before);
+    }
+
+    /// Whether `track` is one of our camera slots (not our own camera line).
+    fn is_slot(&self, track: &SfuTrack) -> bool {
+        track.kind == SfuTrackKind::Camera && track.peer_id != self.me
+    }
+
+    /// Moves the track of each camera slot that changed hands since `before` from its old
+    /// owner's stream to its new owner's.
+    fn move_slots(&self, before: &[SfuTrack]) {
+        let owners = |tracks: &[SfuTrack]| -> HashMap<String, PeerId> {
+            (tracks.iter().filter(|t| self.is_slot(t)))
+                .map(|t| (t.mid.clone(), t.peer_id.clone()))
+                .collect()
+        };
+        let (old, new) = (owners(before), owners(&self.tracks.borrow()));
+        for transceiver in self.pc.get_transceivers().iter() {
+            let transceiver: RtcRtpTransceiver = transceiver.unchecked_into();
+            let Some(mid) = transceiver.mid() else {
+                continue;
+            };
+            let (was, is) = (old.get(&mid), new.get(&mid));
+            if was == is {
+                continue;
+            }
+            let track = transceiver.receiver().track();
+            if let Some(was) = was {
+                self.remove_track(was, SfuTrackKind::Camera, &track);
+            }
+            if let Some(is) = is {
+                self.add_track(is, SfuTrackKind::Camera, &track);
+            }
+        }
+    }
+
     /// A remote track arrived on `transceiver`: it joins its participant's camera or screen
     /// stream, in place of any earlier track of its kind.
     fn track_arrived(&self, transceiver: &RtcRtpTransceiver, track: &MediaStreamTrack) {
@@ -286,30 +347,67 @@ impl Shared {
             .iter()
             .find(|t| t.mid == mid && t.peer_id != self.me)
             .map(|t| (t.peer_id.clone(), t.kind));
-        let Some((peer, kind)) = owner else { return };
-        let streams = match kind {
-            SfuTrackKind::Screen => &self.screens,
-            SfuTrackKind::Audio | SfuTrackKind::Camera => &self.cameras,
-        };
-        // A new stream each time, with the new track in place of any earlier one of its kind:
-        // a tile shows a new stream at once, where a track added to the shown one might not be.
+        if let Some((peer, kind)) = owner {
+            self.add_track(&peer, kind, track);
+        }
+    }
+
+    /// Puts `track` in `peer`'s camera or screen stream (`kind`), in place of any earlier
+    /// track of its kind, unless it is there already.
+    fn add_track(&self, peer: &PeerId, kind: SfuTrackKind, track: &MediaStreamTrack) {
+        let there = (self.streams(kind).borrow().get(peer))
+            .is_some_and(|stream| stream.get_track_by_id(&track.id()).is_some());
+        if there {
+            return;
+        }
+        let kept = |old: &MediaStreamTrack| old.kind() != track.kind();
+        self.restream(peer, kind, kept, Some(track));
+    }
+
+    /// Takes `track` out of `peer`'s camera or screen stream (`kind`).
+    fn remove_track(&self, peer: &PeerId, kind: SfuTrackKind, track: &MediaStreamTrack) {
+        let kept = |old: &MediaStreamTrack| old.id() != track.id();
+        self.restream(peer, kind, kept, None);
+    }
+
+    /// Gives `peer` a new camera or screen stream: the tracks of its current one that are
+    /// `kept`, and `added`. A new stream each time: a tile shows a new stream at once, where a
+    /// track added to the shown one might not be.
+    fn restream(
+        &self,
+        peer: &PeerId,
+        kind: SfuTrackKind,
+        kept: impl Fn(&MediaStreamTrack) -> bool,
+        added: Option<&MediaStreamTrack>,
+    ) {
+        let streams = self.streams(kind);
         let tracks = js_sys::Array::new();
-        if let Some(earlier) = streams.borrow().get(&peer) {
+        if let Some(earlier) = streams.borrow().get(peer) {
             for old in earlier.get_tracks().iter() {
                 let old: MediaStreamTrack = old.unchecked_into();
-                if old.kind() != track.kind() {
+                if kept(&old) {
                     tracks.push(&old);
                 }
             }
         }
-        tracks.push(track);
+        if let Some(added) = added {
+            tracks.push(added);
+        }
         let Ok(stream) = MediaStream::new_with_tracks(&tracks) else {
             return;
         };
         streams.borrow_mut().insert(peer.clone(), stream.clone());
         match kind {
-            SfuTrackKind::Screen => (self.events.screen)(&peer, stream),
-            SfuTrackKind::Audio | SfuTrackKind::Camera => (self.events.stream)(&peer, stream),
+            SfuTrackKind::Screen => (self.events.screen)(peer, stream),
+            SfuTrackKind::Audio | SfuTrackKind::Camera => (self.events.stream)(peer, stream),
+        }
+    }
+
+    /// The streams of `kind`'s tracks: cameras with microphones, or screens.
+    fn streams(&self, kind: SfuTrackKind) -> &RefCell<HashMap<PeerId, MediaStream>> {
+        match kind {
+            SfuTrackKind::Screen => &self.screens,
+            SfuTrackKind::Audio | SfuTrackKind::Camera => &self.cameras,
         }
     }
 }

@@ -100,6 +100,7 @@ impl Session {
             ServerMessage::MediaChanged(changed) => self.media_changed(changed.media),
             ServerMessage::SfuOffer(offer) => self.on_sfu_offer(offer),
             ServerMessage::SfuCameras(cameras) => self.on_sfu_cameras(cameras),
+            ServerMessage::SfuSlots(slots) => self.on_sfu_slots(slots),
             ServerMessage::Error(error) => self.on_error(error.code),
         }
     }

@@ -4,7 +4,9 @@
 //! new ones.
 
 use leptos::prelude::*;
-use noom_shared::{ClientMessage, Media, PeerId, SfuAnswer, SfuCameras, SfuOffer, SfuPause};
+use noom_shared::{
+    ClientMessage, Media, PeerId, SfuAnswer, SfuCameras, SfuOffer, SfuPause, SfuSlots,
+};
 use web_sys::MediaStream;
 
 use super::Session;
@@ -126,6 +128,15 @@ impl Session {
         if page_hidden() {
             self.pause_sfu_video(true);
         }
+    }
+
+    /// `sfu_slots`: our SFU link moves the camera tracks whose slots changed hands.
+    pub(super) fn on_sfu_slots(self, slots: SfuSlots) {
+        self.inner.with_value(|i| {
+            if let Some(sfu) = &i.sfu {
+                sfu.slots(slots);
+            }
+        });
     }
 
     /// `sfu_cameras`: whose cameras the server sends us; the others' tiles show their names.

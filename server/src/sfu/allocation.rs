@@ -128,10 +128,13 @@ pub(super) fn cap_lines(
             audio_lines += 1;
             continue;
         }
-        let Some(layers) = live.get(&(line.from.clone(), line.kind)) else {
+        let Some(from) = &line.from else {
             continue;
         };
-        let Showing::Tile(shown) = viewing.showing(&line.from, line.kind) else {
+        let Some(layers) = live.get(&(from.clone(), line.kind)) else {
+            continue;
+        };
+        let Showing::Tile(shown) = viewing.showing(from, line.kind) else {
             continue;
         };
         let fits = simulcast::fit(layers, shown)

@@ -15,7 +15,7 @@ use str0m::net::{Protocol, Receive, Transmit};
 
 use super::Tally;
 use super::last_n::{self, Speaker};
-use super::member::{Heard, Member, PUBLISHED};
+use super::member::{Heard, Member, PER_MEMBER, PUBLISHED};
 
 pub(crate) struct Forwarder {
     members: HashMap<PeerId, Member>,
@@ -209,6 +209,12 @@ impl Forwarder {
                 }
             }
         }
+        for (id, member) in &mut self.members {
+            if let Some(slots) = member.slots_news() {
+                out.messages
+                    .push((id.clone(), ServerMessage::SfuSlots(slots)));
+            }
+        }
         next
     }
 
@@ -274,10 +280,12 @@ impl Forwarder {
             let wanted: Vec<(PeerId, SfuTrackKind)> = rooms[&member.room]
                 .iter()
                 .filter(|other| *other != id)
-                .flat_map(|other| PUBLISHED.map(|kind| (other.clone(), kind)))
+                .flat_map(|other| PER_MEMBER.map(|kind| (other.clone(), kind)))
                 .collect();
+            let others = rooms[&member.room].len() - 1;
+            let slots = others.min(self.limits.last_n as usize);
             if member
-                .m_lines_after(&wanted)
+                .m_lines_after(&wanted, slots)
                 .is_some_and(|lines| lines > max_m_lines)
             {
                 *member = Member::new(
@@ -292,7 +300,7 @@ impl Forwarder {
                 out.messages
                     .push((id.clone(), ServerMessage::MediaChanged(renew)));
             }
-            if let Some(offer) = member.negotiate(id, &wanted) {
+            if let Some(offer) = member.negotiate(id, &wanted, slots) {
                 out.messages
                     .push((id.clone(), ServerMessage::SfuOffer(offer)));
             }
@@ -315,7 +323,15 @@ impl Forwarder {
         }
         let n = self.limits.last_n as usize;
         for (id, member) in &mut self.members {
-            let cameras = last_n::cameras_for(id, member.pinned(), &rooms[&member.room], n);
+            let room = &rooms[&member.room];
+            let cameras = last_n::cameras_for(id, member.pinned(), room, n);
+            let wanted = cameras.clone().unwrap_or_else(|| {
+                room.iter()
+                    .filter(|s| s.peer != *id)
+                    .map(|s| s.peer.clone())
+                    .collect()
+            });
+            member.fill_slots(&wanted);
             let only = cameras.as_ref().map(|set| set.iter().cloned().collect());
             if member.choose_cameras(cameras) {
                 let told = ServerMessage::SfuCameras(SfuCameras { only });

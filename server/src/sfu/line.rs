@@ -1,6 +1,7 @@
 //! One m-line that carries another participant's track to a member, and the simulcast layer
 //! it forwards: a change of layer happens at the new layer's keyframe, and the old layer goes
-//! on until then (see `simulcast.rs`).
+//! on until then (see `simulcast.rs`). A camera m-line is a slot: it carries the camera of
+//! whichever member last-N gives it, and changes hands without a new offer.
 
 use noom_shared::{PeerId, SfuTrackKind};
 use str0m::media::{MediaData, MediaTime, Mid, Rid};
@@ -10,7 +11,12 @@ use super::simulcast::Splice;
 /// A remote participant's track, as sent to this member.
 #[derive(Debug)]
 pub(super) struct Line {
-    pub(super) from: PeerId,
+    /// Whose track it carries: fixed for an audio or screen line, last-N's choice for a camera
+    /// slot (`None`: a free slot).
+    pub(super) from: Option<PeerId>,
+    /// Whose track the member was told it carries (in an offer or `sfu_slots`): a slot's new
+    /// owner is told with the first frame forwarded from it, a keyframe.
+    pub(super) told: Option<PeerId>,
     pub(super) kind: SfuTrackKind,
     pub(super) mid: Mid,
     /// The answer that opened it came: media may be written to it.
@@ -35,8 +41,11 @@ pub(super) struct Pass {
 }
 
 impl Line {
-    pub(super) fn new(from: PeerId, kind: SfuTrackKind, mid: Mid) -> Self {
+    /// A line for `from`'s `kind` track, told in the offer that adds it; a free camera slot
+    /// if `from` is `None`.
+    pub(super) fn new(from: Option<PeerId>, kind: SfuTrackKind, mid: Mid) -> Self {
         Self {
+            told: from.clone(),
             from,
             kind,
             mid,
@@ -50,7 +59,24 @@ impl Line {
 
     /// Whether it is open and carries `from`'s `kind`.
     pub(super) fn carries(&self, from: &PeerId, kind: SfuTrackKind) -> bool {
-        self.open && !self.stopping && self.from == *from && self.kind == kind
+        self.open && !self.stopping && self.from.as_ref() == Some(from) && self.kind == kind
+    }
+
+    /// Whether it is a camera slot, carrying a camera or free.
+    pub(super) fn is_slot(&self) -> bool {
+        self.kind == SfuTrackKind::Camera
+    }
+
+    /// Gives the slot to `from`'s camera (`None`: frees it). A new owner's frames start at a
+    /// keyframe; true if the member must be told that the slot no longer carries whom it was
+    /// told of.
+    pub(super) fn give(&mut self, from: Option<PeerId>) -> bool {
+        if self.from == from {
+            return false;
+        }
+        self.from = from;
+        self.layer = None;
+        self.told.take().is_some()
     }
 
     /// What becomes of `data`, a frame of the layer `data.rid`, when the line should forward

@@ -1,5 +1,6 @@
 //! One participant's connection to the SFU: its `Rtc`, the three m-lines it publishes on, the
-//! m-lines that carry the others' tracks to it, and the one negotiation it may have in flight.
+//! m-lines that carry the others' tracks to it (an audio and a screen line per other member, and
+//! a pool of camera slots that last-N fills), and the one negotiation it may have in flight.
 //!
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
@@ -8,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use noom_shared::{PeerId, RoomName, SfuOffer, SfuTrack, SfuTrackKind, SfuView};
+use noom_shared::{PeerId, RoomName, SfuOffer, SfuSlots, SfuTrack, SfuTrackKind, SfuView};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::Transmit;
@@ -27,6 +28,9 @@ pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
     SfuTrackKind::Camera,
     SfuTrackKind::Screen,
 ];
+
+/// The others' tracks a member gets on a line each; their cameras come on slots.
+pub(super) const PER_MEMBER: [SfuTrackKind; 2] = [SfuTrackKind::Audio, SfuTrackKind::Screen];
 
 /// Keyframe requests sent to one layer of a publisher's track at most this often: every late
 /// joiner asks, and a burst of them must cost the publisher one keyframe, not one each.
@@ -104,6 +108,8 @@ pub(super) struct Member {
     pub(super) last_spoke: Option<Instant>,
     /// When its camera last sent a frame.
     last_camera_frame: Option<Instant>,
+    /// A slot changed hands since `sfu_slots` last told it whose cameras its slots carry.
+    slots_changed: bool,
     /// Its connection was given something (a datagram, media to send, a negotiation) since
     /// it was last polled; otherwise it needs polling only at `next_poll`, its own timeout.
     woken: bool,
@@ -144,17 +150,20 @@ impl Member {
             loss_heard: None,
             last_spoke: None,
             last_camera_frame: None,
+            slots_changed: false,
             woken: true,
             next_poll: now,
         }
     }
 
     /// An offer that brings its m-lines in line with `wanted` (the others' tracks it should
-    /// receive), unless one is in flight or nothing changes. `me` is its own peer id.
+    /// receive on a line each) and `slots` camera slots, unless one is in flight or nothing
+    /// changes. `me` is its own peer id. Slots are never taken away: a free one costs little.
     pub(super) fn negotiate(
         &mut self,
         me: &PeerId,
         wanted: &[(PeerId, SfuTrackKind)],
+        slots: usize,
     ) -> Option<SfuOffer> {
         if self.pending.is_some() || !self.rtc.is_alive() {
             return None;
@@ -163,6 +172,7 @@ impl Member {
             .iter()
             .filter(|(from, kind)| !self.receives(from, *kind))
             .collect();
+        let slots_now = self.slots();
         let mut change = self.rtc.sdp_api();
         let own = *self.own.get_or_insert_with(|| {
             self.m_lines += PUBLISHED.len();
@@ -181,14 +191,17 @@ impl Member {
                 None,
                 None,
             );
-            self.lines.push(Line::new(from.clone(), *kind, mid));
+            self.lines.push(Line::new(Some(from.clone()), *kind, mid));
+        }
+        for _ in slots_now..slots {
+            self.m_lines += 1;
+            let mid = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+            self.lines.push(Line::new(None, SfuTrackKind::Camera, mid));
         }
         for line in &mut self.lines {
-            if !line.stopping
-                && !wanted
-                    .iter()
-                    .any(|(f, k)| *f == line.from && *k == line.kind)
-            {
+            let kind = line.kind;
+            let unwanted = |from: &PeerId| !wanted.iter().any(|(f, k)| f == from && *k == kind);
+            if !line.stopping && !line.is_slot() && line.from.as_ref().is_some_and(unwanted) {
                 change.stop_media(line.mid);
                 line.stopping = true;
             }
@@ -201,27 +214,78 @@ impl Member {
             peer_id: me.clone(),
             kind: *kind,
         });
-        let remote_tracks = self.lines.iter().filter(|l| !l.stopping).map(|l| SfuTrack {
-            mid: l.mid.to_string(),
-            peer_id: l.from.clone(),
-            kind: l.kind,
-        });
+        self.slots_changed = false;
         Some(SfuOffer {
             sdp: super::sdp::with_candidates_on_every_m_line(&offer.to_sdp_string()),
-            tracks: own_tracks.chain(remote_tracks).collect(),
+            tracks: own_tracks.chain(self.told_tracks()).collect(),
         })
+    }
+
+    /// What it was told its lines carry from the others (see [`Line::told`]).
+    fn told_tracks(&self) -> impl Iterator<Item = SfuTrack> + '_ {
+        self.lines.iter().filter(|l| !l.stopping).filter_map(|l| {
+            Some(SfuTrack {
+                mid: l.mid.to_string(),
+                peer_id: l.told.clone()?,
+                kind: l.kind,
+            })
+        })
+    }
+
+    /// `sfu_slots`, if a slot changed hands since it was last told.
+    pub(super) fn slots_news(&mut self) -> Option<SfuSlots> {
+        if !std::mem::take(&mut self.slots_changed) {
+            return None;
+        }
+        let tracks = self
+            .told_tracks()
+            .filter(|t| t.kind == SfuTrackKind::Camera);
+        Some(SfuSlots {
+            tracks: tracks.collect(),
+        })
+    }
+
+    /// Its camera slots, free ones included.
+    fn slots(&self) -> usize {
+        self.lines.iter().filter(|l| l.is_slot()).count()
+    }
+
+    /// Gives its slots to the cameras of `wanted`: a slot keeps the camera it carries if that
+    /// is still wanted; a wanted camera without a slot gets a free one, if there is one.
+    pub(super) fn fill_slots(&mut self, wanted: &BTreeSet<PeerId>) {
+        for line in self.lines.iter_mut().filter(|l| l.is_slot()) {
+            let keep = line.from.as_ref().is_some_and(|from| wanted.contains(from));
+            if !keep {
+                self.slots_changed |= line.give(None);
+            }
+        }
+        let placed: BTreeSet<PeerId> = (self.lines.iter())
+            .filter(|l| l.is_slot())
+            .filter_map(|l| l.from.clone())
+            .collect();
+        let mut unplaced = wanted.iter().filter(|camera| !placed.contains(*camera));
+        for slot in self.lines.iter_mut() {
+            if slot.is_slot() && slot.from.is_none() && !slot.stopping {
+                let Some(camera) = unplaced.next() else { break };
+                slot.give(Some(camera.clone()));
+            }
+        }
     }
 
     /// Whether a line that is not being stopped brings `from`'s `kind` to it.
     fn receives(&self, from: &PeerId, kind: SfuTrackKind) -> bool {
         self.lines
             .iter()
-            .any(|l| !l.stopping && l.from == *from && l.kind == kind)
+            .any(|l| !l.stopping && l.from.as_ref() == Some(from) && l.kind == kind)
     }
 
-    /// The m-lines its connection would hold once offered what it lacks of `wanted`, if no
-    /// offer is in flight (`None`: one is, nothing can change now).
-    pub(super) fn m_lines_after(&self, wanted: &[(PeerId, SfuTrackKind)]) -> Option<usize> {
+    /// The m-lines its connection would hold once offered what it lacks of `wanted` and of
+    /// `slots`, if no offer is in flight (`None`: one is, nothing can change now).
+    pub(super) fn m_lines_after(
+        &self,
+        wanted: &[(PeerId, SfuTrackKind)],
+        slots: usize,
+    ) -> Option<usize> {
         if self.pending.is_some() {
             return None;
         }
@@ -231,7 +295,8 @@ impl Member {
             0
         };
         let new = wanted.iter().filter(|(f, k)| !self.receives(f, *k)).count();
-        Some(self.m_lines + own + new)
+        let new_slots = slots.saturating_sub(self.slots());
+        Some(self.m_lines + own + new + new_slots)
     }
 
     /// Takes the answer to the offer in flight. The video lines it opens ask for keyframes
@@ -335,8 +400,8 @@ impl Member {
                 }
                 Ok(Output::Event(Event::KeyframeRequest(request))) => {
                     if let Some(line) = self.lines.iter().find(|l| l.mid == request.mid) {
-                        if let Some(layer) = line.layer {
-                            heard.push(Heard::KeyframeWanted(line.from.clone(), line.kind, layer));
+                        if let (Some(from), Some(layer)) = (&line.from, line.layer) {
+                            heard.push(Heard::KeyframeWanted(from.clone(), line.kind, layer));
                         }
                     }
                 }
@@ -386,15 +451,10 @@ impl Member {
     }
 
     /// From now on it gets the cameras of `cameras` only (`None`: everyone's); false if that
-    /// is what it got already. A camera it gets again starts at a keyframe.
+    /// is what it got already. Its slots follow with [`Member::fill_slots`].
     pub(super) fn choose_cameras(&mut self, cameras: Option<BTreeSet<PeerId>>) -> bool {
         if cameras == self.viewing.cameras {
             return false;
-        }
-        for line in &mut self.lines {
-            if line.kind == SfuTrackKind::Camera && !self.viewing.gets_camera_of(&line.from) {
-                line.layer = None;
-            }
         }
         self.viewing.cameras = cameras;
         true
@@ -449,6 +509,11 @@ impl Member {
                 keyframe_wanted,
             };
         };
+        // A slot's new owner is told as its first frame, a keyframe, goes out.
+        if line.told != line.from {
+            line.told.clone_from(&line.from);
+            self.slots_changed = true;
+        }
         let Some(writer) = self.rtc.writer(line.mid) else {
             return Delivery::NOT_SENT;
         };
@@ -537,8 +602,9 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 /// How often a member whose connection died is looked at (it waits for `sfu_restart`).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
-/// The `a=msid` stream of `from`'s `kind` track: camera and microphone share one stream (the
-/// browser keeps them in sync), the screen has its own.
+/// The `a=msid` stream of `from`'s `kind` track: its microphone's is its id, its screen's has
+/// its own. (A camera slot changes hands, so its camera is not in its microphone's stream and
+/// the browser does not keep the two in sync.)
 fn stream_id(from: &PeerId, kind: SfuTrackKind) -> String {
     match kind {
         SfuTrackKind::Screen => format!("{from}-screen"),

@@ -85,9 +85,4 @@ impl Viewing {
             shown => Showing::Tile(shown),
         }
     }
-
-    /// Whether it gets `from`'s camera under its last-N choice.
-    pub(super) fn gets_camera_of(&self, from: &PeerId) -> bool {
-        self.cameras.as_ref().is_none_or(|set| set.contains(from))
-    }
 }

@@ -177,7 +177,7 @@ pub async fn run(
 struct Peer {
     plan: Plan,
     rtc: Option<Rtc>,
-    /// What each m-line carries, from the latest offer.
+    /// What each m-line carries: from the latest offer, and `sfu_slots` since.
     tracks: Vec<SfuTrack>,
     local: SocketAddr,
     shared: Arc<Shared>,
@@ -220,6 +220,14 @@ impl Peer {
                 self.rtc = None;
                 Vec::new()
             }
+            // Its camera slots changed hands.
+            ServerMessage::SfuSlots(slots) => {
+                let own = self.tracks.first().map(|t| t.peer_id.clone());
+                self.tracks
+                    .retain(|t| t.kind != SfuTrackKind::Camera || Some(&t.peer_id) == own.as_ref());
+                self.tracks.extend(slots.tracks);
+                Vec::new()
+            }
             // Last-N: it gets this many cameras, not every publisher's.
             ServerMessage::SfuCameras(cameras) => {
                 if let Some(only) = cameras.only {
@@ -236,14 +244,15 @@ impl Peer {
         }
     }
 
-    /// Every other member's camera at the plan's tile size, if it has one.
+    /// Every other member's camera at the plan's tile size, if it has one: the members are
+    /// those whose audio lines the offer names (cameras come on slots, told later).
     fn view(&self) -> Option<SfuView> {
         let (width, height) = self.plan.tile?;
         let own = &self.tracks.first()?.peer_id;
         let tiles = self
             .tracks
             .iter()
-            .filter(|t| t.peer_id != *own && t.kind == SfuTrackKind::Camera)
+            .filter(|t| t.peer_id != *own && t.kind == SfuTrackKind::Audio)
             .map(|t| SfuTile {
                 peer_id: t.peer_id.clone(),
                 kind: SfuTrackKind::Camera,

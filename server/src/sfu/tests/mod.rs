@@ -6,7 +6,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use noom_shared::{ErrorCode, PeerId, RoomName, ServerMessage, SfuCameras, SfuOffer, SfuTrackKind};
+use noom_shared::{
+    ErrorCode, PeerId, RoomName, ServerMessage, SfuCameras, SfuOffer, SfuSlots, SfuTrack,
+    SfuTrackKind,
+};
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
 use str0m::media::{MediaTime, Mid, Rid};
@@ -24,8 +27,10 @@ struct Client {
     rtc: Rtc,
     addr: SocketAddr,
     offer: Option<SfuOffer>,
-    /// Audio payloads received, by the m-line they came on.
-    heard: Vec<(Mid, Vec<u8>)>,
+    /// What each m-line carries: from the last offer, and `sfu_slots` since.
+    tracks: Vec<SfuTrack>,
+    /// Payloads received, with whose track their m-line carried when they came.
+    heard: Vec<(Option<Owner>, Vec<u8>)>,
     answer_offers: bool,
     /// Sends VP8 on its camera line: delta frames, and a keyframe after each request.
     sends_video: bool,
@@ -40,11 +45,16 @@ struct Client {
     cameras: Option<SfuCameras>,
     /// The most m-lines an offer to it had.
     most_m_lines: usize,
+    /// The offers it was sent.
+    offers: usize,
     /// The simulcast layers its camera sends, smallest first; none: one layer, no rid.
     layers: Vec<TestLayer>,
     /// A bottleneck on what the server sends it; none: everything arrives at once.
     downlink: Option<Link>,
 }
+
+/// Whose track an m-line carries.
+type Owner = (PeerId, SfuTrackKind);
 
 /// A simulcast layer a test client sends: its rid, picture size and frame size (each frame
 /// a step: 375 bytes are 150 kbit/s).
@@ -64,6 +74,7 @@ impl Client {
             rtc: Self::connection(addr, now),
             addr,
             offer: None,
+            tracks: Vec::new(),
             heard: Vec::new(),
             answer_offers: true,
             sends_video: false,
@@ -72,6 +83,7 @@ impl Client {
             keyframe_due: false,
             renewed: 0,
             most_m_lines: 0,
+            offers: 0,
             speaking: false,
             cameras: None,
             layers: Vec::new(),
@@ -92,19 +104,25 @@ impl Client {
 
     /// Its own m-line of `kind`, from the last offer.
     fn own(&self, kind: SfuTrackKind) -> Mid {
-        let offer = self.offer.as_ref().unwrap();
-        let track = offer
+        let track = self
             .tracks
             .iter()
             .find(|t| t.peer_id == self.id && t.kind == kind);
         Mid::from(track.unwrap().mid.as_str())
     }
 
-    /// Whose track the m-line `mid` carries, from the last offer.
-    fn owner_of(&self, mid: Mid) -> Option<(PeerId, SfuTrackKind)> {
-        let offer = self.offer.as_ref()?;
-        let track = offer.tracks.iter().find(|t| t.mid == mid.to_string())?;
+    /// Whose track the m-line `mid` carries now.
+    fn owner_of(&self, mid: Mid) -> Option<Owner> {
+        let track = self.tracks.iter().find(|t| t.mid == mid.to_string())?;
         Some((track.peer_id.clone(), track.kind))
+    }
+
+    /// `sfu_slots`: its camera slots carry these cameras now, and no others.
+    fn slots(&mut self, slots: SfuSlots) {
+        let me = self.id.clone();
+        let slot = |t: &SfuTrack| t.kind == SfuTrackKind::Camera && t.peer_id != me;
+        self.tracks.retain(|t| !slot(t));
+        self.tracks.extend(slots.tracks);
     }
 
     /// Hands it a datagram the server sent.
@@ -124,7 +142,7 @@ impl Client {
     fn heard_from(&self, peer: &PeerId) -> usize {
         self.heard
             .iter()
-            .filter(|(mid, _)| self.owner_of(*mid).is_some_and(|(p, _)| p == *peer))
+            .filter(|(owner, _)| owner.as_ref().is_some_and(|(p, _)| p == peer))
             .count()
     }
 }
@@ -246,7 +264,8 @@ impl Net {
                         self.forwarder.receive(now, client.addr, &t.contents);
                     }
                     Output::Event(Event::MediaData(data)) => {
-                        client.heard.push((data.mid, data.data.to_vec()));
+                        let owner = client.owner_of(data.mid);
+                        client.heard.push((owner, data.data.to_vec()));
                     }
                     Output::Event(Event::KeyframeRequest(_)) => {
                         client.keyframe_requests += 1;
@@ -265,6 +284,8 @@ impl Net {
                 let sdp = SdpOffer::from_sdp_string(&offer.sdp).unwrap();
                 let m_lines = offer.sdp.matches("\nm=").count();
                 client.most_m_lines = client.most_m_lines.max(m_lines);
+                client.offers += 1;
+                client.tracks.clone_from(&offer.tracks);
                 client.offer = Some(offer);
                 if !client.answer_offers {
                     return;
@@ -282,11 +303,16 @@ impl Net {
                 let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
                 client.cameras = Some(cameras);
             }
+            ServerMessage::SfuSlots(slots) => {
+                let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
+                client.slots(slots);
+            }
             // As the client does: a new connection, for the offer that follows.
             ServerMessage::MediaChanged(_) => {
                 let client = self.clients.iter_mut().find(|c| c.id == *peer).unwrap();
                 client.rtc = Client::connection(client.addr, self.now);
                 client.offer = None;
+                client.tracks.clear();
                 client.renewed += 1;
             }
             other => panic!("unexpected {other:?}"),
@@ -328,7 +354,12 @@ fn send_video(client: &mut Client, now: Instant) {
     let mut sent = false;
     for layer in layers {
         let frame = match layer {
-            None => vec![first; client.video_frame_bytes],
+            // The second byte names the sender.
+            None => {
+                let mut frame = vec![first; client.video_frame_bytes.max(2)];
+                frame[1] = client.id.as_str().as_bytes()[0];
+                frame
+            }
             Some(layer) => layer_frame(layer, first == VP8_KEYFRAME),
         };
         let rid = layer.map(|l| Rid::from(l.rid));
@@ -411,7 +442,11 @@ fn each_member_hears_every_other_on_the_line_the_offer_names() {
     for listener in ["ana", "ben", "cat"] {
         let client = net.client(listener);
         let offer = client.offer.as_ref().unwrap();
-        assert_eq!(offer.tracks.len(), 9, "3 own + 3 from each of 2 others");
+        assert_eq!(
+            offer.tracks.len(),
+            7,
+            "3 own + audio and screen from each of 2 others (nobody's camera is on)"
+        );
         for speaker in ["ana", "ben", "cat"].into_iter().filter(|s| *s != listener) {
             let speaker = PeerId::new(speaker).unwrap();
             let frames = client.heard_from(&speaker);
@@ -421,8 +456,8 @@ fn each_member_hears_every_other_on_the_line_the_offer_names() {
             );
         }
         // Every frame is the speaker's own byte, on the speaker's audio line.
-        for (mid, data) in &client.heard {
-            let (from, kind) = client.owner_of(*mid).unwrap();
+        for (owner, data) in &client.heard {
+            let (from, kind) = owner.clone().unwrap();
             assert_eq!(kind, SfuTrackKind::Audio);
             assert_eq!(data[0], from.as_str().as_bytes()[0]);
         }
@@ -446,7 +481,7 @@ fn a_leaver_tracks_are_withdrawn_and_the_rest_carry_on() {
     let offer = ana.offer.as_ref().unwrap();
     assert_eq!(
         offer.tracks.len(),
-        6,
+        5,
         "cat's lines are gone: {:?}",
         offer.tracks
     );
@@ -466,7 +501,7 @@ fn a_late_joiner_is_offered_everyone_and_everyone_is_offered_it() {
     net.run(Duration::from_secs(2));
     net.enter("dan");
     net.run(Duration::from_secs(2));
-    assert_eq!(net.client("ana").offer.as_ref().unwrap().tracks.len(), 9);
+    assert_eq!(net.client("ana").offer.as_ref().unwrap().tracks.len(), 7);
     assert!(net.client("ana").heard_from(&PeerId::new("dan").unwrap()) > 30);
     assert!(net.client("dan").heard_from(&PeerId::new("ana").unwrap()) > 30);
 }
@@ -553,7 +588,7 @@ fn camera_frames(net: &Net, viewer: &str, from: &str) -> Vec<u8> {
     viewer
         .heard
         .iter()
-        .filter(|(mid, _)| viewer.owner_of(*mid) == Some((from.clone(), SfuTrackKind::Camera)))
+        .filter(|(owner, _)| *owner == Some((from.clone(), SfuTrackKind::Camera)))
         .map(|(_, frame)| frame[0])
         .collect()
 }

@@ -33,7 +33,7 @@ fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() 
         ana.most_m_lines
     );
     assert!(ana.renewed >= 1, "30 m-lines were offered to ana over time");
-    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 9);
+    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 7);
     let after = ana.heard_from(&ben);
     assert!(
         after > before + 30,
@@ -93,8 +93,11 @@ fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_ever
         "everyone's audio still comes"
     );
 
-    // Ben speaks up and Eve falls silent: Ana gets Ben's camera (from a keyframe) instead.
+    // Ben speaks up and Eve falls silent: Ana gets Ben's camera (from a keyframe) instead,
+    // on the slot that carried Eve's, without a new offer.
     let ben_stopped_at = frames(&net, "ben");
+    let offers = net.client("ana").offers;
+    let slots_before = camera_slots(&net, "ana");
     for client in &mut net.clients {
         client.speaking = ["dan", "ben"].contains(&client.id.as_str());
     }
@@ -106,6 +109,22 @@ fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_ever
     assert_eq!(frames(&net, "eve"), eve_before, "eve's stopped");
     let resumed = camera_frames(&net, "ana", "ben")[ben_stopped_at];
     assert_eq!(resumed, VP8_KEYFRAME, "it starts again at a keyframe");
+    let slots_after = camera_slots(&net, "ana");
+    assert_eq!(net.client("ana").offers, offers, "no new offer");
+    assert_eq!(
+        slots_before[0],
+        ("dan".to_owned(), slots_after[1].1.clone())
+    );
+    assert_eq!(slots_before[1].0, "eve");
+    assert_eq!(
+        slots_after[0],
+        ("ben".to_owned(), slots_before[1].1.clone())
+    );
+    assert_eq!(
+        net.client("ana").most_m_lines,
+        3 + 2 * 4 + 2,
+        "its own, audio and screen of 4 others, and 2 camera slots"
+    );
 
     // Ana pins Cat, who never spoke: Cat's camera takes the first of Ana's places at once
     // (within a step, not the next 500 ms round), Dan's the other; the others keep theirs.
@@ -130,5 +149,27 @@ fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_ever
     let cat_before = frames(&net, "cat");
     net.run(Duration::from_secs(1));
     assert!(frames(&net, "cat") > cat_before + 20, "cat's camera comes");
+    for viewer in ["ana", "ben", "cat", "dan", "eve"] {
+        for (owner, frame) in &net.client(viewer).heard {
+            if let Some((from, SfuTrackKind::Camera)) = owner {
+                assert_eq!(
+                    frame[1],
+                    from.as_str().as_bytes()[0],
+                    "{viewer} got a frame of {from}'s camera from someone else"
+                );
+            }
+        }
+    }
     assert!(net.errors.is_empty(), "{:?}", net.errors);
+}
+
+/// Whose camera each of `viewer`'s camera slots carries, by peer id: (peer, mid).
+fn camera_slots(net: &Net, viewer: &str) -> Vec<(String, String)> {
+    let client = net.client(viewer);
+    let mut slots: Vec<(String, String)> = (client.tracks.iter())
+        .filter(|t| t.kind == SfuTrackKind::Camera && t.peer_id != client.id)
+        .map(|t| (t.peer_id.to_string(), t.mid.clone()))
+        .collect();
+    slots.sort();
+    slots
 }

@@ -48,7 +48,7 @@ pub(super) fn layers_ben_got(net: &Net) -> Vec<(char, bool)> {
     let ben = net.client("ben");
     ben.heard
         .iter()
-        .filter(|(mid, _)| ben.owner_of(*mid) == Some((ana.clone(), SfuTrackKind::Camera)))
+        .filter(|(owner, _)| *owner == Some((ana.clone(), SfuTrackKind::Camera)))
         .map(|(_, frame)| (char::from(frame[10]), frame[0] == VP8_KEYFRAME))
         .collect()
 }
