@@ -325,12 +325,10 @@ impl Forwarder {
         for (id, member) in &mut self.members {
             let room = &rooms[&member.room];
             let cameras = last_n::cameras_for(id, member.pinned(), room, n);
-            let wanted = cameras.clone().unwrap_or_else(|| {
-                room.iter()
-                    .filter(|s| s.peer != *id)
-                    .map(|s| s.peer.clone())
-                    .collect()
-            });
+            let wanted = match &cameras {
+                Some(chosen) => chosen.iter().cloned().collect(),
+                None => slots_for_everyone(id, room),
+            };
             member.fill_slots(&wanted);
             let only = cameras.as_ref().map(|set| set.iter().cloned().collect());
             if member.choose_cameras(cameras) {
@@ -339,6 +337,16 @@ impl Forwarder {
             }
         }
     }
+}
+
+/// Every other member of `room`, in the order `viewer`'s camera slots go to them when every
+/// camera that sends fits: those whose camera sends first (a room larger than its slots has
+/// its members without a camera left over), then the others, so that a camera turned on
+/// already has its slot.
+fn slots_for_everyone(viewer: &PeerId, room: &[Speaker]) -> Vec<PeerId> {
+    let mut others: Vec<&Speaker> = room.iter().filter(|s| s.peer != *viewer).collect();
+    others.sort_by(|a, b| b.camera.cmp(&a.camera).then_with(|| a.peer.cmp(&b.peer)));
+    others.into_iter().map(|s| s.peer.clone()).collect()
 }
 
 impl Forwarder {

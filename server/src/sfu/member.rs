@@ -250,9 +250,11 @@ impl Member {
         self.lines.iter().filter(|l| l.is_slot()).count()
     }
 
-    /// Gives its slots to the cameras of `wanted`: a slot keeps the camera it carries if that
-    /// is still wanted; a wanted camera without a slot gets a free one, if there is one.
-    pub(super) fn fill_slots(&mut self, wanted: &BTreeSet<PeerId>) {
+    /// Gives its slots to the cameras of `wanted`, first first, as many as it has slots: a
+    /// slot keeps the camera it carries if that is still among them; one without a slot gets
+    /// a free one.
+    pub(super) fn fill_slots(&mut self, wanted: &[PeerId]) {
+        let wanted = &wanted[..wanted.len().min(self.slots())];
         for line in self.lines.iter_mut().filter(|l| l.is_slot()) {
             let keep = line.from.as_ref().is_some_and(|from| wanted.contains(from));
             if !keep {

@@ -173,3 +173,35 @@ fn camera_slots(net: &Net, viewer: &str) -> Vec<(String, String)> {
     slots.sort();
     slots
 }
+
+#[test]
+fn when_every_camera_fits_the_slots_go_to_the_members_whose_camera_sends() {
+    // Four others and two slots (last-N 2), but only Dan and Eve, last by id, send a camera:
+    // both fit, so Ana gets both, whoever is first by id.
+    let mut net = Net::with_limits(Limits {
+        max_kbps: 6_000,
+        max_room_size: MAX_ROOM_SIZE,
+        last_n: 2,
+    });
+    for name in ["ana", "ben", "cat", "dan", "eve"] {
+        net.enter(name);
+    }
+    for client in &mut net.clients {
+        client.sends_video = ["dan", "eve"].contains(&client.id.as_str());
+    }
+    net.run(Duration::from_secs(3));
+    let ana = net.client("ana");
+    assert!(
+        ana.cameras.as_ref().is_none_or(|c| c.only.is_none()),
+        "every camera fits"
+    );
+    for from in ["dan", "eve"] {
+        let frames = camera_frames(&net, "ana", from).len();
+        assert!(frames > 50, "ana got {frames} frames of {from}'s camera");
+    }
+    let slots: Vec<String> = camera_slots(&net, "ana")
+        .into_iter()
+        .map(|(peer, _)| peer)
+        .collect();
+    assert_eq!(slots, ["dan", "eve"]);
+}
