@@ -141,14 +141,14 @@ class Participant:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.send("sfu_answer", {"sdp": self.pc.localDescription.sdp})
 
-    def move_slots(self, cameras):
-        """`sfu_slots`: our camera slots carry these cameras now, and no others."""
+    def move_slots(self, videos):
+        """`sfu_slots`: our slots carry these cameras and screens now, and no others."""
         self.tracks = {
             mid: t
             for mid, t in self.tracks.items()
-            if t["kind"] != "camera" or t["peer_id"] == self.peer_id
+            if t["kind"] == "audio" or t["peer_id"] == self.peer_id
         }
-        self.tracks.update({t["mid"]: t for t in cameras})
+        self.tracks.update({t["mid"]: t for t in videos})
 
     async def run(self, room, nickname):
         await self.send("join", {"room": room, "nickname": nickname})

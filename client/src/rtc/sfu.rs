@@ -4,9 +4,9 @@
 //! time, so nothing here needs perfect negotiation. Each offer lists which participant's track
 //! every m-line carries: on our own three (`audio`, `camera`, `screen`) we send, by
 //! `replaceTrack` (so switching a device or presenting needs no new offer); every other one
-//! brings a remote participant's microphone, camera or screen. Cameras come on slots, m-lines
-//! that the server hands from one participant's camera to another's (`sfu_slots`) as last-N
-//! chooses. Tracks are gathered per participant into a camera stream (microphone and camera)
+//! brings a remote participant's microphone, camera or screen. Cameras and screens come on
+//! slots, m-lines that the server hands from one participant's video to another's
+//! (`sfu_slots`) as last-N chooses and as people present. Tracks are gathered per participant into a camera stream (microphone and camera)
 //! and a screen stream.
 //!
 //! A connection that fails is not repaired in place: the owner closes it, opens another and
@@ -45,7 +45,8 @@ pub struct SfuEvents {
     pub answer: Box<dyn Fn(String)>,
     /// A participant's microphone and camera, each time a track of theirs arrives.
     pub stream: OnPeerStream,
-    /// A participant's screen track arrived (it may carry nothing until they present).
+    /// A participant's screen stream changed: the screen slot carrying it was given to them, or
+    /// taken back (the stream then has no track).
     pub screen: OnPeerStream,
     pub state: Box<dyn Fn(LinkState)>,
 }
@@ -296,7 +297,7 @@ impl Shared {
             .find(|t| t.mid().as_deref() == Some(mid.as_str()))
     }
 
-    /// `sfu_slots`: our camera slots carry these cameras now, and no others.
+    /// `sfu_slots`: our slots carry these cameras and screens now, and no others.
     fn slots(&self, slots: SfuSlots) {
         let before = self.tracks.borrow().clone();
         self.tracks.borrow_mut().retain(|t| !self.is_slot(t));
@@ -304,17 +305,17 @@ impl Shared {
         self.move_slots(&before);
     }
 
-    /// Whether `track` is one of our camera slots (not our own camera line).
+    /// Whether `track` is one of our camera or screen slots (not one of our own lines).
     fn is_slot(&self, track: &SfuTrack) -> bool {
-        track.kind == SfuTrackKind::Camera && track.peer_id != self.me
+        track.kind != SfuTrackKind::Audio && track.peer_id != self.me
     }
 
-    /// Moves the track of each camera slot that changed hands since `before` from its old
-    /// owner's stream to its new owner's.
+    /// Moves the track of each slot that changed hands since `before` from its old owner's
+    /// camera or screen stream to its new owner's.
     fn move_slots(&self, before: &[SfuTrack]) {
-        let owners = |tracks: &[SfuTrack]| -> HashMap<String, PeerId> {
+        let owners = |tracks: &[SfuTrack]| -> HashMap<String, (PeerId, SfuTrackKind)> {
             (tracks.iter().filter(|t| self.is_slot(t)))
-                .map(|t| (t.mid.clone(), t.peer_id.clone()))
+                .map(|t| (t.mid.clone(), (t.peer_id.clone(), t.kind)))
                 .collect()
         };
         let (old, new) = (owners(before), owners(&self.tracks.borrow()));
@@ -328,11 +329,11 @@ impl Shared {
                 continue;
             }
             let track = transceiver.receiver().track();
-            if let Some(was) = was {
-                self.remove_track(was, SfuTrackKind::Camera, &track);
+            if let Some((was, kind)) = was {
+                self.remove_track(was, *kind, &track);
             }
-            if let Some(is) = is {
-                self.add_track(is, SfuTrackKind::Camera, &track);
+            if let Some((is, kind)) = is {
+                self.add_track(is, *kind, &track);
             }
         }
     }

@@ -15,7 +15,7 @@ use str0m::net::{Protocol, Receive, Transmit};
 
 use super::Tally;
 use super::last_n::{self, Speaker};
-use super::member::{Heard, Member, PER_MEMBER, PUBLISHED};
+use super::member::{Heard, Member, PUBLISHED, Slots};
 
 pub(crate) struct Forwarder {
     members: HashMap<PeerId, Member>,
@@ -269,23 +269,28 @@ impl Forwarder {
             return false;
         }
         let max_m_lines = PUBLISHED.len() * self.limits.max_room_size as usize;
-        let mut rooms: HashMap<RoomName, Vec<PeerId>> = HashMap::new();
+        // Each room's members, and whether each presents a screen.
+        let mut rooms: HashMap<RoomName, Vec<(PeerId, bool)>> = HashMap::new();
         for (id, member) in &self.members {
             rooms
                 .entry(member.room.clone())
                 .or_default()
-                .push(id.clone());
+                .push((id.clone(), member.presents(now)));
         }
         for (id, member) in &mut self.members {
-            let wanted: Vec<(PeerId, SfuTrackKind)> = rooms[&member.room]
-                .iter()
-                .filter(|other| *other != id)
-                .flat_map(|other| PER_MEMBER.map(|kind| (other.clone(), kind)))
+            let others: Vec<PeerId> = (rooms[&member.room].iter())
+                .filter(|(other, _)| other != id)
+                .map(|(other, _)| other.clone())
                 .collect();
-            let others = rooms[&member.room].len() - 1;
-            let slots = others.min(self.limits.last_n as usize);
+            let presenting = (rooms[&member.room].iter())
+                .filter(|(other, presents)| other != id && *presents)
+                .count();
+            let slots = Slots {
+                cameras: others.len().min(self.limits.last_n as usize),
+                screens: presenting.max(member.slots(SfuTrackKind::Screen)),
+            };
             if member
-                .m_lines_after(&wanted, slots)
+                .m_lines_after(&others, slots)
                 .is_some_and(|lines| lines > max_m_lines)
             {
                 *member = Member::new(
@@ -300,7 +305,7 @@ impl Forwarder {
                 out.messages
                     .push((id.clone(), ServerMessage::MediaChanged(renew)));
             }
-            if let Some(offer) = member.negotiate(id, &wanted, slots) {
+            if let Some(offer) = member.negotiate(id, &others, slots) {
                 out.messages
                     .push((id.clone(), ServerMessage::SfuOffer(offer)));
             }
@@ -329,7 +334,13 @@ impl Forwarder {
                 Some(chosen) => chosen.iter().cloned().collect(),
                 None => slots_for_everyone(id, room),
             };
-            member.fill_slots(&wanted);
+            member.fill_slots(SfuTrackKind::Camera, &wanted);
+            let presenters = presenters_for(id, room);
+            member.fill_slots(SfuTrackKind::Screen, &presenters);
+            // A new presenter with no screen slot free: one more is offered.
+            if presenters.len() > member.slots(SfuTrackKind::Screen) {
+                self.changed = true;
+            }
             let only = cameras.as_ref().map(|set| set.iter().cloned().collect());
             if member.choose_cameras(cameras) {
                 let told = ServerMessage::SfuCameras(SfuCameras { only });
@@ -347,6 +358,16 @@ fn slots_for_everyone(viewer: &PeerId, room: &[Speaker]) -> Vec<PeerId> {
     let mut others: Vec<&Speaker> = room.iter().filter(|s| s.peer != *viewer).collect();
     others.sort_by(|a, b| b.camera.cmp(&a.camera).then_with(|| a.peer.cmp(&b.peer)));
     others.into_iter().map(|s| s.peer.clone()).collect()
+}
+
+/// The others in `room` who present a screen, by peer id: `viewer`'s screen slots go to them.
+fn presenters_for(viewer: &PeerId, room: &[Speaker]) -> Vec<PeerId> {
+    let mut presenters: Vec<PeerId> = (room.iter())
+        .filter(|s| s.peer != *viewer && s.presenting)
+        .map(|s| s.peer.clone())
+        .collect();
+    presenters.sort();
+    presenters
 }
 
 impl Forwarder {

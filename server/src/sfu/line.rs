@@ -1,7 +1,8 @@
 //! One m-line that carries another participant's track to a member, and the simulcast layer
 //! it forwards: a change of layer happens at the new layer's keyframe, and the old layer goes
-//! on until then (see `simulcast.rs`). A camera m-line is a slot: it carries the camera of
-//! whichever member last-N gives it, and changes hands without a new offer.
+//! on until then (see `simulcast.rs`). A video m-line is a slot: it carries the camera (or the
+//! screen) of whichever member last-N (or presenting) gives it, and changes hands without a
+//! new offer.
 
 use noom_shared::{PeerId, SfuTrackKind};
 use str0m::media::{MediaData, MediaTime, Mid, Rid};
@@ -11,8 +12,8 @@ use super::simulcast::Splice;
 /// A remote participant's track, as sent to this member.
 #[derive(Debug)]
 pub(super) struct Line {
-    /// Whose track it carries: fixed for an audio or screen line, last-N's choice for a camera
-    /// slot (`None`: a free slot).
+    /// Whose track it carries: fixed for an audio line, last-N's choice for a camera slot, a
+    /// presenter for a screen slot (`None`: a free slot).
     pub(super) from: Option<PeerId>,
     /// Whose track the member was told it carries (in an offer or `sfu_slots`): a slot's new
     /// owner is told with the first frame forwarded from it, a keyframe.
@@ -41,8 +42,8 @@ pub(super) struct Pass {
 }
 
 impl Line {
-    /// A line for `from`'s `kind` track, told in the offer that adds it; a free camera slot
-    /// if `from` is `None`.
+    /// A line for `from`'s `kind` track, told in the offer that adds it; a free slot if `from`
+    /// is `None`.
     pub(super) fn new(from: Option<PeerId>, kind: SfuTrackKind, mid: Mid) -> Self {
         Self {
             told: from.clone(),
@@ -62,12 +63,12 @@ impl Line {
         self.open && !self.stopping && self.from.as_ref() == Some(from) && self.kind == kind
     }
 
-    /// Whether it is a camera slot, carrying a camera or free.
+    /// Whether it is a slot (a camera's or a screen's), carrying a video or free.
     pub(super) fn is_slot(&self) -> bool {
-        self.kind == SfuTrackKind::Camera
+        self.kind != SfuTrackKind::Audio
     }
 
-    /// Gives the slot to `from`'s camera (`None`: frees it). A new owner's frames start at a
+    /// Gives the slot to `from`'s video (`None`: frees it). A new owner's frames start at a
     /// keyframe; true if the member must be told that the slot no longer carries whom it was
     /// told of.
     pub(super) fn give(&mut self, from: Option<PeerId>) -> bool {

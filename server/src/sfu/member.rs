@@ -1,6 +1,7 @@
 //! One participant's connection to the SFU: its `Rtc`, the three m-lines it publishes on, the
-//! m-lines that carry the others' tracks to it (an audio and a screen line per other member, and
-//! a pool of camera slots that last-N fills), and the one negotiation it may have in flight.
+//! m-lines that carry the others' tracks to it (an audio line per other member, and pools of
+//! camera and screen slots that last-N and the presenters fill), and the one negotiation it may
+//! have in flight.
 //!
 //! The server always offers and the client always answers, so offers never cross (no glare):
 //! a change wanted while an offer is out waits for its answer.
@@ -29,8 +30,25 @@ pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
     SfuTrackKind::Screen,
 ];
 
-/// The others' tracks a member gets on a line each; their cameras come on slots.
-pub(super) const PER_MEMBER: [SfuTrackKind; 2] = [SfuTrackKind::Audio, SfuTrackKind::Screen];
+/// The kinds of video the others' tracks come in, each on a pool of slots (see `line.rs`).
+const VIDEO: [SfuTrackKind; 2] = [SfuTrackKind::Camera, SfuTrackKind::Screen];
+
+/// How many slots of each kind of video a member's connection should hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Slots {
+    pub(super) cameras: usize,
+    pub(super) screens: usize,
+}
+
+impl Slots {
+    fn of(self, kind: SfuTrackKind) -> usize {
+        match kind {
+            SfuTrackKind::Camera => self.cameras,
+            SfuTrackKind::Screen => self.screens,
+            SfuTrackKind::Audio => 0,
+        }
+    }
+}
 
 /// Keyframe requests sent to one layer of a publisher's track at most this often: every late
 /// joiner asks, and a burst of them must cost the publisher one keyframe, not one each.
@@ -156,23 +174,20 @@ impl Member {
         }
     }
 
-    /// An offer that brings its m-lines in line with `wanted` (the others' tracks it should
-    /// receive on a line each) and `slots` camera slots, unless one is in flight or nothing
-    /// changes. `me` is its own peer id. Slots are never taken away: a free one costs little.
+    /// An offer that brings its m-lines in line with `others` (the members whose audio it
+    /// gets, on a line each) and `slots`, unless one is in flight or nothing changes. `me` is
+    /// its own peer id. Slots are never taken away: a free one costs little.
     pub(super) fn negotiate(
         &mut self,
         me: &PeerId,
-        wanted: &[(PeerId, SfuTrackKind)],
-        slots: usize,
+        others: &[PeerId],
+        slots: Slots,
     ) -> Option<SfuOffer> {
         if self.pending.is_some() || !self.rtc.is_alive() {
             return None;
         }
-        let missing: Vec<&(PeerId, SfuTrackKind)> = wanted
-            .iter()
-            .filter(|(from, kind)| !self.receives(from, *kind))
-            .collect();
-        let slots_now = self.slots();
+        let missing: Vec<&PeerId> = others.iter().filter(|from| !self.hears(from)).collect();
+        let new_slots = VIDEO.map(|kind| (kind, slots.of(kind).saturating_sub(self.slots(kind))));
         let mut change = self.rtc.sdp_api();
         let own = *self.own.get_or_insert_with(|| {
             self.m_lines += PUBLISHED.len();
@@ -181,27 +196,27 @@ impl Member {
                 change.add_media(media_kind(kind), Direction::RecvOnly, None, None, layers)
             })
         });
-        for (from, kind) in missing {
+        for from in missing {
             self.m_lines += 1;
-            let stream = stream_id(from, *kind);
-            let mid = change.add_media(
-                media_kind(*kind),
-                Direction::SendOnly,
-                Some(stream),
-                None,
-                None,
-            );
-            self.lines.push(Line::new(Some(from.clone()), *kind, mid));
+            // Its `a=msid` stream is the member's id.
+            let stream = Some(from.to_string());
+            let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, stream, None, None);
+            self.lines
+                .push(Line::new(Some(from.clone()), SfuTrackKind::Audio, mid));
         }
-        for _ in slots_now..slots {
-            self.m_lines += 1;
-            let mid = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
-            self.lines.push(Line::new(None, SfuTrackKind::Camera, mid));
+        for (kind, count) in new_slots {
+            for _ in 0..count {
+                self.m_lines += 1;
+                let mid = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+                self.lines.push(Line::new(None, kind, mid));
+            }
         }
         for line in &mut self.lines {
-            let kind = line.kind;
-            let unwanted = |from: &PeerId| !wanted.iter().any(|(f, k)| f == from && *k == kind);
-            if !line.stopping && !line.is_slot() && line.from.as_ref().is_some_and(unwanted) {
+            let gone = line
+                .from
+                .as_ref()
+                .is_some_and(|from| !others.contains(from));
+            if !line.stopping && !line.is_slot() && gone {
                 change.stop_media(line.mid);
                 line.stopping = true;
             }
@@ -237,57 +252,51 @@ impl Member {
         if !std::mem::take(&mut self.slots_changed) {
             return None;
         }
-        let tracks = self
-            .told_tracks()
-            .filter(|t| t.kind == SfuTrackKind::Camera);
+        let tracks = self.told_tracks().filter(|t| is_video(t.kind));
         Some(SfuSlots {
             tracks: tracks.collect(),
         })
     }
 
-    /// Its camera slots, free ones included.
-    fn slots(&self) -> usize {
-        self.lines.iter().filter(|l| l.is_slot()).count()
+    /// Its `kind` slots, free ones included.
+    pub(super) fn slots(&self, kind: SfuTrackKind) -> usize {
+        self.lines.iter().filter(|l| l.kind == kind).count()
     }
 
-    /// Gives its slots to the cameras of `wanted`, first first, as many as it has slots: a
-    /// slot keeps the camera it carries if that is still among them; one without a slot gets
-    /// a free one.
-    pub(super) fn fill_slots(&mut self, wanted: &[PeerId]) {
-        let wanted = &wanted[..wanted.len().min(self.slots())];
-        for line in self.lines.iter_mut().filter(|l| l.is_slot()) {
+    /// Gives its `kind` slots to the videos of `wanted`, first first, as many as it has slots
+    /// of that kind: a slot keeps the video it carries if that is still among them; one
+    /// without a slot gets a free one.
+    pub(super) fn fill_slots(&mut self, kind: SfuTrackKind, wanted: &[PeerId]) {
+        let wanted = &wanted[..wanted.len().min(self.slots(kind))];
+        for line in self.lines.iter_mut().filter(|l| l.kind == kind) {
             let keep = line.from.as_ref().is_some_and(|from| wanted.contains(from));
             if !keep {
                 self.slots_changed |= line.give(None);
             }
         }
         let placed: BTreeSet<PeerId> = (self.lines.iter())
-            .filter(|l| l.is_slot())
+            .filter(|l| l.kind == kind)
             .filter_map(|l| l.from.clone())
             .collect();
-        let mut unplaced = wanted.iter().filter(|camera| !placed.contains(*camera));
+        let mut unplaced = wanted.iter().filter(|from| !placed.contains(*from));
         for slot in self.lines.iter_mut() {
-            if slot.is_slot() && slot.from.is_none() && !slot.stopping {
-                let Some(camera) = unplaced.next() else { break };
-                slot.give(Some(camera.clone()));
+            if slot.kind == kind && slot.from.is_none() && !slot.stopping {
+                let Some(from) = unplaced.next() else { break };
+                slot.give(Some(from.clone()));
             }
         }
     }
 
-    /// Whether a line that is not being stopped brings `from`'s `kind` to it.
-    fn receives(&self, from: &PeerId, kind: SfuTrackKind) -> bool {
+    /// Whether a line that is not being stopped brings `from`'s audio to it.
+    fn hears(&self, from: &PeerId) -> bool {
         self.lines
             .iter()
-            .any(|l| !l.stopping && l.from.as_ref() == Some(from) && l.kind == kind)
+            .any(|l| !l.stopping && l.kind == SfuTrackKind::Audio && l.from.as_ref() == Some(from))
     }
 
-    /// The m-lines its connection would hold once offered what it lacks of `wanted` and of
+    /// The m-lines its connection would hold once offered what it lacks of `others` and of
     /// `slots`, if no offer is in flight (`None`: one is, nothing can change now).
-    pub(super) fn m_lines_after(
-        &self,
-        wanted: &[(PeerId, SfuTrackKind)],
-        slots: usize,
-    ) -> Option<usize> {
+    pub(super) fn m_lines_after(&self, others: &[PeerId], slots: Slots) -> Option<usize> {
         if self.pending.is_some() {
             return None;
         }
@@ -296,8 +305,11 @@ impl Member {
         } else {
             0
         };
-        let new = wanted.iter().filter(|(f, k)| !self.receives(f, *k)).count();
-        let new_slots = slots.saturating_sub(self.slots());
+        let new = others.iter().filter(|from| !self.hears(from)).count();
+        let new_slots: usize = VIDEO
+            .map(|kind| slots.of(kind).saturating_sub(self.slots(kind)))
+            .iter()
+            .sum();
         Some(self.m_lines + own + new + new_slots)
     }
 
@@ -603,16 +615,6 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 
 /// How often a member whose connection died is looked at (it waits for `sfu_restart`).
 const IDLE_POLL: Duration = Duration::from_secs(1);
-
-/// The `a=msid` stream of `from`'s `kind` track: its microphone's is its id, its screen's has
-/// its own. (A camera slot changes hands, so its camera is not in its microphone's stream and
-/// the browser does not keep the two in sync.)
-fn stream_id(from: &PeerId, kind: SfuTrackKind) -> String {
-    match kind {
-        SfuTrackKind::Screen => format!("{from}-screen"),
-        SfuTrackKind::Audio | SfuTrackKind::Camera => from.to_string(),
-    }
-}
 
 pub(super) fn is_video(kind: SfuTrackKind) -> bool {
     media_kind(kind) == MediaKind::Video

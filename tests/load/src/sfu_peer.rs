@@ -230,11 +230,11 @@ impl Peer {
                 self.rtc = None;
                 Vec::new()
             }
-            // Its camera slots changed hands.
+            // Its slots changed hands.
             ServerMessage::SfuSlots(slots) => {
                 let own = self.tracks.first().map(|t| t.peer_id.clone());
                 self.tracks
-                    .retain(|t| t.kind != SfuTrackKind::Camera || Some(&t.peer_id) == own.as_ref());
+                    .retain(|t| t.kind == SfuTrackKind::Audio || Some(&t.peer_id) == own.as_ref());
                 self.tracks.extend(slots.tracks);
                 Vec::new()
             }

@@ -12,7 +12,8 @@ fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() 
     }
     net.run(Duration::from_secs(1));
     // A long meeting: people drop in and out, one at a time.
-    for visitor in ["v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"] {
+    for n in 0..20 {
+        let visitor = &format!("v{n}");
         net.enter(visitor);
         net.run(Duration::from_millis(300));
         net.exit(visitor);
@@ -32,8 +33,11 @@ fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() 
         "{} m-lines",
         ana.most_m_lines
     );
-    assert!(ana.renewed >= 1, "30 m-lines were offered to ana over time");
-    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 7);
+    assert!(
+        ana.renewed >= 1,
+        "an audio m-line for each of 20 visitors was offered to ana over time"
+    );
+    assert_eq!(ana.offer.as_ref().unwrap().tracks.len(), 5);
     let after = ana.heard_from(&ben);
     assert!(
         after > before + 30,
@@ -122,8 +126,8 @@ fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_ever
     );
     assert_eq!(
         net.client("ana").most_m_lines,
-        3 + 2 * 4 + 2,
-        "its own, audio and screen of 4 others, and 2 camera slots"
+        3 + 4 + 2,
+        "its own, the audio of 4 others, and 2 camera slots"
     );
 
     // Ana pins Cat, who never spoke: Cat's camera takes the first of Ana's places at once
@@ -204,4 +208,57 @@ fn when_every_camera_fits_the_slots_go_to_the_members_whose_camera_sends() {
         .map(|(peer, _)| peer)
         .collect();
     assert_eq!(slots, ["dan", "eve"]);
+}
+
+#[test]
+fn a_screen_comes_on_a_slot_offered_once_someone_presents_and_the_slot_goes_to_the_next() {
+    let mut net = Net::new();
+    for name in ["ana", "ben", "cat"] {
+        net.enter(name);
+    }
+    net.run(Duration::from_secs(1));
+    assert_eq!(
+        net.client("ben").most_m_lines,
+        3 + 2 + 2,
+        "its own, two others' audio, two camera slots: no screen slot while nobody presents"
+    );
+    let screen_frames = |net: &Net, viewer: &str, from: &str| {
+        let from = PeerId::new(from).unwrap();
+        (net.client(viewer).heard.iter())
+            .filter(|(owner, frame)| {
+                let on_screen = *owner == Some((from.clone(), SfuTrackKind::Screen));
+                on_screen && frame[1] == from.as_str().as_bytes()[0]
+            })
+            .count()
+    };
+
+    net.clients[0].sends_screen = true;
+    net.run(Duration::from_secs(2));
+    for viewer in ["ben", "cat"] {
+        let frames = screen_frames(&net, viewer, "ana");
+        assert!(frames > 30, "{viewer} got {frames} frames of ana's screen");
+    }
+    assert_eq!(net.client("ben").most_m_lines, 8, "one screen slot added");
+    let offers = net.client("ben").offers;
+
+    // Ana stops, then Cat presents: Cat's screen takes the slot, with no new m-line or offer.
+    net.clients[0].sends_screen = false;
+    net.run(Duration::from_secs(2));
+    net.clients[2].sends_screen = true;
+    net.run(Duration::from_secs(3));
+    let before = screen_frames(&net, "ben", "cat");
+    net.run(Duration::from_secs(1));
+    let after = screen_frames(&net, "ben", "cat");
+    assert!(
+        after > before + 30,
+        "cat's screen comes: {before} then {after}"
+    );
+    let ben = net.client("ben");
+    assert_eq!((ben.most_m_lines, ben.offers), (8, offers));
+    let screens: Vec<&str> = (ben.tracks.iter())
+        .filter(|t| t.kind == SfuTrackKind::Screen && t.peer_id != ben.id)
+        .map(|t| t.peer_id.as_str())
+        .collect();
+    assert_eq!(screens, ["cat"], "ana's screen is no longer on a slot");
+    assert!(net.errors.is_empty(), "{:?}", net.errors);
 }
