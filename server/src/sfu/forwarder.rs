@@ -209,6 +209,9 @@ impl Forwarder {
                 }
             }
         }
+        if self.cameras_chosen.is_none() {
+            next = now;
+        }
         for (id, member) in &mut self.members {
             if let Some(slots) = member.slots_news() {
                 out.messages
@@ -249,6 +252,8 @@ impl Forwarder {
                 }
             }
             Heard::OverBudget => self.tally.frames_over_budget += 1,
+            // Whose videos each member gets is chosen again at the next poll, not in 500 ms.
+            Heard::VideoStarted => self.cameras_chosen = None,
             Heard::KeyframeWanted(publisher, kind, rid) => {
                 if let Some(member) = self.members.get_mut(&publisher) {
                     member.request_keyframe(kind, rid, now);

@@ -80,6 +80,8 @@ pub(super) enum Heard {
     KeyframeWanted(PeerId, SfuTrackKind, Option<Rid>),
     /// A frame of its own not forwarded: it sends more than it may.
     OverBudget,
+    /// Its camera or screen sends again after sending nothing.
+    VideoStarted,
 }
 
 /// What became of a frame forwarded to one member.
@@ -399,6 +401,15 @@ impl Member {
                         let loud = data.ext_vals.audio_level >= Some(last_n::SPEAKING_DBOV);
                         if kind == SfuTrackKind::Audio && loud {
                             self.last_spoke = Some(now);
+                        }
+                        // A camera turned on, or a screen shared, gets its slots at once.
+                        let started = match kind {
+                            SfuTrackKind::Camera => !self.sends_camera(now),
+                            SfuTrackKind::Screen => !self.presents(now),
+                            SfuTrackKind::Audio => false,
+                        };
+                        if started {
+                            heard.push(Heard::VideoStarted);
                         }
                         if kind == SfuTrackKind::Camera {
                             self.last_camera_frame = Some(now);

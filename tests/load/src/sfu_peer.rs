@@ -138,9 +138,15 @@ pub async fn run(
     let mut rtc_wake = Instant::now();
     let mut buf = vec![0u8; 2000];
     loop {
-        let wake = rtc_wake
-            .min(next_audio)
-            .min(if publishes { next_video } else { next_audio });
+        // A muted participant's audio time never moves on: it must not wake it (it did, and
+        // 40 muted participants spun on both cores).
+        let mut wake = rtc_wake;
+        if speaks {
+            wake = wake.min(next_audio);
+        }
+        if publishes {
+            wake = wake.min(next_video);
+        }
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep_until(wake.into()) => {}
