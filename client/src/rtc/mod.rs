@@ -8,4 +8,5 @@ pub mod level;
 pub mod media;
 pub mod peer;
 pub mod sfu;
+mod slots;
 pub mod stats;

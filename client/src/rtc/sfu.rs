@@ -300,39 +300,31 @@ impl Shared {
     /// `sfu_slots`: our slots carry these cameras and screens now, and no others.
     fn slots(&self, slots: SfuSlots) {
         let before = self.tracks.borrow().clone();
-        self.tracks.borrow_mut().retain(|t| !self.is_slot(t));
-        self.tracks.borrow_mut().extend(slots.tracks);
+        let after = super::slots::with_slots(&self.me, &before, slots.tracks);
+        *self.tracks.borrow_mut() = after;
         self.move_slots(&before);
-    }
-
-    /// Whether `track` is one of our camera or screen slots (not one of our own lines).
-    fn is_slot(&self, track: &SfuTrack) -> bool {
-        track.kind != SfuTrackKind::Audio && track.peer_id != self.me
     }
 
     /// Moves the track of each slot that changed hands since `before` from its old owner's
     /// camera or screen stream to its new owner's.
     fn move_slots(&self, before: &[SfuTrack]) {
-        let owners = |tracks: &[SfuTrack]| -> HashMap<String, (PeerId, SfuTrackKind)> {
-            (tracks.iter().filter(|t| self.is_slot(t)))
-                .map(|t| (t.mid.clone(), (t.peer_id.clone(), t.kind)))
-                .collect()
-        };
-        let (old, new) = (owners(before), owners(&self.tracks.borrow()));
+        let moves = super::slots::moves(&self.me, before, &self.tracks.borrow());
+        if moves.is_empty() {
+            return;
+        }
         for transceiver in self.pc.get_transceivers().iter() {
             let transceiver: RtcRtpTransceiver = transceiver.unchecked_into();
             let Some(mid) = transceiver.mid() else {
                 continue;
             };
-            let (was, is) = (old.get(&mid), new.get(&mid));
-            if was == is {
+            let Some(moved) = moves.iter().find(|m| m.mid == mid) else {
                 continue;
-            }
+            };
             let track = transceiver.receiver().track();
-            if let Some((was, kind)) = was {
+            if let Some((was, kind)) = &moved.was {
                 self.remove_track(was, *kind, &track);
             }
-            if let Some((is, kind)) = is {
+            if let Some((is, kind)) = &moved.is {
                 self.add_track(is, *kind, &track);
             }
         }
