@@ -7,8 +7,9 @@
 //! and one that loses less than [`CALM`] for [`RAISE_AFTER`] is given a little more each round
 //! until nothing is capped. The rate that was lost is not tried again for a while, twice as
 //! long each time it is lost again (from [`HOLD_FIRST`] to [`HOLD_MOST`]), so that a link that
-//! stays slow does not lose a burst of video every few seconds. (str0m's delay-based estimator is not used: it paces every packet
-//! at its estimate, which stalled video in rooms of five; see docs/benchmarks.md.)
+//! stays slow does not lose a burst of video every few seconds. (str0m's delay-based estimator
+//! is not used: it paces every packet at its estimate, which stalled video in rooms of five;
+//! see docs/benchmarks.md.)
 //!
 //! Within the cap, every video starts at its smallest layer; then, largest tile first, each is
 //! raised as far towards the layer its tile asks for as the cap allows. So the speaker's tile
@@ -152,7 +153,9 @@ pub(super) fn cap_lines(
     let audio = audio_lines * AUDIO_BPS;
     let cut = loss.is_some_and(|loss| {
         let desired: u64 = wanted.iter().map(|w| w.bitrates[w.fits]).sum();
-        downlink.report(loss, sent + audio, desired + audio, now)
+        let cut = downlink.report(loss, sent + audio, desired + audio, now);
+        tracing::debug!(loss, sent, desired, cap = ?downlink.cap(), "SFU downlink report");
+        cut
     });
     if let Some(cap) = downlink.cap() {
         let chosen = within(cap.saturating_sub(audio), &wanted);
