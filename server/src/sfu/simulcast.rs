@@ -45,8 +45,11 @@ pub(super) struct Layer {
     pub(super) rid: Option<Rid>,
     /// From its latest keyframe; unknown until one came.
     pub(super) size: Option<Size>,
-    /// Bits/s over the last [`RATE_WINDOW`]; until one has passed, over the time so far.
+    /// Bits/s: the most of the last [`PEAK_OF`] whole [`RATE_WINDOW`]s; until one has passed,
+    /// over the time so far.
     pub(super) bitrate: u64,
+    /// The rates of the last whole windows, oldest first.
+    recent: Vec<u64>,
     last_frame: Instant,
     /// When the window being measured began, and the bytes in it so far.
     window: (Instant, u64),
@@ -56,6 +59,10 @@ pub(super) struct Layer {
 
 /// How long a layer's bitrate is measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// A layer's bitrate is the most of this many windows: a picture that changes little costs
+/// a fraction of what it does when it moves, and a layer taken for cheap in a quiet second
+/// overflowed a link it did not fit (Chromium's fake camera at 640 wide: 60 to 210 kbit/s).
+const PEAK_OF: usize = 3;
 /// A layer's first bitrate is taken from at least this long, not from one frame.
 const RATE_FIRST_WINDOW: Duration = Duration::from_millis(100);
 
@@ -70,6 +77,11 @@ impl Layer {
             self.bitrate = counted.saturating_mul(1_000_000 * 8) / micros.max(1);
         }
         if whole {
+            if self.recent.len() == PEAK_OF {
+                self.recent.remove(0);
+            }
+            self.recent.push(self.bitrate);
+            self.bitrate = self.recent.iter().copied().max().unwrap_or(0);
             self.window = (now, 0);
             self.measured = true;
         }
@@ -100,6 +112,7 @@ impl Layers {
                     rid: data.rid,
                     size,
                     bitrate: 0,
+                    recent: Vec::new(),
                     last_frame: now,
                     window: (now, data.data.len() as u64),
                     measured: false,
@@ -213,6 +226,7 @@ mod tests {
             rid: Some(Rid::from(rid)),
             size: Some(Size { width, height }),
             bitrate: 0,
+            recent: Vec::new(),
             last_frame: now,
             window: (now, 0),
             measured: false,
@@ -265,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn a_layers_bitrate_is_measured_over_a_second_and_guessed_before() {
+    fn a_layers_bitrate_is_its_most_over_three_seconds_and_guessed_before() {
         let start = Instant::now();
         let mut layer = layer("q", 320, 180, start);
         // 1,000 bytes every 20 ms: 400 kbit/s.
@@ -281,8 +295,13 @@ mod tests {
             layer.count(1_000, start + Duration::from_millis(20 * step));
         }
         assert_eq!(layer.bitrate, 400_000, "the whole first second");
-        // Halved: the next second says so.
+        // Halved: the most of the last three seconds is still the first one's, until that
+        // has passed.
         for step in 1..=25 {
+            layer.count(1_000, start + Duration::from_millis(1_000 + 40 * step));
+        }
+        assert_eq!(layer.bitrate, 400_000);
+        for step in 26..=75 {
             layer.count(1_000, start + Duration::from_millis(1_000 + 40 * step));
         }
         assert_eq!(layer.bitrate, 200_000);
