@@ -15,7 +15,8 @@ use str0m::net::{Protocol, Receive, Transmit};
 
 use super::Tally;
 use super::last_n::{self, Speaker};
-use super::member::{Heard, Member, PUBLISHED, Slots};
+use super::member::{Heard, Member, PUBLISHED};
+use super::slots::Slots;
 
 pub(crate) struct Forwarder {
     members: HashMap<PeerId, Member>,

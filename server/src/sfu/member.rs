@@ -21,6 +21,7 @@ use super::budget::Budget;
 use super::last_n;
 use super::line::Line;
 use super::simulcast::{self, Layer, Layers};
+use super::slots::{self, Slots, VIDEO};
 use super::viewing::{Showing, Viewing};
 
 /// The kinds a participant publishes, each on one m-line of its own.
@@ -29,26 +30,6 @@ pub(super) const PUBLISHED: [SfuTrackKind; 3] = [
     SfuTrackKind::Camera,
     SfuTrackKind::Screen,
 ];
-
-/// The kinds of video the others' tracks come in, each on a pool of slots (see `line.rs`).
-const VIDEO: [SfuTrackKind; 2] = [SfuTrackKind::Camera, SfuTrackKind::Screen];
-
-/// How many slots of each kind of video a member's connection should hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Slots {
-    pub(super) cameras: usize,
-    pub(super) screens: usize,
-}
-
-impl Slots {
-    fn of(self, kind: SfuTrackKind) -> usize {
-        match kind {
-            SfuTrackKind::Camera => self.cameras,
-            SfuTrackKind::Screen => self.screens,
-            SfuTrackKind::Audio => 0,
-        }
-    }
-}
 
 /// Keyframe requests sent to one layer of a publisher's track at most this often: every late
 /// joiner asks, and a burst of them must cost the publisher one keyframe, not one each.
@@ -234,18 +215,7 @@ impl Member {
         self.slots_changed = false;
         Some(SfuOffer {
             sdp: super::sdp::with_candidates_on_every_m_line(&offer.to_sdp_string()),
-            tracks: own_tracks.chain(self.told_tracks()).collect(),
-        })
-    }
-
-    /// What it was told its lines carry from the others (see [`Line::told`]).
-    fn told_tracks(&self) -> impl Iterator<Item = SfuTrack> + '_ {
-        self.lines.iter().filter(|l| !l.stopping).filter_map(|l| {
-            Some(SfuTrack {
-                mid: l.mid.to_string(),
-                peer_id: l.told.clone()?,
-                kind: l.kind,
-            })
+            tracks: own_tracks.chain(slots::told(&self.lines)).collect(),
         })
     }
 
@@ -254,7 +224,7 @@ impl Member {
         if !std::mem::take(&mut self.slots_changed) {
             return None;
         }
-        let tracks = self.told_tracks().filter(|t| is_video(t.kind));
+        let tracks = slots::told(&self.lines).filter(|t| is_video(t.kind));
         Some(SfuSlots {
             tracks: tracks.collect(),
         })
@@ -262,31 +232,12 @@ impl Member {
 
     /// Its `kind` slots, free ones included.
     pub(super) fn slots(&self, kind: SfuTrackKind) -> usize {
-        self.lines.iter().filter(|l| l.kind == kind).count()
+        slots::count(&self.lines, kind)
     }
 
-    /// Gives its `kind` slots to the videos of `wanted`, first first, as many as it has slots
-    /// of that kind: a slot keeps the video it carries if that is still among them; one
-    /// without a slot gets a free one.
+    /// Gives its `kind` slots to the videos of `wanted` (see [`slots::fill`]).
     pub(super) fn fill_slots(&mut self, kind: SfuTrackKind, wanted: &[PeerId]) {
-        let wanted = &wanted[..wanted.len().min(self.slots(kind))];
-        for line in self.lines.iter_mut().filter(|l| l.kind == kind) {
-            let keep = line.from.as_ref().is_some_and(|from| wanted.contains(from));
-            if !keep {
-                self.slots_changed |= line.give(None);
-            }
-        }
-        let placed: BTreeSet<PeerId> = (self.lines.iter())
-            .filter(|l| l.kind == kind)
-            .filter_map(|l| l.from.clone())
-            .collect();
-        let mut unplaced = wanted.iter().filter(|from| !placed.contains(*from));
-        for slot in self.lines.iter_mut() {
-            if slot.kind == kind && slot.from.is_none() && !slot.stopping {
-                let Some(from) = unplaced.next() else { break };
-                slot.give(Some(from.clone()));
-            }
-        }
+        self.slots_changed |= slots::fill(&mut self.lines, kind, wanted);
     }
 
     /// Whether a line that is not being stopped brings `from`'s audio to it.

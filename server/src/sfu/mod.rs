@@ -20,6 +20,7 @@ mod line;
 mod member;
 mod sdp;
 mod simulcast;
+mod slots;
 #[cfg(test)]
 mod tests;
 mod viewing;
