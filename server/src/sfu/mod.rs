@@ -71,7 +71,8 @@ impl From<MediaChange> for Command {
 /// The part of a member's `sfu_answer` (in its JSON frame) that does not grow with the room:
 /// its own three m-lines. Chromium's is 3.4 KB.
 const ANSWER_BASE_BYTES: usize = 6 * 1024;
-/// What each other member of the room adds to it: three m-lines. Chromium's add 2.4 KB.
+/// What each other member of the room adds to it at most: its audio m-line, and a camera and a
+/// screen slot (when last-N is the room and everyone presents). Chromium's three add 2.4 KB.
 const ANSWER_BYTES_PER_MEMBER: usize = 3 * 1024;
 
 /// The `--max-frame-bytes` that an `sfu_answer` in a room of `room_size` fits in.
