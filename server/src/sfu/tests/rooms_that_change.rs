@@ -262,3 +262,34 @@ fn a_screen_comes_on_a_slot_offered_once_someone_presents_and_the_slot_goes_to_t
     assert_eq!(screens, ["cat"], "ana's screen is no longer on a slot");
     assert!(net.errors.is_empty(), "{:?}", net.errors);
 }
+
+#[test]
+fn a_camera_turned_on_is_given_its_place_at_once_not_at_the_next_round() {
+    // One place each (last-N 1): Dan gets Cat's camera, the only one on.
+    let mut net = Net::with_limits(Limits {
+        max_kbps: 6_000,
+        max_room_size: MAX_ROOM_SIZE,
+        last_n: 1,
+    });
+    for name in ["ana", "ben", "cat", "dan"] {
+        net.enter(name);
+    }
+    net.clients[2].sends_video = true;
+    net.run(Duration::from_secs(2));
+    assert!(camera_frames(&net, "dan", "cat").len() > 50);
+    // A pin has everyone's cameras chosen at the next poll: the 500 ms round starts now.
+    let pin = SfuView {
+        tiles: Vec::new(),
+        pinned: Some(PeerId::new("cat").unwrap()),
+    };
+    net.forwarder
+        .view(&PeerId::new("ana").unwrap(), pin)
+        .unwrap();
+    net.step();
+    // Ben's camera comes on: first by id among two cameras, it takes Dan's place within a few
+    // frames, long before the next round.
+    net.clients[1].sends_video = true;
+    net.run(Duration::from_millis(200));
+    let got = camera_frames(&net, "dan", "ben").len();
+    assert!(got >= 3, "dan got {got} frames of ben's camera in 200 ms");
+}
