@@ -99,12 +99,13 @@ impl Downlink {
                 // About 8 % a report, as libwebrtc raises, but short of a rate that was
                 // lost until its hold ends; gone once nothing is held back.
                 let mut raised = cap + cap / 12;
-                if let Some((lost_at, until)) = self.lossy
-                    && now < until
-                {
+                let held = self.lossy.filter(|(_, until)| now < *until);
+                if let Some((lost_at, _)) = held {
                     raised = raised.min(lost_at.saturating_sub(1)).max(cap);
                 }
-                self.cap = (raised < wanted).then_some(raised);
+                // Kept through a hold even when everything wanted fits: a layer that paused
+                // for a moment is not wanted then, and would come back uncapped.
+                self.cap = (raised < wanted || held.is_some()).then_some(raised);
             }
         } else {
             self.calm_since = None;
@@ -285,10 +286,13 @@ mod tests {
         assert_eq!(link.cap(), Some(960_000));
         link.report(0.0, 900_000, 2_000_000, at(4_500));
         assert_eq!(link.cap(), Some(1_040_000));
+        // Held: kept while nothing larger is wanted (a large layer paused for a moment).
+        link.report(0.0, 900_000, 500_000, at(4_600));
+        assert_eq!(link.cap(), Some(1_126_666));
         // A report in between interrupts the calm.
         link.report(0.05, 900_000, 2_000_000, at(5_000));
         link.report(0.0, 900_000, 2_000_000, at(5_500));
-        assert_eq!(link.cap(), Some(1_040_000));
+        assert_eq!(link.cap(), Some(1_126_666));
         // Lost at 1.2 Mbit/s twice in a row: the cap stays under it for 16 s.
         for step in 0..20 {
             link.report(0.0, 900_000, 2_000_000, at(6_000 + 500 * step));
