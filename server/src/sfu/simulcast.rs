@@ -68,6 +68,14 @@ const RATE_FIRST_WINDOW: Duration = Duration::from_millis(100);
 
 impl Layer {
     fn count(&mut self, bytes: usize, now: Instant) {
+        // A layer that paused (the browser stops a top layer when its CPU or uplink is short)
+        // starts a new window: averaged over the pause, it would look cheap.
+        let paused = now.saturating_duration_since(self.last_frame) >= RATE_WINDOW;
+        self.last_frame = now;
+        if paused {
+            self.window = (now, bytes as u64);
+            return;
+        }
         let (start, counted) = &mut self.window;
         *counted += bytes as u64;
         let elapsed = now.saturating_duration_since(*start);
@@ -102,7 +110,6 @@ impl Layers {
         let size = data.is_keyframe().then(|| vp8_size(&data.data)).flatten();
         let known = match self.seen.iter_mut().find(|layer| layer.rid == data.rid) {
             Some(layer) => {
-                layer.last_frame = now;
                 layer.size = size.or(layer.size);
                 layer.count(data.data.len(), now);
                 layer.size.is_some()
@@ -305,6 +312,12 @@ mod tests {
             layer.count(1_000, start + Duration::from_millis(1_000 + 40 * step));
         }
         assert_eq!(layer.bitrate, 200_000);
+        // Paused for 5 s, then 400 kbit/s again: the pause is not averaged in.
+        for step in 1..=55 {
+            layer.count(1_000, start + Duration::from_millis(9_000 + 20 * step));
+        }
+        // 51 frames in the first whole second, counting the one that began it.
+        assert_eq!(layer.bitrate, 408_000);
     }
 
     #[test]
