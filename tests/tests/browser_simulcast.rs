@@ -128,9 +128,9 @@ async fn grid_tiles_get_a_low_layer_and_the_speakers_tile_a_larger_one() {
     );
     // The target is 2 s (0.2 to 2.1 s measured on this two-core box: a keyframe of the new
     // layer, from an encoder that five pages keep busy). On a box so loaded that Chromium
-    // drops packets even on loopback, its receiver reports show loss and the downlink cap
-    // holds the page below the rate it lost at for 8 s before rising (8.4 s once in CI, right
-    // after another browser test). The bound is for that box; the time is printed above.
+    // drops packets even on loopback, its receiver reports would show loss, and the downlink
+    // cap holds a page below the rate it lost at for 8 s before rising (8.4 s once in CI,
+    // right after another browser test). The bound is for that box; the time is printed.
     assert!(
         took <= Duration::from_secs(20),
         "the large tile took {} ms to get its layer",
