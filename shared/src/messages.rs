@@ -132,7 +132,7 @@ messages! {
         SfuOffer(SfuOffer) = "sfu_offer",
         /// In a room larger than `--sfu-last-n` + 1: whose cameras the server sends the member.
         SfuCameras(SfuCameras) = "sfu_cameras",
-        /// In an SFU room: whose camera each of the member's camera m-lines carries now.
+        /// In an SFU room: whose camera or screen each of the member's slots carries now.
         SfuSlots(SfuSlots) = "sfu_slots",
         Error(ErrorPayload) = "error",
     }
@@ -386,8 +386,8 @@ pub struct SfuTrack {
 
 /// The server's offer: an SDP text, and which participant's track each m-line carries. The
 /// client's own `audio`, `camera` and `screen` m-lines are where it sends; every other is
-/// a remote participant's track it receives; a camera slot that carries nothing is not listed
-/// (see [`SfuSlots`]).
+/// a remote participant's track it receives; a slot that carries nothing is not listed (see
+/// [`SfuSlots`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuOffer {
     pub sdp: String,
@@ -401,12 +401,13 @@ pub struct SfuCameras {
     pub only: Option<Vec<PeerId>>,
 }
 
-/// The camera m-lines of an SFU connection are a fixed pool of slots (at most last-N of
-/// them), each carrying one member's camera at a time, so a change of whose cameras the member
-/// gets needs no new offer. `tracks`: every slot that carries a camera now, by `mid` (kind
-/// `camera`); a slot not listed carries none. Sent when a slot starts carrying another camera
-/// (with the first keyframe forwarded on it) or stops carrying one; each replaces the one
-/// before, and an `sfu_offer`'s `tracks` list the slots in the same way.
+/// The video m-lines of an SFU connection are pools of slots (at most last-N for cameras, one
+/// per member presenting at once for screens), each carrying one member's video at a time, so
+/// a change of whose videos the member gets needs no new offer. `tracks`: every slot that
+/// carries a video now, by `mid` (kind `camera` or `screen`); a slot not listed carries none.
+/// Sent when a slot starts carrying another video (with the first keyframe forwarded on it) or
+/// stops carrying one; each replaces the one before, and an `sfu_offer`'s `tracks` list the
+/// slots in the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuSlots {
     pub tracks: Vec<SfuTrack>,

@@ -226,7 +226,7 @@ async fn a_slow_downlink_gets_the_small_layer_until_it_widens() {
     let wide = widths(ana).await["inbound"].clone();
 
     // 100 kbit/s to Ana. Chromium's fake camera is easy to encode: its 320-wide layer takes
-    // about 20 kbit/s and its 640-wide one 160-210 (measured from the server's log), so the
+    // 16-21 kbit/s and its 640-wide one 110-215 (measured from the server's log), so the
     // small layer and Ben's audio fit and the larger layer does not. (At 250 kbit/s the
     // larger one fitted too, and only a burst now and then was lost.)
     let slow = PortBlock::slow(&sfu_ports(ana).await, 100);

@@ -6,8 +6,8 @@
 //! `replaceTrack` (so switching a device or presenting needs no new offer); every other one
 //! brings a remote participant's microphone, camera or screen. Cameras and screens come on
 //! slots, m-lines that the server hands from one participant's video to another's
-//! (`sfu_slots`) as last-N chooses and as people present. Tracks are gathered per participant into a camera stream (microphone and camera)
-//! and a screen stream.
+//! (`sfu_slots`) as last-N chooses and as people present. Tracks are gathered per participant
+//! into a camera stream (microphone and camera) and a screen stream.
 //!
 //! A connection that fails is not repaired in place: the owner closes it, opens another and
 //! asks the server for a fresh offer (`sfu_restart`).

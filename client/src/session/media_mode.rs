@@ -130,7 +130,7 @@ impl Session {
         }
     }
 
-    /// `sfu_slots`: our SFU link moves the camera tracks whose slots changed hands.
+    /// `sfu_slots`: our SFU link moves the camera and screen tracks whose slots changed hands.
     pub(super) fn on_sfu_slots(self, slots: SfuSlots) {
         self.inner.with_value(|i| {
             if let Some(sfu) = &i.sfu {

@@ -59,9 +59,9 @@ pub(super) struct Layer {
 
 /// How long a layer's bitrate is measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
-/// A layer's bitrate is the most of this many windows: a picture that changes little costs
-/// a fraction of what it does when it moves, and a layer taken for cheap in a quiet second
-/// overflowed a link it did not fit (Chromium's fake camera at 640 wide: 60 to 210 kbit/s).
+/// A layer's bitrate is the most of this many windows: from one second to the next it varies
+/// by half (Chromium's fake camera at 640 wide: 110 to 215 kbit/s), and a layer taken at a
+/// low second's rate is let onto a link it does not fit.
 const PEAK_OF: usize = 3;
 /// A layer's first bitrate is taken from at least this long, not from one frame.
 const RATE_FIRST_WINDOW: Duration = Duration::from_millis(100);
