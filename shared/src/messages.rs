@@ -413,6 +413,22 @@ pub struct SfuSlots {
     pub tracks: Vec<SfuTrack>,
 }
 
+impl SfuTrack {
+    /// Whether it is one of `me`'s slots: another member's camera or screen (`me`'s own three
+    /// m-lines and the others' audio m-lines never change hands).
+    pub fn is_slot_of(&self, me: &PeerId) -> bool {
+        self.kind != SfuTrackKind::Audio && self.peer_id != *me
+    }
+}
+
+impl SfuSlots {
+    /// `tracks` (an offer's, and `sfu_slots` since) with `me`'s slots replaced by these.
+    pub fn applied_to(self, me: &PeerId, tracks: &[SfuTrack]) -> Vec<SfuTrack> {
+        let kept = tracks.iter().filter(|t| !t.is_slot_of(me)).cloned();
+        kept.chain(self.tracks).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuAnswer {
     pub sdp: String,

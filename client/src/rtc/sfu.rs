@@ -300,8 +300,7 @@ impl Shared {
     /// `sfu_slots`: our slots carry these cameras and screens now, and no others.
     fn slots(&self, slots: SfuSlots) {
         let before = self.tracks.borrow().clone();
-        let after = super::slots::with_slots(&self.me, &before, slots.tracks);
-        *self.tracks.borrow_mut() = after;
+        *self.tracks.borrow_mut() = slots.applied_to(&self.me, &before);
         self.move_slots(&before);
     }
 

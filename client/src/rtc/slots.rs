@@ -1,5 +1,5 @@
-//! Which participant's video each of our SFU slots carries: the bookkeeping of the server's
-//! `sfu_offer` and `sfu_slots`, apart from the browser objects it moves (`sfu.rs`).
+//! Which slots changed hands between two of the server's `sfu_offer` or `sfu_slots` (applied
+//! by `SfuSlots::applied_to`), apart from the browser objects it moves (`sfu.rs`).
 
 use noom_shared::{PeerId, SfuTrack, SfuTrackKind};
 
@@ -14,28 +14,16 @@ pub struct Move {
     pub is: Option<Owner>,
 }
 
-/// Whether `track` is one of `me`'s slots: another participant's camera or screen (our own
-/// three m-lines and the others' audio lines never change hands).
-pub fn is_slot(me: &PeerId, track: &SfuTrack) -> bool {
-    track.kind != SfuTrackKind::Audio && track.peer_id != *me
-}
-
-/// `tracks` after an `sfu_slots` that lists `slots`: the slots it had are replaced.
-pub fn with_slots(me: &PeerId, tracks: &[SfuTrack], slots: Vec<SfuTrack>) -> Vec<SfuTrack> {
-    let kept = tracks.iter().filter(|t| !is_slot(me, t)).cloned();
-    kept.chain(slots).collect()
-}
-
 /// The slots whose owner differs between `before` and `after`, in `after`'s order, then
 /// those that `after` no longer lists.
 pub fn moves(me: &PeerId, before: &[SfuTrack], after: &[SfuTrack]) -> Vec<Move> {
     let owner = |tracks: &[SfuTrack], mid: &str| -> Option<Owner> {
         (tracks.iter())
-            .find(|t| t.mid == mid && is_slot(me, t))
+            .find(|t| t.mid == mid && t.is_slot_of(me))
             .map(|t| (t.peer_id.clone(), t.kind))
     };
     let mids = (after.iter().chain(before))
-        .filter(|t| is_slot(me, t))
+        .filter(|t| t.is_slot_of(me))
         .map(|t| t.mid.as_str());
     let mut moves: Vec<Move> = Vec::new();
     for mid in mids {
@@ -50,6 +38,8 @@ pub fn moves(me: &PeerId, before: &[SfuTrack], after: &[SfuTrack]) -> Vec<Move> 
 
 #[cfg(test)]
 mod tests {
+    use noom_shared::SfuSlots;
+
     use super::*;
 
     fn peer(id: &str) -> PeerId {
@@ -85,7 +75,7 @@ mod tests {
             track("5", "dan", SfuTrackKind::Camera),
             track("6", "cy", SfuTrackKind::Camera),
         ];
-        let after = with_slots(&me, &offer(), slots);
+        let after = SfuSlots { tracks: slots }.applied_to(&me, &offer());
         assert_eq!(after.len(), 7, "{after:?}");
         assert!(after.contains(&track("3", "ben", SfuTrackKind::Audio)));
         assert_eq!(
@@ -105,7 +95,7 @@ mod tests {
             track("6", "cy", SfuTrackKind::Camera),
             track("7", "cy", SfuTrackKind::Screen),
         ];
-        let after = with_slots(&me, &offer(), slots);
+        let after = SfuSlots { tracks: slots }.applied_to(&me, &offer());
         assert_eq!(
             moves(&me, &offer(), &after),
             [
@@ -128,7 +118,7 @@ mod tests {
         let me = peer("ana");
         assert!(moves(&me, &offer(), &offer()).is_empty());
         // An sfu_slots that lists nothing frees every slot, and only the slots.
-        let after = with_slots(&me, &offer(), Vec::new());
+        let after = SfuSlots { tracks: Vec::new() }.applied_to(&me, &offer());
         assert_eq!(after.len(), 5);
         let moved: Vec<String> = moves(&me, &offer(), &after)
             .into_iter()

@@ -238,10 +238,9 @@ impl Peer {
             }
             // Its slots changed hands.
             ServerMessage::SfuSlots(slots) => {
-                let own = self.tracks.first().map(|t| t.peer_id.clone());
-                self.tracks
-                    .retain(|t| t.kind == SfuTrackKind::Audio || Some(&t.peer_id) == own.as_ref());
-                self.tracks.extend(slots.tracks);
+                if let Some(own) = self.tracks.first().map(|t| t.peer_id.clone()) {
+                    self.tracks = slots.applied_to(&own, &self.tracks);
+                }
                 Vec::new()
             }
             // Last-N: it gets this many cameras, not every publisher's.

@@ -122,10 +122,7 @@ impl Client {
 
     /// `sfu_slots`: its slots carry these videos now, and no others.
     fn slots(&mut self, slots: SfuSlots) {
-        let me = self.id.clone();
-        let slot = |t: &SfuTrack| t.kind != SfuTrackKind::Audio && t.peer_id != me;
-        self.tracks.retain(|t| !slot(t));
-        self.tracks.extend(slots.tracks);
+        self.tracks = slots.applied_to(&self.id, &self.tracks);
     }
 
     /// Hands it a datagram the server sent.
