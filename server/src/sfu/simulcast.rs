@@ -48,13 +48,11 @@ pub(super) struct Layer {
     /// Bits/s: the most of the last [`PEAK_OF`] whole [`RATE_WINDOW`]s; until one has passed,
     /// over the time so far.
     pub(super) bitrate: u64,
-    /// The rates of the last whole windows, oldest first.
+    /// The rates of the last whole windows, oldest first (none yet: a guess so far).
     recent: Vec<u64>,
     last_frame: Instant,
     /// When the window being measured began, and the bytes in it so far.
     window: (Instant, u64),
-    /// A whole window has been measured.
-    measured: bool,
 }
 
 /// How long a layer's bitrate is measured over.
@@ -67,6 +65,18 @@ const PEAK_OF: usize = 3;
 const RATE_FIRST_WINDOW: Duration = Duration::from_millis(100);
 
 impl Layer {
+    /// A layer first seen `now`, in a frame of `bytes`.
+    fn new(rid: Option<Rid>, size: Option<Size>, bytes: usize, now: Instant) -> Self {
+        Self {
+            rid,
+            size,
+            bitrate: 0,
+            recent: Vec::new(),
+            last_frame: now,
+            window: (now, bytes as u64),
+        }
+    }
+
     fn count(&mut self, bytes: usize, now: Instant) {
         // A layer that paused (the browser stops a top layer when its CPU or uplink is short)
         // starts a new window: averaged over the pause, it would look cheap.
@@ -80,7 +90,7 @@ impl Layer {
         *counted += bytes as u64;
         let elapsed = now.saturating_duration_since(*start);
         let whole = elapsed >= RATE_WINDOW;
-        if whole || (!self.measured && elapsed >= RATE_FIRST_WINDOW) {
+        if whole || (self.recent.is_empty() && elapsed >= RATE_FIRST_WINDOW) {
             let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
             self.bitrate = counted.saturating_mul(1_000_000 * 8) / micros.max(1);
         }
@@ -91,7 +101,6 @@ impl Layer {
             self.recent.push(self.bitrate);
             self.bitrate = self.recent.iter().copied().max().unwrap_or(0);
             self.window = (now, 0);
-            self.measured = true;
         }
     }
 }
@@ -115,15 +124,8 @@ impl Layers {
                 layer.size.is_some()
             }
             None => {
-                self.seen.push(Layer {
-                    rid: data.rid,
-                    size,
-                    bitrate: 0,
-                    recent: Vec::new(),
-                    last_frame: now,
-                    window: (now, data.data.len() as u64),
-                    measured: false,
-                });
+                self.seen
+                    .push(Layer::new(data.rid, size, data.data.len(), now));
                 self.seen.sort_by_key(|layer| rank(layer.rid));
                 size.is_some()
             }
@@ -229,15 +231,7 @@ mod tests {
     use super::*;
 
     fn layer(rid: &str, width: u32, height: u32, now: Instant) -> Layer {
-        Layer {
-            rid: Some(Rid::from(rid)),
-            size: Some(Size { width, height }),
-            bitrate: 0,
-            recent: Vec::new(),
-            last_frame: now,
-            window: (now, 0),
-            measured: false,
-        }
+        Layer::new(Some(Rid::from(rid)), Some(Size { width, height }), 0, now)
     }
 
     fn rid(text: &str) -> Option<Option<Rid>> {
