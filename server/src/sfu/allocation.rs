@@ -64,14 +64,14 @@ impl Downlink {
     /// sent `sent` bits/s, and `wanted`, what every tile's own layer would take. True if that
     /// cut the cap.
     pub(super) fn report(&mut self, loss: f32, sent: u64, wanted: u64, now: Instant) -> bool {
-        let settling = self
-            .cut_at
-            .is_some_and(|at| now.saturating_duration_since(at) < SETTLE);
-        if loss > LOSSY && settling {
-            self.calm_since = None;
-            return false;
-        }
         if loss > LOSSY {
+            self.calm_since = None;
+            let settling = self
+                .cut_at
+                .is_some_and(|at| now.saturating_duration_since(at) < SETTLE);
+            if settling {
+                return false;
+            }
             self.cut_at = Some(now);
             // What got through. (libwebrtc's loss-based controller cuts by half the loss and
             // again each report; behind a hard limit that took several seconds and holds,
@@ -81,7 +81,6 @@ impl Downlink {
             let kept = 1_000 - (loss.min(1.0) * 1_000.0) as u64;
             let through = sent * kept / 1_000;
             self.cap = Some(self.cap.map_or(through, |cap| cap.min(through)));
-            self.calm_since = None;
             let again = self.lossy.is_some_and(|(_, until)| now < until + REMEMBER);
             self.hold = if again {
                 (self.hold * 2).clamp(HOLD_FIRST, HOLD_MOST)
@@ -97,7 +96,7 @@ impl Downlink {
                 && now.saturating_duration_since(since) >= RAISE_AFTER
             {
                 // About 8 % a report, as libwebrtc raises, but short of a rate that was
-                // lost until its hold ends; gone once nothing is held back.
+                // lost until its hold ends; gone once nothing is held back and no hold is on.
                 let mut raised = cap + cap / 12;
                 let held = self.lossy.filter(|(_, until)| now < *until);
                 if let Some((lost_at, _)) = held {

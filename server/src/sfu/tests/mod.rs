@@ -177,6 +177,15 @@ impl Net {
         })
     }
 
+    /// Each member gets at most `last_n` cameras.
+    fn with_last_n(last_n: u32) -> Self {
+        Self::with_limits(Limits {
+            max_kbps: 6_000,
+            max_room_size: MAX_ROOM_SIZE,
+            last_n,
+        })
+    }
+
     fn with_limits(limits: Limits) -> Self {
         Self {
             forwarder: Forwarder::new(SERVER.parse().unwrap(), limits),

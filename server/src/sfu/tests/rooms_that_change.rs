@@ -48,11 +48,7 @@ fn members_coming_and_going_never_grow_a_connection_past_a_full_rooms_m_lines() 
 
 #[test]
 fn in_a_room_beyond_last_n_each_member_gets_the_latest_speakers_cameras_and_everyones_audio() {
-    let mut net = Net::with_limits(Limits {
-        max_kbps: 6_000,
-        max_room_size: MAX_ROOM_SIZE,
-        last_n: 2,
-    });
+    let mut net = Net::with_last_n(2);
     for name in ["ana", "ben", "cat", "dan", "eve"] {
         net.enter(name);
     }
@@ -182,11 +178,7 @@ fn camera_slots(net: &Net, viewer: &str) -> Vec<(String, String)> {
 fn when_every_camera_fits_the_slots_go_to_the_members_whose_camera_sends() {
     // Four others and two slots (last-N 2), but only Dan and Eve, last by id, send a camera:
     // both fit, so Ana gets both, whoever is first by id.
-    let mut net = Net::with_limits(Limits {
-        max_kbps: 6_000,
-        max_room_size: MAX_ROOM_SIZE,
-        last_n: 2,
-    });
+    let mut net = Net::with_last_n(2);
     for name in ["ana", "ben", "cat", "dan", "eve"] {
         net.enter(name);
     }
@@ -266,11 +258,7 @@ fn a_screen_comes_on_a_slot_offered_once_someone_presents_and_the_slot_goes_to_t
 #[test]
 fn a_camera_turned_on_is_given_its_place_at_once_not_at_the_next_round() {
     // One place each (last-N 1): Dan gets Cat's camera, the only one on.
-    let mut net = Net::with_limits(Limits {
-        max_kbps: 6_000,
-        max_room_size: MAX_ROOM_SIZE,
-        last_n: 1,
-    });
+    let mut net = Net::with_last_n(1);
     for name in ["ana", "ben", "cat", "dan"] {
         net.enter(name);
     }
